@@ -1,0 +1,82 @@
+"""Configuration of the Monitor's checks, one model per check type (discriminated by `type`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
+
+from mapekd.config.base import Name, StrictModel, UnitName
+from mapekd.config.durations import Duration
+
+
+class CheckBase(StrictModel):
+    name: Name
+    timeout: Duration = 5.0
+    """How long one collection may take before it yields an error sample."""
+
+
+class HostCheckConfig(CheckBase):
+    type: Literal["host"]
+    mounts: list[str] | None = None
+    """Mount points to report disk usage for; default: every real (non-virtual) partition."""
+
+
+class ProcessCheckConfig(CheckBase):
+    """A watched process, matched by exactly one of name, cmdline substring or pidfile."""
+
+    type: Literal["process"]
+    match_name: str | None = None
+    """Exact process name (as in /proc/PID/comm)."""
+    cmdline: str | None = None
+    """Substring of the joined command line."""
+    pidfile: str | None = None
+    watch: bool = True
+    """Register a pidfd with the event loop so that a death is seen at once, not at the next poll."""
+
+    @model_validator(mode="after")
+    def _exactly_one_matcher(self) -> ProcessCheckConfig:
+        given = [m for m in (self.match_name, self.cmdline, self.pidfile) if m]
+        if len(given) != 1:
+            raise ValueError("exactly one of match_name, cmdline or pidfile is required")
+        return self
+
+
+class SystemdCheckConfig(CheckBase):
+    type: Literal["systemd"]
+    units: list[UnitName] = Field(min_length=1)
+
+
+class HttpCheckConfig(CheckBase):
+    type: Literal["http"]
+    url: AnyHttpUrl
+    method: Literal["GET", "HEAD", "POST"] = "GET"
+    expect_status: list[int] = Field(default_factory=lambda: list(range(200, 400)))
+    body_regex: str | None = None
+    headers: dict[str, SecretStr] = Field(default_factory=dict)
+    """Header values are secrets: never logged, never sent to an LLM."""
+
+
+class MetricSelector(StrictModel):
+    name: str
+    labels: dict[str, str] = Field(default_factory=dict)
+    """Only series whose labels include all of these are kept."""
+    field: Name | None = None
+    """Name of the sample field the value lands in; default: the metric name."""
+
+
+class PrometheusCheckConfig(CheckBase):
+    type: Literal["prometheus"]
+    url: AnyHttpUrl
+    metrics: list[MetricSelector] = Field(min_length=1)
+    max_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+
+
+CheckConfig = Annotated[
+    HostCheckConfig
+    | ProcessCheckConfig
+    | SystemdCheckConfig
+    | HttpCheckConfig
+    | PrometheusCheckConfig,
+    Field(discriminator="type"),
+]

@@ -1,0 +1,1 @@
+"""The LLM provider layer: one Provider interface, several backends, a resilient gateway."""
