@@ -1,0 +1,5 @@
+import sys
+
+from mapekd.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Analyze: rules over samples, symptoms, incidents."""

@@ -1,0 +1,61 @@
+"""Symptoms to incidents: one active incident per signature, resolved when its rule clears."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from mapekd.analyze.rules.base import Rule, RuleResult
+from mapekd.knowledge.store import SqliteStore
+from mapekd.model import Symptom
+
+log = logging.getLogger("mapekd.incident")
+
+
+@dataclass(frozen=True)
+class ActiveIncident:
+    """An incident needing attention this cycle, with the symptom that keeps it open."""
+
+    id: int
+    status: str
+    symptom: Symptom
+    opened_at: float
+
+
+class IncidentTracker:
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+
+    def update(self, rule: Rule, result: RuleResult, now: float) -> list[ActiveIncident]:
+        active = [self._open_or_touch(symptom) for symptom in result.firing]
+        for target in result.clear:
+            self.resolve(f"{rule.name}@{target}", now, reason="rule cleared")
+        return active
+
+    def _open_or_touch(self, symptom: Symptom) -> ActiveIncident:
+        row = self.store.active_incident(symptom.signature)
+        if row is None:
+            incident_id = self.store.open_incident(symptom)
+            self.store.add_symptom(incident_id, symptom)
+            log.warning("incident opened", extra={"event": _event(
+                "incident_opened", incident_id, symptom, status="open")})
+            return ActiveIncident(incident_id, "open", symptom, symptom.ts)
+        return ActiveIncident(int(row["id"]), str(row["status"]), symptom, float(row["opened_at"]))
+
+    def resolve(self, signature: str, now: float, *, reason: str) -> int | None:
+        row = self.store.active_incident(signature)
+        if row is None:
+            return None
+        self.store.resolve_incident(int(row["id"]), now)
+        log.info("incident resolved", extra={"event": {
+            "event": "incident_resolved", "incident": row["id"], "signature": signature,
+            "previous_status": row["status"], "reason": reason,
+            "duration_s": round(now - float(row["opened_at"]), 3)}})
+        return int(row["id"])
+
+
+def _event(kind: str, incident_id: int, symptom: Symptom, **more: Any) -> dict[str, Any]:
+    return {"event": kind, "incident": incident_id, "signature": symptom.signature,
+            "rule": symptom.rule, "target": symptom.target, "severity": symptom.severity,
+            "symptom": symptom.message, **more}

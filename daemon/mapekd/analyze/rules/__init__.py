@@ -1,0 +1,1 @@
+"""Rules: one file per rule type, and the registry that builds them from configuration."""

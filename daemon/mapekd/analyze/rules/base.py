@@ -1,0 +1,37 @@
+"""The Rule seam. A rule reads the history and says, per target, firing / clear / unknown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from mapekd.analyze.history import History
+from mapekd.model import FieldValue, Sample, Severity, Symptom
+
+
+@dataclass
+class RuleResult:
+    firing: list[Symptom] = field(default_factory=list)
+    clear: set[str] = field(default_factory=set)
+    """Targets where the rule positively does not hold. Targets in neither list are unknown
+    (e.g. the check failed): their incidents stay as they are."""
+
+
+class Rule(Protocol):
+    name: str
+    check: str
+    remedies: list[str]
+
+    def evaluate(self, history: History, now: float) -> RuleResult: ...
+
+    def holds_now(self, sample: Sample) -> bool | None:
+        """Verification: does the rule's condition hold on this fresh sample (None: unknown)?"""
+        ...
+
+
+def make_symptom(
+    name: str, target: str, severity: Severity, message: str,
+    fields: dict[str, FieldValue], now: float,
+) -> Symptom:
+    return Symptom(rule=name, target=target, severity=severity, message=message,
+                   fields=fields, ts=now)

@@ -1,0 +1,1 @@
+"""Configuration: pydantic models of the YAML file, environment overrides, the loader."""

@@ -1,0 +1,80 @@
+"""Configuration of the whitelisted actions. Nothing that is not configured here can ever run."""
+
+from __future__ import annotations
+
+import string
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
+
+from mapekd.config.base import Name, StrictModel, UnitName
+from mapekd.config.durations import Duration
+
+PLACEHOLDERS = frozenset({"check", "rule", "target", "pid", "unit", "incident"})
+"""The only names a command's argv may refer to; each is filled from a validated field."""
+
+SIGNALS = Literal["SIGTERM", "SIGKILL", "SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2",
+                  "SIGCONT", "SIGSTOP"]
+
+
+class ActionBase(StrictModel):
+    name: Name
+    timeout: Duration = 30.0
+    settle: Duration = 5.0
+    """How long after the action the triggering rule is re-evaluated to record the outcome."""
+    risk: Literal["low", "medium", "high"] = "low"
+
+
+class SystemdActionConfig(ActionBase):
+    type: Literal["systemd"]
+    verb: Literal["restart", "start", "stop", "reload"]
+    units: list[UnitName] = Field(min_length=1)
+    """Allowlist: the unit acted on is the incident's unit, and it must be one of these."""
+
+
+class SignalActionConfig(ActionBase):
+    type: Literal["signal"]
+    check: Name
+    """A `process` check: the signal goes only to the processes it currently matches."""
+    signal: SIGNALS = "SIGTERM"
+
+
+class CommandActionConfig(ActionBase):
+    type: Literal["command"]
+    argv: list[str] = Field(min_length=1)
+    """Executed directly, never through a shell. Placeholders: {check} {rule} {target} {pid}
+    {unit} {incident}, each filled only from a validated field."""
+    cwd: str | None = None
+    env: dict[str, SecretStr] = Field(default_factory=dict)
+    detach: bool = False
+    """Start a long-running service: it gets its own session and outlives the action; success
+    means it is still running after `detach_grace`."""
+    detach_grace: Duration = 0.5
+    log_file: str | None = None
+    """Where a detached service writes stdout/stderr (default: discarded)."""
+
+    @field_validator("argv")
+    @classmethod
+    def _known_placeholders(cls, argv: list[str]) -> list[str]:
+        for arg in argv:
+            for _, name, spec, conv in string.Formatter().parse(arg):
+                if name is None:
+                    continue
+                if name not in PLACEHOLDERS or spec or conv:
+                    raise ValueError(
+                        f"unknown placeholder {{{name}}}; allowed: {', '.join(sorted(PLACEHOLDERS))}"
+                    )
+        return argv
+
+
+class WebhookActionConfig(ActionBase):
+    type: Literal["webhook"]
+    url: AnyHttpUrl
+    headers: dict[str, SecretStr] = Field(default_factory=dict)
+    timeout: Duration = 10.0
+
+
+ActionConfig = Annotated[
+    SystemdActionConfig | SignalActionConfig | CommandActionConfig | WebhookActionConfig,
+    Field(discriminator="type"),
+]

@@ -1,0 +1,98 @@
+"""The one Settings object: built once by the loader and passed explicitly everywhere."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from mapekd.config.actions import ActionConfig, SignalActionConfig
+from mapekd.config.base import Name, StrictModel
+from mapekd.config.checks import CheckConfig, HostCheckConfig, ProcessCheckConfig
+from mapekd.config.durations import Duration
+from mapekd.config.rules import RuleConfig
+from mapekd.errors import ConfigError
+
+
+class DaemonConfig(StrictModel):
+    interval: Duration = 10.0
+    """Cycle period. Watched processes are also reported at once, between cycles."""
+    dry_run: bool = False
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    shutdown_grace: Duration = 30.0
+    """On SIGTERM, how long an in-flight action may take to finish before it is recorded as
+    interrupted."""
+
+
+class PolicyConfig(StrictModel):
+    """Guards on acting. The action counter is per target and counts executions (real or
+    would_execute) started within the trailing `window`; it never resets by itself otherwise:
+    each execution ages out `window` after it started. When an incident would exceed
+    `max_actions`, it is marked gave_up, the daemon stops acting on it and escalates."""
+
+    cooldown: Duration = 30.0
+    """Minimum time between two actions on the same target."""
+    max_actions: int = Field(default=3, ge=1)
+    window: Duration = 600.0
+    escalate: Name | None = None
+    """A webhook action called once when an incident gives up."""
+    prefer_knowledge: bool = True
+    """Choose the remedy with the best recorded success rate for the signature."""
+
+
+class KnowledgeConfig(StrictModel):
+    path: str = "var/mapekd.db"
+    sample_retention: Duration = 86400.0
+    """Samples older than this are deleted; incidents and their timelines are kept."""
+    record_samples: bool = True
+
+
+class Settings(StrictModel):
+    daemon: DaemonConfig = DaemonConfig()
+    checks: list[CheckConfig] = Field(
+        default_factory=lambda: [HostCheckConfig(name="host", type="host")]
+    )
+    rules: list[RuleConfig] = Field(default_factory=list)
+    actions: list[ActionConfig] = Field(default_factory=list)
+    policy: PolicyConfig = PolicyConfig()
+    knowledge: KnowledgeConfig = KnowledgeConfig()
+
+    # Raises ConfigError (not ValueError) so that pydantic lets it through with its exact key path.
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Settings:
+        _unique("checks", [c.name for c in self.checks])
+        _unique("rules", [r.name for r in self.rules])
+        _unique("actions", [a.name for a in self.actions])
+        checks = {c.name: c for c in self.checks}
+        actions = {a.name for a in self.actions}
+        for i, rule in enumerate(self.rules):
+            if rule.check not in checks:
+                raise ConfigError(f"unknown check {rule.check!r}", path=f"rules[{i}].check")
+            for remedy in rule.remedies:
+                if remedy not in actions:
+                    raise ConfigError(f"unknown action {remedy!r}", path=f"rules[{i}].remedies")
+        for i, action in enumerate(self.actions):
+            if isinstance(action, SignalActionConfig) and not isinstance(
+                checks.get(action.check), ProcessCheckConfig
+            ):
+                raise ConfigError(
+                    f"{action.check!r} is not a process check", path=f"actions[{i}].check"
+                )
+        if self.policy.escalate is not None and self.policy.escalate not in actions:
+            raise ConfigError(f"unknown action {self.policy.escalate!r}", path="policy.escalate")
+        return self
+
+    def check(self, name: str) -> CheckConfig:
+        return next(c for c in self.checks if c.name == name)
+
+    def action(self, name: str) -> ActionConfig:
+        return next(a for a in self.actions if a.name == name)
+
+
+def _unique(section: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            raise ConfigError(f"duplicate name {name!r}", path=f"{section}[{i}].name")
+        seen.add(name)

@@ -1,0 +1,1 @@
+"""Execute: whitelisted actions with timeouts, recorded before and after, then verified."""

@@ -1,0 +1,1 @@
+"""Action types: one file each, built by execute.registry."""

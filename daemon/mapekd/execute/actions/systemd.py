@@ -1,0 +1,43 @@
+"""`systemd`: systemctl restart/start/stop/reload on an allowlisted unit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from mapekd.config.actions import SystemdActionConfig
+from mapekd.errors import ActionError
+from mapekd.execute.base import ActionRequest, ExecResult
+from mapekd.execute.params import unit_of
+from mapekd.execute.proc import run_to_completion
+
+
+class SystemdAction:
+    def __init__(
+        self, config: SystemdActionConfig, *, base_env: Mapping[str, str],
+        systemctl: str = "systemctl",
+    ) -> None:
+        self.config = config
+        self.name = config.name
+        self.env = dict(base_env)
+        self.systemctl = systemctl
+
+    def applies_to(self, target: str) -> bool:
+        return self._unit(target) is not None
+
+    def _unit(self, target: str) -> str | None:
+        """The unit to act on: the target's own unit if allowlisted; for a target that is not a
+        unit (e.g. an HTTP check), the allowlist's only unit."""
+        try:
+            unit = unit_of(target)
+        except ActionError:
+            return None
+        if unit is None and len(self.config.units) == 1:
+            return self.config.units[0]
+        return unit if unit in self.config.units else None
+
+    async def run(self, request: ActionRequest) -> ExecResult:
+        unit = self._unit(request.target)
+        if unit is None:
+            raise ActionError(f"{request.target!r} is not an allowlisted unit of {self.name}")
+        argv = [self.systemctl, self.config.verb, "--no-ask-password", "--", unit]
+        return await run_to_completion(argv, timeout=self.config.timeout, env=self.env)

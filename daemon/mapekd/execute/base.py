@@ -1,0 +1,36 @@
+"""The Action seam: an allowlisted action runs on one target with validated parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+ExecState = Literal["succeeded", "failed", "timeout"]
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    incident_id: int
+    signature: str
+    target: str
+    params: dict[str, str] = field(default_factory=dict)
+    """Placeholder values, each already validated (see execute.params)."""
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    state: ExecState
+    duration_ms: float
+    exit_code: int | None = None
+    output_tail: str = ""
+    error: str | None = None
+
+
+class Action(Protocol):
+    name: str
+
+    def applies_to(self, target: str) -> bool:
+        """Whether this action may act on `target` at all (its allowlist)."""
+        ...
+
+    async def run(self, request: ActionRequest) -> ExecResult: ...

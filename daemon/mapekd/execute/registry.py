@@ -1,0 +1,41 @@
+"""Action types by configuration `type`; building one never runs anything."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from mapekd.config.actions import ActionConfig
+from mapekd.errors import ConfigError
+from mapekd.execute.actions.command import CommandAction
+from mapekd.execute.actions.signal import PidLookup, SignalAction
+from mapekd.execute.actions.systemd import SystemdAction
+from mapekd.execute.actions.webhook import WebhookAction
+from mapekd.execute.base import Action
+
+
+@dataclass(frozen=True)
+class ActionDeps:
+    http: httpx.AsyncClient
+    base_env: Mapping[str, str]
+    pids_of: PidLookup
+
+
+ACTION_TYPES: dict[str, Callable[[Any, ActionDeps], Action]] = {
+    "command": lambda c, d: CommandAction(c, base_env=d.base_env),
+    "systemd": lambda c, d: SystemdAction(c, base_env=d.base_env),
+    "signal": lambda c, d: SignalAction(c, pids_of=d.pids_of),
+    "webhook": lambda c, d: WebhookAction(c, http=d.http),
+}
+
+
+def build_action(config: ActionConfig, deps: ActionDeps) -> Action:
+    try:
+        builder = ACTION_TYPES[config.type]
+    except KeyError:
+        raise ConfigError(f"unknown action type {config.type!r}",
+                          path=f"actions.{config.name}.type") from None
+    return builder(config, deps)

@@ -1,0 +1,1 @@
+"""Knowledge: the SQLite knowledge base of incidents, decisions, executions and outcomes."""

@@ -1,0 +1,101 @@
+"""Read side of the knowledge base: what the planner and the `mapekd kb` commands ask."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+import sqlite_utils
+
+from mapekd.errors import StoreError
+
+REAL_STATES = ("succeeded", "failed", "timeout")
+"""Executions that really ran: only these count for success rates (not would_execute)."""
+
+
+class Queries:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        try:
+            cursor = self.db.conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StoreError(f"query failed: {exc}") from exc
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def active_incident(self, signature: str) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM incidents WHERE signature = ? AND resolved_at IS NULL",
+                          (signature,))
+        return rows[0] if rows else None
+
+    def active_incidents(self) -> list[dict[str, Any]]:
+        return self._rows("SELECT * FROM incidents WHERE resolved_at IS NULL ORDER BY id")
+
+    def incident(self, incident_id: int) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM incidents WHERE id = ?", (incident_id,))
+        return rows[0] if rows else None
+
+    def incidents(self, since: float = 0.0, limit: int = 200) -> list[dict[str, Any]]:
+        return self._rows(
+            "SELECT i.*, (SELECT COUNT(*) FROM executions e WHERE e.incident_id = i.id) "
+            "AS executions FROM incidents i WHERE i.opened_at >= ? ORDER BY i.id DESC LIMIT ?",
+            (since, limit),
+        )
+
+    def action_times(self, target: str, since: float) -> list[float]:
+        """Start times of executions (real or would_execute) on `target` since `since`."""
+        rows = self._rows(
+            "SELECT started_at FROM executions WHERE target = ? AND started_at >= ? "
+            "ORDER BY started_at", (target, since))
+        return [float(r["started_at"]) for r in rows]
+
+    def success_rates(self, signature: str) -> dict[str, tuple[int, int]]:
+        """action -> (resolved outcomes, real executions with an outcome) for this signature."""
+        rows = self._rows(
+            "SELECT e.action, SUM(o.result = 'resolved') AS ok, COUNT(*) AS n "
+            "FROM executions e JOIN outcomes o ON o.execution_id = e.id "
+            "JOIN incidents i ON i.id = e.incident_id "
+            f"WHERE i.signature = ? AND e.state IN {REAL_STATES} GROUP BY e.action",
+            (signature,))
+        return {r["action"]: (int(r["ok"] or 0), int(r["n"])) for r in rows}
+
+    def action_stats(self) -> list[dict[str, Any]]:
+        """Success rate per (signature, action) over real executions."""
+        return self._rows(
+            "SELECT i.signature, e.action, COUNT(e.id) AS executions, "
+            "SUM(o.result = 'resolved') AS resolved, SUM(o.result = 'not_resolved') "
+            "AS not_resolved, SUM(o.result = 'failed') AS failed, "
+            "ROUND(1.0 * SUM(o.result = 'resolved') / COUNT(o.id), 3) AS success_rate, "
+            "ROUND(AVG(e.duration_ms), 1) AS avg_duration_ms "
+            "FROM executions e JOIN incidents i ON i.id = e.incident_id "
+            "LEFT JOIN outcomes o ON o.execution_id = e.id "
+            f"WHERE e.state IN {REAL_STATES} GROUP BY i.signature, e.action "
+            "ORDER BY i.signature, success_rate DESC")
+
+    def timeline(self, incident_id: int) -> list[dict[str, Any]]:
+        """Symptoms, decisions, executions and outcomes of one incident in time order."""
+        events: list[dict[str, Any]] = []
+        for kind, sql in _TIMELINE_QUERIES:
+            for row in self._rows(sql, (incident_id,)):
+                for key in ("fields", "params", "candidates"):
+                    if isinstance(row.get(key), str):
+                        row[key] = json.loads(row[key])
+                events.append({"kind": kind, **row})
+        events.sort(key=lambda e: (e["ts"], _KIND_ORDER[e["kind"]]))
+        return events
+
+
+_TIMELINE_QUERIES = (
+    ("symptom", "SELECT id, ts, rule, target, severity, message, fields FROM symptoms "
+                "WHERE incident_id = ?"),
+    ("decision", "SELECT id, ts, verdict, action, target, params, candidates, source, risk, "
+                 "confidence, reason, dry_run FROM decisions WHERE incident_id = ?"),
+    ("execution", "SELECT id, decision_id, started_at AS ts, finished_at, action, target, state, "
+                  "exit_code, duration_ms, output_tail, error FROM executions "
+                  "WHERE incident_id = ?"),
+    ("outcome", "SELECT id, execution_id, ts, result, detail FROM outcomes WHERE incident_id = ?"),
+)
+_KIND_ORDER = {"symptom": 0, "decision": 1, "execution": 2, "outcome": 3}

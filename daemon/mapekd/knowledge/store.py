@@ -1,0 +1,129 @@
+"""The Store seam: every knowledge read and write goes through SqliteStore."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from mapekd.errors import StoreError
+from mapekd.knowledge.migrate import apply_migrations
+from mapekd.knowledge.queries import Queries
+from mapekd.model import Sample, Symptom
+from mapekd.resources import migrations_dir
+
+
+class SqliteStore(Queries):
+    """One connection, WAL, foreign keys on. Cheap calls, made inline from the event loop."""
+
+    def __init__(self, path: str | Path, *, migrations: Path | None = None) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(self.path), timeout=10.0)
+            self.db = sqlite_utils.Database(conn)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=10000")
+            apply_migrations(conn, migrations or migrations_dir())
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open knowledge base {self.path}: {exc}") from exc
+        super().__init__(self.db)
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        try:
+            with self.db.conn:
+                return int(self.db[table].insert(row).last_pk)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write {table}: {exc}") from exc
+
+    def _update(self, table: str, pk: int, values: dict[str, Any]) -> None:
+        try:
+            with self.db.conn:
+                self.db[table].update(pk, values)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot update {table} {pk}: {exc}") from exc
+
+    # incidents -----------------------------------------------------------------------------
+    def open_incident(self, symptom: Symptom) -> int:
+        now = symptom.ts
+        return self._insert("incidents", {
+            "signature": symptom.signature, "rule": symptom.rule, "target": symptom.target,
+            "severity": symptom.severity, "status": "open", "summary": symptom.message,
+            "opened_at": now, "updated_at": now,
+        })
+
+    def add_symptom(self, incident_id: int, symptom: Symptom) -> int:
+        self._update("incidents", incident_id, {"updated_at": symptom.ts})
+        return self._insert("symptoms", {
+            "incident_id": incident_id, "ts": symptom.ts, "rule": symptom.rule,
+            "target": symptom.target, "severity": symptom.severity, "message": symptom.message,
+            "fields": json.dumps(symptom.fields, default=str),
+        })
+
+    def resolve_incident(self, incident_id: int, ts: float | None = None) -> None:
+        now = ts or time.time()
+        self._update("incidents", incident_id,
+                     {"status": "resolved", "resolved_at": now, "updated_at": now})
+
+    def give_up(self, incident_id: int, ts: float | None = None) -> None:
+        now = ts or time.time()
+        self._update("incidents", incident_id,
+                     {"status": "gave_up", "gave_up_at": now, "updated_at": now})
+
+    # decisions, executions, outcomes -------------------------------------------------------
+    def record_decision(self, row: dict[str, Any]) -> int:
+        row = {**row, "params": json.dumps(row.get("params", {})),
+               "candidates": json.dumps(row.get("candidates", [])),
+               "dry_run": int(bool(row.get("dry_run")))}
+        return self._insert("decisions", row)
+
+    def start_execution(self, row: dict[str, Any]) -> int:
+        return self._insert("executions", {**row, "state": row.get("state", "started")})
+
+    def finish_execution(self, execution_id: int, values: dict[str, Any]) -> None:
+        self._update("executions", execution_id, values)
+
+    def record_outcome(self, execution_id: int, incident_id: int, result: str, detail: str) -> int:
+        return self._insert("outcomes", {
+            "execution_id": execution_id, "incident_id": incident_id, "ts": time.time(),
+            "result": result, "detail": detail,
+        })
+
+    def reconcile_interrupted(self) -> int:
+        """Executions left `started` by a previous run that died mid-action."""
+        try:
+            with self.db.conn:
+                cursor = self.db.conn.execute(
+                    "UPDATE executions SET state = 'interrupted', finished_at = ?, "
+                    "error = 'daemon stopped before the action completed' WHERE state = 'started'",
+                    (time.time(),),
+                )
+            return cursor.rowcount
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot reconcile executions: {exc}") from exc
+
+    # samples ---------------------------------------------------------------------------------
+    def record_samples(self, samples: list[Sample]) -> None:
+        rows = [{"ts": s.ts, "check_name": s.check, "target": s.target, "ok": int(s.ok),
+                 "fields": json.dumps(s.fields, default=str)} for s in samples]
+        try:
+            with self.db.conn:
+                self.db["samples"].insert_all(rows)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write samples: {exc}") from exc
+
+    def prune_samples(self, older_than: float) -> int:
+        try:
+            with self.db.conn:
+                return self.db.conn.execute("DELETE FROM samples WHERE ts < ?",
+                                            (older_than,)).rowcount
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot prune samples: {exc}") from exc

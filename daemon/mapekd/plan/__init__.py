@@ -1,0 +1,1 @@
+"""Plan: from an incident and its candidates to one healing decision, under policy."""

@@ -1,0 +1,138 @@
+"""The daemon's lifecycle: scheduler, event-driven cycles, signals, reload, clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from mapekd.config.loader import load_settings
+from mapekd.config.settings import Settings
+from mapekd.engine import Engine
+from mapekd.errors import ConfigError
+from mapekd.knowledge.store import SqliteStore
+
+log = logging.getLogger("mapekd.daemon")
+
+
+class Daemon:
+    def __init__(
+        self, settings: Settings, *, config_path: Path | None, env: Mapping[str, str],
+        base_env: Mapping[str, str], force_dry_run: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.config_path = config_path
+        self.env = env
+        self.base_env = base_env
+        self.force_dry_run = force_dry_run
+        self._lock = asyncio.Lock()
+        self._again = False
+        self._stop = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def dry_run(self) -> bool:
+        return self.force_dry_run or self.settings.daemon.dry_run
+
+    async def run(self, *, once: bool = False) -> int:
+        store = SqliteStore(self.settings.knowledge.path)
+        interrupted = store.reconcile_interrupted()
+        if interrupted:
+            log.warning("reconciled executions interrupted by a previous stop",
+                        extra={"event": {"event": "reconciled", "executions": interrupted}})
+        try:
+            async with httpx.AsyncClient() as http:
+                self.store, self.http = store, http
+                self.engine = self._build_engine(self.settings)
+                if once:
+                    await self._cycle("once")
+                    await self.engine.healer.drain(self.settings.daemon.shutdown_grace)
+                else:
+                    await self._serve()
+        finally:
+            store.close()
+        return 0
+
+    def _build_engine(self, settings: Settings) -> Engine:
+        return Engine(settings, self.store, self.http, dry_run=self.dry_run,
+                      base_env=self.base_env)
+
+    async def _serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        scheduler = AsyncIOScheduler()
+        scheduler.add_job(self._cycle, "interval", args=["schedule"], id="cycle",
+                          seconds=self.settings.daemon.interval, next_run_time=datetime.now(),
+                          max_instances=1, coalesce=True, misfire_grace_time=None)
+        scheduler.start()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._stop.set)
+        loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self._reload(scheduler)))
+        self.engine.start_watching(self._kick)
+        log.info("mapekd started", extra={"event": {
+            "event": "started", "dry_run": self.dry_run, "checks": len(self.settings.checks),
+            "rules": len(self.settings.rules), "interval_s": self.settings.daemon.interval}})
+        await self._stop.wait()
+        log.info("stopping", extra={"event": {"event": "stopping"}})
+        scheduler.shutdown(wait=False)
+        self.engine.stop_watching()
+        await self._finish_in_flight()
+
+    async def _finish_in_flight(self) -> None:
+        """Let the in-flight cycle (and the action it runs) finish within the grace period;
+        what is still `started` after that is recorded as interrupted."""
+        grace = self.settings.daemon.shutdown_grace
+        try:
+            async with asyncio.timeout(grace):
+                async with self._lock:
+                    pass
+        except TimeoutError:
+            log.error("in-flight action did not finish within the shutdown grace period")
+        await self.engine.healer.drain(min(grace, 5.0))
+        self.store.reconcile_interrupted()
+
+    def _kick(self, check_name: str) -> None:
+        """A watched check reported an event: run a cycle now (or right after the current one)."""
+        log.info("event", extra={"event": {"event": "check_event", "check": check_name}})
+        self._spawn(self._cycle(f"event:{check_name}"))
+
+    def _spawn(self, coro: object) -> None:
+        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _cycle(self, reason: str) -> None:
+        if self._lock.locked():
+            self._again = True  # coalesce: one more cycle after the current one
+            return
+        async with self._lock:
+            while True:
+                self._again = False
+                try:
+                    await self.engine.cycle()
+                except Exception:  # a cycle records its own errors; the loop goes on
+                    log.exception("cycle failed", extra={"event": {"reason": reason}})
+                if not self._again or self._stop.is_set():
+                    break
+
+    async def _reload(self, scheduler: AsyncIOScheduler) -> None:
+        try:
+            settings = load_settings(self.config_path, self.env)
+        except ConfigError as exc:
+            log.error("reload failed; keeping the old configuration",
+                      extra={"event": {"event": "reload_failed", "error": str(exc)}})
+            return
+        async with self._lock:
+            self.engine.stop_watching()
+            self.settings = settings
+            self.engine = self._build_engine(settings)
+            self.engine.start_watching(self._kick)
+            scheduler.reschedule_job("cycle", trigger="interval",
+                                     seconds=settings.daemon.interval)
+        log.warning("configuration reloaded", extra={"event": {
+            "event": "reloaded", "checks": len(settings.checks), "rules": len(settings.rules)}})
