@@ -19,6 +19,7 @@ from mapekd.heal import Healer
 from mapekd.knowledge.store import SqliteStore
 from mapekd.model import Sample
 from mapekd.monitor.base import Check, Watcher, collect_safely
+from mapekd.monitor.process import ProcessCheck
 from mapekd.monitor.registry import build_check
 
 log = logging.getLogger("mapekd.engine")
@@ -86,9 +87,8 @@ class Engine:
         return next((s for s in samples if s.target == target), None)
 
     async def pids_of(self, check_name: str) -> list[int]:
-        check = self.checks[check_name]
-        matching = getattr(check, "matching_pids", None)
-        return list(await matching()) if matching is not None else []
+        check = self.checks[check_name]  # config validation guarantees a process check
+        return await check.matching_pids() if isinstance(check, ProcessCheck) else []
 
     def _prune_knowledge(self, now: float) -> None:
         if now - self._last_prune < PRUNE_EVERY_S:

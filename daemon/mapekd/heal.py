@@ -118,8 +118,8 @@ class Healer:
                 "signature": incident.symptom.signature, "outcome": outcome, "detail": detail,
                 "dry_run": self.dry_run}})
             if outcome == "resolved":
-                self.tracker.resolve(incident.symptom.signature, time.time(),
-                                     reason="verified after action")
+                self.tracker.resolve_incident(incident.id, time.time(),
+                                              reason="verified after action")
         finally:
             self.verifying.pop(incident.id, None)
 

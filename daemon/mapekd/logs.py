@@ -47,9 +47,13 @@ class TextFormatter(logging.Formatter):
 def setup_logging(fmt: str, level: str, stream: TextIO | None = None) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
-    root = logging.getLogger("mapekd")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
-    # APScheduler logs every run at INFO; only its problems matter here.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    ours = logging.getLogger("mapekd")
+    ours.handlers[:] = [handler]
+    ours.setLevel(level)
+    ours.propagate = False
+    # APScheduler reports a run skipped because the previous cycle is still going at WARNING;
+    # that is our non-overlap policy working, so only its errors (a crashed job) are shown.
+    scheduler = logging.getLogger("apscheduler")
+    scheduler.handlers[:] = [handler]
+    scheduler.setLevel(logging.ERROR)
+    scheduler.propagate = False

@@ -69,11 +69,11 @@ class Daemon:
         scheduler.add_job(self._cycle, "interval", args=["schedule"], id="cycle",
                           seconds=self.settings.daemon.interval, next_run_time=datetime.now(),
                           max_instances=1, coalesce=True, misfire_grace_time=None)
+        self.engine.start_watching(self._kick)  # before the first cycle, which arms the watches
         scheduler.start()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stop.set)
         loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self._reload(scheduler)))
-        self.engine.start_watching(self._kick)
         log.info("mapekd started", extra={"event": {
             "event": "started", "dry_run": self.dry_run, "checks": len(self.settings.checks),
             "rules": len(self.settings.rules), "interval_s": self.settings.daemon.interval}})

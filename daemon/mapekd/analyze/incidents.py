@@ -44,12 +44,22 @@ class IncidentTracker:
         return ActiveIncident(int(row["id"]), str(row["status"]), symptom, float(row["opened_at"]))
 
     def resolve(self, signature: str, now: float, *, reason: str) -> int | None:
+        """Resolve the active incident of `signature`, if any."""
         row = self.store.active_incident(signature)
-        if row is None:
+        return None if row is None else self._resolve(row, now, reason)
+
+    def resolve_incident(self, incident_id: int, now: float, *, reason: str) -> int | None:
+        """Resolve this very incident if it is still active (a verification may finish after
+        the rule cleared and a newer incident of the same signature opened)."""
+        row = self.store.incident(incident_id)
+        if row is None or row["resolved_at"] is not None:
             return None
+        return self._resolve(row, now, reason)
+
+    def _resolve(self, row: dict[str, Any], now: float, reason: str) -> int:
         self.store.resolve_incident(int(row["id"]), now)
         log.info("incident resolved", extra={"event": {
-            "event": "incident_resolved", "incident": row["id"], "signature": signature,
+            "event": "incident_resolved", "incident": row["id"], "signature": row["signature"],
             "previous_status": row["status"], "reason": reason,
             "duration_s": round(now - float(row["opened_at"]), 3)}})
         return int(row["id"])

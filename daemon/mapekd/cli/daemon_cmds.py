@@ -7,8 +7,6 @@ import asyncio
 from pathlib import Path
 
 from mapekd.config.loader import load_settings
-from mapekd.logs import setup_logging
-from mapekd.runner import Daemon
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
@@ -26,6 +24,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    # Imported here: `check-config` and `kb` should not pay for the whole daemon's imports.
+    from mapekd.logs import setup_logging
+    from mapekd.runner import Daemon
+
     settings = load_settings(args.config, args.env)
     setup_logging(args.log_format or settings.daemon.log_format, settings.daemon.log_level)
     daemon = Daemon(settings, config_path=Path(args.config) if args.config else None,

@@ -17,6 +17,8 @@ from mapekd.errors import ConfigError
 
 PREFIX = "MAPEKD_"
 RESERVED = frozenset({"MAPEKD_CONFIG"})
+LIST_SECTIONS = frozenset({"checks", "rules", "actions", "providers", "api_keys"})
+"""Sections that are lists of named items: a missing one cannot be created from a variable."""
 
 
 def apply_env_overrides(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
@@ -51,6 +53,8 @@ def _set_path(node: Any, parts: list[str], value: Any, var: str) -> None:
         key = next((k for k in node if str(k).lower() == part), part)
         if last:
             node[key] = value
+        elif key not in node and key in LIST_SECTIONS:
+            raise ConfigError(f"no item named {parts[i + 1]!r} in {key}", path=var)
         else:
             node = node.setdefault(key, {})
 

@@ -1,0 +1,97 @@
+"""The Check seam: `collect()` returns samples; a check may also be an event source (Watcher).
+
+`collect_safely` is the one place where a check's failure becomes data: whatever a check raises or
+however long it hangs, the cycle gets error samples back and goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Iterable
+from typing import Protocol, TypeVar, runtime_checkable
+
+from mapekd.config.checks import CheckBase
+from mapekd.errors import CheckError, ConfigError
+from mapekd.model import Sample
+
+COLLECT_GRACE_S = 0.5
+"""Added to a check's timeout by `collect_safely`. Checks apply the same timeout to their own I/O,
+so a slow target is reported by the check itself (e.g. an HTTP timeout as `ok: false`) before the
+hard cap cancels the whole collection."""
+
+_MAX_ERROR_CHARS = 300
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]*@")
+
+ConfigT = TypeVar("ConfigT", bound=CheckBase)
+
+
+@runtime_checkable
+class Check(Protocol):
+    """One configured check. It may also carry `targets: tuple[str, ...]`, the targets it reports
+    on, known in advance; `collect_safely` reports a failure on each of them."""
+
+    name: str
+
+    async def collect(self) -> list[Sample]: ...
+
+
+@runtime_checkable
+class Watcher(Protocol):
+    """A check that reports events between collections, e.g. the death of a watched process.
+
+    `notify(check_name)` is called from the event loop thread; it should only schedule work
+    (e.g. an immediate collection of that check), never block.
+    """
+
+    def start_watching(self, notify: Callable[[str], None]) -> None: ...
+
+    def stop_watching(self) -> None: ...
+
+
+def failure_targets(check: Check) -> tuple[str, ...]:
+    """The targets a failed collection is reported on: the check's own, else `check:<name>`."""
+    targets = getattr(check, "targets", None)
+    if isinstance(targets, tuple) and targets and all(isinstance(t, str) for t in targets):
+        return targets
+    return (f"check:{check.name}",)
+
+
+def describe_error(exc: BaseException, secrets: Iterable[str] = ()) -> str:
+    """`<ExceptionType>: message`, shortened, with URL credentials and `secrets` masked.
+
+    A CheckError's message was written by the check at its boundary and is used as it is.
+    """
+    text = str(exc) if isinstance(exc, CheckError) else f"{type(exc).__name__}: {exc}"
+    text = _URL_CREDENTIALS.sub(r"\g<scheme>***@", text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text if len(text) <= _MAX_ERROR_CHARS else text[: _MAX_ERROR_CHARS - 3] + "..."
+
+
+# The timeout is a parameter on purpose: each check has its own, from its config.
+async def collect_safely(check: Check, timeout: float) -> list[Sample]:  # noqa: ASYNC109
+    """Collect with a hard deadline (`timeout` + COLLECT_GRACE_S); never raises an Exception."""
+    deadline = asyncio.timeout(timeout + COLLECT_GRACE_S)
+    try:
+        async with deadline:
+            return await check.collect()
+    except TimeoutError as exc:
+        if deadline.expired():
+            error = f"TimeoutError: collection took longer than {timeout:g}s"
+        else:  # the check's own TimeoutError, not our deadline
+            error = describe_error(exc)
+    except Exception as exc:  # every failure of a check becomes an error sample
+        error = describe_error(exc)
+    return [Sample.failed(check.name, target, error) for target in failure_targets(check)]
+
+
+def require_config(config: CheckBase, expected: type[ConfigT]) -> ConfigT:
+    """Narrow a check config to the model a check class is built from."""
+    if not isinstance(config, expected):
+        raise ConfigError(
+            f"expected a {expected.__name__}, got {type(config).__name__}",
+            path=f"checks.{config.name}",
+        )
+    return config

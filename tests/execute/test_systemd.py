@@ -1,0 +1,54 @@
+"""`systemd` actions: the verb on an allowlisted unit only, through systemctl's argv."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from mapekd.config.actions import SystemdActionConfig
+from mapekd.errors import ActionError
+from mapekd.execute.actions.systemd import SystemdAction
+from mapekd.execute.base import ActionRequest
+
+
+def fake_systemctl(tmp_path: Path) -> str:
+    """A stand-in for systemctl (systemd does not run here) that records its argv."""
+    script = tmp_path / "systemctl"
+    script.write_text(f"#!{sys.executable}\nimport sys\n"
+                      f"open({str(tmp_path / 'argv')!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return str(script)
+
+
+def make(tmp_path: Path, units: list[str]) -> SystemdAction:
+    config = SystemdActionConfig(name="restart", type="systemd", verb="restart",
+                                 units=units)  # type: ignore[arg-type]
+    return SystemdAction(config, base_env={"PATH": os.environ["PATH"]},
+                         systemctl=fake_systemctl(tmp_path))
+
+
+async def test_restarts_the_allowlisted_unit_of_the_target(tmp_path: Path) -> None:
+    act = make(tmp_path, ["nginx.service", "php-fpm.service"])
+    assert act.applies_to("systemd:nginx.service")
+    result = await act.run(ActionRequest(1, "s", "systemd:nginx.service"))
+    assert result.state == "succeeded"
+    assert (tmp_path / "argv").read_text() == "restart --no-ask-password -- nginx.service\n"
+
+
+async def test_refuses_units_outside_the_allowlist(tmp_path: Path) -> None:
+    act = make(tmp_path, ["nginx.service"])
+    assert not act.applies_to("systemd:sshd.service")
+    assert not act.applies_to("systemd:-evil.service; rm")
+    with pytest.raises(ActionError):
+        await act.run(ActionRequest(1, "s", "systemd:sshd.service"))
+    assert not (tmp_path / "argv").exists()
+
+
+async def test_single_unit_serves_a_non_unit_target(tmp_path: Path) -> None:
+    act = make(tmp_path, ["web.service"])
+    assert act.applies_to("http:web_health")
+    assert not make(tmp_path, ["a.service", "b.service"]).applies_to("http:web_health")

@@ -1,0 +1,99 @@
+"""collect_safely: whatever a check does, the cycle gets samples back."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+
+from mapekd.errors import CheckError
+from mapekd.model import Sample
+from mapekd.monitor.base import COLLECT_GRACE_S, Check, Watcher, collect_safely, describe_error
+from mapekd.monitor.http import HttpCheck
+from mapekd.monitor.process import ProcessCheck
+
+
+class Healthy:
+    name = "healthy"
+
+    async def collect(self) -> list[Sample]:
+        return [Sample("healthy", "thing", {"ok": True})]
+
+
+class Raising:
+    def __init__(self, exc: Exception, targets: tuple[str, ...] | None = None) -> None:
+        self.name = "broken"
+        self._exc = exc
+        if targets is not None:
+            self.targets = targets
+
+    async def collect(self) -> list[Sample]:
+        raise self._exc
+
+
+class Hanging:
+    name = "hanging"
+    targets = ("svc:a", "svc:b")
+
+    async def collect(self) -> list[Sample]:
+        await asyncio.sleep(60)
+        return []
+
+
+async def test_samples_of_a_working_check_pass_through() -> None:
+    [sample] = await collect_safely(Healthy(), timeout=1)
+
+    assert sample.target == "thing" and sample.ok
+
+
+async def test_an_exception_becomes_an_error_sample() -> None:
+    [sample] = await collect_safely(Raising(ValueError("boom")), timeout=1)
+
+    assert sample.check == "broken" and sample.target == "check:broken"
+    assert not sample.ok and sample.error == "ValueError: boom"
+
+
+async def test_the_error_lands_on_every_declared_target() -> None:
+    samples = await collect_safely(Raising(KeyError("x"), ("disk:/a", "disk:/b")), timeout=1)
+
+    assert [s.target for s in samples] == ["disk:/a", "disk:/b"]
+    assert all(s.error == "KeyError: 'x'" for s in samples)
+
+
+async def test_a_check_error_keeps_the_checks_own_message() -> None:
+    [sample] = await collect_safely(Raising(CheckError("pidfile unreadable")), timeout=1)
+
+    assert sample.error == "pidfile unreadable"
+
+
+async def test_a_hanging_check_times_out_into_error_samples() -> None:
+    started = time.monotonic()
+
+    samples = await collect_safely(Hanging(), timeout=0.1)
+
+    assert time.monotonic() - started < 0.1 + COLLECT_GRACE_S + 1
+    assert [s.target for s in samples] == ["svc:a", "svc:b"]
+    assert all((s.error or "").startswith("TimeoutError") and not s.ok for s in samples)
+
+
+async def test_credentials_and_secrets_never_reach_the_message() -> None:
+    exc = RuntimeError("GET https://admin:hunter2@example.test/x failed, token tok-123")
+
+    message = describe_error(exc, secrets=["tok-123"])
+
+    assert "hunter2" not in message and "tok-123" not in message
+    assert message == "RuntimeError: GET https://***@example.test/x failed, token ***"
+
+
+async def test_long_messages_are_shortened() -> None:
+    assert len(describe_error(ValueError("x" * 10_000))) <= 300
+
+
+async def test_process_checks_are_watchers_and_http_checks_are_not() -> None:
+    async with httpx.AsyncClient(trust_env=False) as client:
+        http_check = HttpCheck("web", "http://127.0.0.1/", client=client)
+    process_check = ProcessCheck("svc", cmdline="x")
+
+    assert isinstance(process_check, Check) and isinstance(process_check, Watcher)
+    assert isinstance(http_check, Check) and not isinstance(http_check, Watcher)

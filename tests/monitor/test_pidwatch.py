@@ -1,0 +1,88 @@
+"""PidWatch: a pidfd on the event loop reports the exit of a process the test started."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+import signal
+
+import pytest
+
+from mapekd.monitor.pidwatch import PidWatch
+
+from .conftest import own_pidfds
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.called = asyncio.Event()
+
+    def __call__(self, name: str) -> None:
+        self.names.append(name)
+        self.called.set()
+
+
+async def test_exit_of_the_watched_pid_notifies_and_closes_the_fd(spawn) -> None:
+    proc = spawn()
+    recorder = Recorder()
+    watch = PidWatch("svc", recorder)
+    before = own_pidfds()
+
+    watch.watch(proc.pid)
+    assert watch.pid == proc.pid and own_pidfds() == before + 1
+    os.kill(proc.pid, signal.SIGKILL)
+    await asyncio.wait_for(recorder.called.wait(), timeout=10)
+
+    assert recorder.names == ["svc"]
+    assert watch.pid is None and own_pidfds() == before
+
+
+async def test_a_pid_already_gone_notifies_soon(spawn) -> None:
+    proc = spawn()
+    proc.kill()
+    proc.wait()  # reaped: the pid no longer exists
+    recorder = Recorder()
+
+    PidWatch("svc", recorder).watch(proc.pid)
+
+    await asyncio.wait_for(recorder.called.wait(), timeout=10)
+    assert recorder.names == ["svc"]
+
+
+async def test_rewatching_reuses_or_replaces_the_single_fd(spawn) -> None:
+    first, second = spawn(), spawn()
+    watch = PidWatch("svc", Recorder())
+    before = own_pidfds()
+
+    watch.watch(first.pid)
+    watch.watch(first.pid)
+    assert own_pidfds() == before + 1
+    watch.watch(second.pid)
+    assert watch.pid == second.pid and own_pidfds() == before + 1
+    watch.clear()
+    assert watch.pid is None and own_pidfds() == before
+
+
+async def test_without_pidfd_support_the_watch_silently_does_nothing(
+    spawn, pidfd_unsupported: None
+) -> None:
+    proc = spawn()
+    recorder = Recorder()
+    watch = PidWatch("svc", recorder)
+
+    watch.watch(proc.pid)
+    await asyncio.sleep(0)  # give a wrongly scheduled notify the chance to run
+
+    assert watch.pid is None and recorder.names == []
+
+
+@pytest.fixture
+def pidfd_unsupported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An old kernel: pidfd_open fails with ENOSYS."""
+
+    def unsupported(pid: int, flags: int = 0) -> int:
+        raise OSError(errno.ENOSYS, os.strerror(errno.ENOSYS))
+
+    monkeypatch.setattr(os, "pidfd_open", unsupported)
