@@ -89,7 +89,13 @@ class Healer:
             "decision_id": decision_id, "incident_id": incident.id, "action": choice.action,
             "target": symptom.target, "started_at": time.time(),
             "state": "would_execute" if self.dry_run else "started"})
-        result = await self._execute(choice.action, incident, params)
+        try:
+            result = await self._execute(choice.action, incident, params)
+        except asyncio.CancelledError:
+            self.store.finish_execution(execution_id, {
+                "state": "interrupted", "finished_at": time.time(),
+                "error": "daemon stopped before the action completed"})
+            raise
         self.store.finish_execution(execution_id, _finished(result))
         self.verifying[incident.id] = asyncio.create_task(self._verify(
             incident, rule, Pending(decision_id, execution_id), result, action_cfg.settle))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -35,6 +36,7 @@ class Daemon:
         self._again = False
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._current: asyncio.Task[object] | None = None
 
     @property
     def dry_run(self) -> bool:
@@ -79,9 +81,11 @@ class Daemon:
             "rules": len(self.settings.rules), "interval_s": self.settings.daemon.interval}})
         await self._stop.wait()
         log.info("stopping", extra={"event": {"event": "stopping"}})
-        scheduler.shutdown(wait=False)
+        # Pause, not shutdown: shutting down cancels the running job, i.e. the in-flight action.
+        scheduler.pause()
         self.engine.stop_watching()
         await self._finish_in_flight()
+        scheduler.shutdown(wait=False)
 
     async def _finish_in_flight(self) -> None:
         """Let the in-flight cycle (and the action it runs) finish within the grace period;
@@ -92,7 +96,11 @@ class Daemon:
                 async with self._lock:
                     pass
         except TimeoutError:
-            log.error("in-flight action did not finish within the shutdown grace period")
+            log.error("in-flight action did not finish within the shutdown grace period; "
+                      "recording it as interrupted", extra={"event": {"event": "interrupted"}})
+            if self._current is not None:
+                self._current.cancel()
+                await asyncio.gather(self._current, return_exceptions=True)
         await self.engine.healer.drain(min(grace, 5.0))
         self.store.reconcile_interrupted()
 
@@ -101,8 +109,8 @@ class Daemon:
         log.info("event", extra={"event": {"event": "check_event", "check": check_name}})
         self._spawn(self._cycle(f"event:{check_name}"))
 
-    def _spawn(self, coro: object) -> None:
-        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -111,14 +119,20 @@ class Daemon:
             self._again = True  # coalesce: one more cycle after the current one
             return
         async with self._lock:
+            self._current = asyncio.current_task()
             while True:
                 self._again = False
                 try:
                     await self.engine.cycle()
                 except Exception:  # a cycle records its own errors; the loop goes on
                     log.exception("cycle failed", extra={"event": {"reason": reason}})
+                except asyncio.CancelledError:
+                    if not self._stop.is_set():
+                        raise
+                    return  # cancelled by shutdown on purpose; the action is recorded
                 if not self._again or self._stop.is_set():
                     break
+            self._current = None
 
     async def _reload(self, scheduler: AsyncIOScheduler) -> None:
         try:

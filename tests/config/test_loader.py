@@ -59,7 +59,7 @@ def test_environment_overrides_paths_and_secrets(tmp_path: Path) -> None:
 def test_environment_override_of_unknown_item_names_the_variable(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="MAPEKD_ACTIONS__NOPE__URL"):
         load_settings(None, {"MAPEKD_ACTIONS__NOPE__URL": "x"})
-    with pytest.raises(ConfigError, match="knowledge.pth: unknown key"):
+    with pytest.raises(ConfigError, match=r"knowledge\.pth: unknown key"):
         load_settings(None, {"MAPEKD_KNOWLEDGE__PTH": "x"})
 
 

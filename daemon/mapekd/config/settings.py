@@ -14,6 +14,10 @@ from mapekd.config.rules import RuleConfig
 from mapekd.errors import ConfigError
 
 
+def _default_checks() -> list[CheckConfig]:
+    return [HostCheckConfig(name="host", type="host")]
+
+
 class DaemonConfig(StrictModel):
     interval: Duration = 10.0
     """Cycle period. Watched processes are also reported at once, between cycles."""
@@ -50,9 +54,7 @@ class KnowledgeConfig(StrictModel):
 
 class Settings(StrictModel):
     daemon: DaemonConfig = DaemonConfig()
-    checks: list[CheckConfig] = Field(
-        default_factory=lambda: [HostCheckConfig(name="host", type="host")]
-    )
+    checks: list[CheckConfig] = Field(default_factory=_default_checks)
     rules: list[RuleConfig] = Field(default_factory=list)
     actions: list[ActionConfig] = Field(default_factory=list)
     policy: PolicyConfig = PolicyConfig()

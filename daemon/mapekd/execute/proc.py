@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
@@ -32,10 +33,14 @@ async def run_to_completion(
         await proc.wait()
         return ExecResult("timeout", _ms(started), exit_code=proc.returncode,
                           error=f"killed after {timeout:g}s timeout")
+    except asyncio.CancelledError:  # the daemon is stopping: leave nothing half-running behind
+        _kill_group(proc.pid)
+        await proc.wait()
+        raise
     text = output.decode("utf-8", "replace")[-OUTPUT_TAIL:]
-    state = "succeeded" if proc.returncode == 0 else "failed"
-    error = None if proc.returncode == 0 else f"exit code {proc.returncode}"
-    return ExecResult(state, _ms(started), exit_code=proc.returncode, output_tail=text, error=error)
+    ok = proc.returncode == 0
+    return ExecResult("succeeded" if ok else "failed", _ms(started), exit_code=proc.returncode,
+                      output_tail=text, error=None if ok else f"exit code {proc.returncode}")
 
 
 async def start_detached(
@@ -79,10 +84,8 @@ class _output:
 
 
 def _kill_group(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _ms(started: float) -> float:

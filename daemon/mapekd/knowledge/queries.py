@@ -10,8 +10,9 @@ import sqlite_utils
 
 from mapekd.errors import StoreError
 
-REAL_STATES = ("succeeded", "failed", "timeout")
-"""Executions that really ran: only these count for success rates (not would_execute)."""
+REAL_STATES = "('succeeded', 'failed', 'timeout')"
+"""SQL list of the execution states that really ran: only these count as evidence for success
+rates (dry-run would_execute and interrupted executions do not)."""
 
 
 class Queries:
@@ -58,7 +59,7 @@ class Queries:
             "SELECT e.action, SUM(o.result = 'resolved') AS ok, COUNT(*) AS n "
             "FROM executions e JOIN outcomes o ON o.execution_id = e.id "
             "JOIN incidents i ON i.id = e.incident_id "
-            f"WHERE i.signature = ? AND e.state IN {REAL_STATES} GROUP BY e.action",
+            "WHERE i.signature = ? AND e.state IN " + REAL_STATES + " GROUP BY e.action",
             (signature,))
         return {r["action"]: (int(r["ok"] or 0), int(r["n"])) for r in rows}
 
@@ -72,7 +73,7 @@ class Queries:
             "ROUND(AVG(e.duration_ms), 1) AS avg_duration_ms "
             "FROM executions e JOIN incidents i ON i.id = e.incident_id "
             "LEFT JOIN outcomes o ON o.execution_id = e.id "
-            f"WHERE e.state IN {REAL_STATES} GROUP BY i.signature, e.action "
+            "WHERE e.state IN " + REAL_STATES + " GROUP BY i.signature, e.action "
             "ORDER BY i.signature, success_rate DESC")
 
     def timeline(self, incident_id: int) -> list[dict[str, Any]]:

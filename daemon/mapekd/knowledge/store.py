@@ -40,14 +40,15 @@ class SqliteStore(Queries):
     def _insert(self, table: str, row: dict[str, Any]) -> int:
         try:
             with self.db.conn:
-                return int(self.db[table].insert(row).last_pk)
+                pk = self.db.table(table).insert(row).last_pk
+            return int(pk)  # type: ignore[arg-type]  # sqlite-utils types last_pk loosely
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write {table}: {exc}") from exc
 
     def _update(self, table: str, pk: int, values: dict[str, Any]) -> None:
         try:
             with self.db.conn:
-                self.db[table].update(pk, values)
+                self.db.table(table).update(pk, values)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot update {table} {pk}: {exc}") from exc
 
@@ -116,7 +117,7 @@ class SqliteStore(Queries):
                  "fields": json.dumps(s.fields, default=str)} for s in samples]
         try:
             with self.db.conn:
-                self.db["samples"].insert_all(rows)
+                self.db.table("samples").insert_all(rows)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write samples: {exc}") from exc
 

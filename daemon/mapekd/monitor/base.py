@@ -71,7 +71,7 @@ def describe_error(exc: BaseException, secrets: Iterable[str] = ()) -> str:
 
 
 # The timeout is a parameter on purpose: each check has its own, from its config.
-async def collect_safely(check: Check, timeout: float) -> list[Sample]:  # noqa: ASYNC109
+async def collect_safely(check: Check, timeout: float) -> list[Sample]:
     """Collect with a hard deadline (`timeout` + COLLECT_GRACE_S); never raises an Exception."""
     deadline = asyncio.timeout(timeout + COLLECT_GRACE_S)
     try:

@@ -38,9 +38,8 @@ class SignalAction:
                 errors.append(f"{pid}: gone")
             except PermissionError:
                 errors.append(f"{pid}: permission denied")
-        state = "succeeded" if sent else "failed"
         tail = f"sent {self.config.signal} to {sent}" + (f"; {errors}" if errors else "")
-        return ExecResult(state, _ms(started), output_tail=tail,
+        return ExecResult("succeeded" if sent else "failed", _ms(started), output_tail=tail,
                           error=None if sent else "; ".join(errors))
 
 
