@@ -68,7 +68,8 @@ def _strip_union_tags(loc: tuple[Any, ...]) -> tuple[str | int, ...]:
 
 _TAGS = frozenset(
     {"host", "process", "systemd", "http", "prometheus", "promql", "threshold", "flapping",
-     "absence", "trend", "command", "signal", "webhook"}
+     "absence", "trend", "command", "signal", "webhook", "openai_compat", "ollama", "anthropic",
+     "local_llama", "offline"}
 )
 
 

