@@ -24,6 +24,21 @@ def _slow_restart(config: dict[str, Any], service: Service, seconds: float) -> N
                                  "timeout": "60s"})
 
 
+def _stop_during_action(tmp_path: Path, service: Service, daemons: list[Daemon], *,
+                        action_s: float, grace: str) -> Daemon:
+    """Crash the service; return the daemon once it has decided and its action is running."""
+    first_pid = service.start()
+    config = base_config(tmp_path, service)
+    config["daemon"]["shutdown_grace"] = grace
+    _slow_restart(config, service, action_s)
+    daemon = Daemon(tmp_path, config)
+    daemons.append(daemon)
+    daemon.start()
+    kill(first_pid)
+    wait_for(lambda: daemon.events("decision"), message="decision")
+    return daemon
+
+
 def _executions(db: Path) -> list[tuple[str, str | None]]:
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT state, error FROM executions").fetchall()
@@ -31,14 +46,7 @@ def _executions(db: Path) -> list[tuple[str, str | None]]:
 
 def test_sigterm_lets_the_in_flight_action_finish(tmp_path: Path, service: Service,
                                                   daemons: list[Daemon]) -> None:
-    first_pid = service.start()
-    config = base_config(tmp_path, service)
-    _slow_restart(config, service, 2.0)
-    daemon = Daemon(tmp_path, config)
-    daemons.append(daemon)
-    daemon.start()
-    kill(first_pid)
-    wait_for(lambda: daemon.events("decision"), message="decision")
+    daemon = _stop_during_action(tmp_path, service, daemons, action_s=2.0, grace="10s")
     assert daemon.stop() == 0
     assert _executions(tmp_path / "kb.db") == [("succeeded", None)]
     wait_for(service.healthy, message="the restart completed")
@@ -46,15 +54,7 @@ def test_sigterm_lets_the_in_flight_action_finish(tmp_path: Path, service: Servi
 
 def test_sigterm_records_an_action_past_the_grace_period(tmp_path: Path, service: Service,
                                                          daemons: list[Daemon]) -> None:
-    first_pid = service.start()
-    config = base_config(tmp_path, service)
-    config["daemon"]["shutdown_grace"] = "1s"
-    _slow_restart(config, service, 30.0)
-    daemon = Daemon(tmp_path, config)
-    daemons.append(daemon)
-    daemon.start()
-    kill(first_pid)
-    wait_for(lambda: daemon.events("decision"), message="decision")
+    daemon = _stop_during_action(tmp_path, service, daemons, action_s=30.0, grace="1s")
     assert daemon.stop() == 0
     [(state, error)] = _executions(tmp_path / "kb.db")
     assert state == "interrupted" and "stopped before the action completed" in (error or "")

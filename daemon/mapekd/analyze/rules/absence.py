@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from mapekd.analyze.history import History
-from mapekd.analyze.rules.base import RuleResult, make_symptom
+from mapekd.analyze.rules.base import ConfiguredRule, RuleResult, make_symptom
 from mapekd.config.rules import AbsenceRuleConfig
 from mapekd.model import Sample
 
 
-class AbsenceRule:
+class AbsenceRule(ConfiguredRule):
     def __init__(self, config: AbsenceRuleConfig) -> None:
+        super().__init__(config)
         self.config = config
-        self.name = config.name
-        self.check = config.check
-        self.remedies = list(config.remedies)
         self.target = f"check:{config.check}"
 
     def evaluate(self, history: History, now: float) -> RuleResult:

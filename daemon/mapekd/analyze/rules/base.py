@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from mapekd.analyze.expr import Expression, compile_expression
 from mapekd.analyze.history import History
+from mapekd.config.rules import RuleBase
 from mapekd.model import FieldValue, Sample, Severity, Symptom
 
 
@@ -35,3 +37,20 @@ def make_symptom(
 ) -> Symptom:
     return Symptom(rule=name, target=target, severity=severity, message=message,
                    fields=fields, ts=now)
+
+
+class ConfiguredRule:
+    """What every rule keeps from its configuration."""
+
+    def __init__(self, config: RuleBase) -> None:
+        self.name = config.name
+        self.check = config.check
+        self.remedies = list(config.remedies)
+
+
+class ConditionRule(ConfiguredRule):
+    """A rule built on a `when` expression."""
+
+    def __init__(self, config: RuleBase, when: str) -> None:
+        super().__init__(config)
+        self.expr: Expression = compile_expression(when)

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mapekd.analyze.expr import compile_expression
 from mapekd.analyze.history import History
-from mapekd.analyze.rules.base import RuleResult, make_symptom
+from mapekd.analyze.rules.base import ConditionRule, RuleResult, make_symptom
 from mapekd.analyze.rules.condition import condition_on, relevant_fields
 from mapekd.config.rules import ThresholdRuleConfig
 from mapekd.model import Sample
 
 
-class ThresholdRule:
+class ThresholdRule(ConditionRule):
     def __init__(self, config: ThresholdRuleConfig) -> None:
+        super().__init__(config, config.when)
         self.config = config
-        self.name = config.name
-        self.check = config.check
-        self.remedies = list(config.remedies)
-        self.expr = compile_expression(config.when)
 
     def evaluate(self, history: History, now: float) -> RuleResult:
         result = RuleResult()

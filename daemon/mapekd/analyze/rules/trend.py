@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mapekd.analyze.history import History
-from mapekd.analyze.rules.base import RuleResult, make_symptom
+from mapekd.analyze.rules.base import ConfiguredRule, RuleResult, make_symptom
 from mapekd.config.rules import TrendRuleConfig
 from mapekd.model import Sample
 
@@ -25,12 +25,10 @@ def fit_line(points: Sequence[tuple[float, float]]) -> tuple[float, float] | Non
     return slope, mean_y - slope * mean_x
 
 
-class TrendRule:
+class TrendRule(ConfiguredRule):
     def __init__(self, config: TrendRuleConfig) -> None:
+        super().__init__(config)
         self.config = config
-        self.name = config.name
-        self.check = config.check
-        self.remedies = list(config.remedies)
 
     def evaluate(self, history: History, now: float) -> RuleResult:
         result = RuleResult()
