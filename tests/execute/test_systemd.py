@@ -15,20 +15,24 @@ from mapekd.execute.actions.systemd import SystemdAction
 from mapekd.execute.base import ActionRequest
 
 
-def fake_systemctl(tmp_path: Path) -> str:
-    """A stand-in for systemctl (systemd does not run here) that records its argv."""
+def fake_systemctl(tmp_path: Path, state: str = "ActiveState=failed\nSubState=failed") -> str:
+    """A stand-in for systemctl (systemd does not run here): answers `show` with `state` and
+    records the argv of every other verb."""
     script = tmp_path / "systemctl"
-    script.write_text(f"#!{sys.executable}\nimport sys\n"
-                      f"open({str(tmp_path / 'argv')!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n")
+    record = str(tmp_path / "argv")
+    script.write_text(
+        f"#!{sys.executable}\nimport sys\n"
+        f"if sys.argv[1] == 'show':\n    print({state!r})\n"
+        f"else:\n    open({record!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n")
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return str(script)
 
 
-def make(tmp_path: Path, units: list[str]) -> SystemdAction:
+def make(tmp_path: Path, units: list[str], **state: str) -> SystemdAction:
     config = SystemdActionConfig(name="restart", type="systemd", verb="restart",
                                  units=units)  # type: ignore[arg-type]
     return SystemdAction(config, base_env={"PATH": os.environ["PATH"]},
-                         systemctl=fake_systemctl(tmp_path))
+                         systemctl=fake_systemctl(tmp_path, **state))
 
 
 async def test_restarts_the_allowlisted_unit_of_the_target(tmp_path: Path) -> None:
@@ -52,3 +56,10 @@ async def test_single_unit_serves_a_non_unit_target(tmp_path: Path) -> None:
     act = make(tmp_path, ["web.service"])
     assert act.applies_to("http:web_health")
     assert not make(tmp_path, ["a.service", "b.service"]).applies_to("http:web_health")
+
+
+async def test_does_not_race_systemds_own_restart(tmp_path: Path) -> None:
+    act = make(tmp_path, ["nginx.service"], state="ActiveState=activating\nSubState=auto-restart")
+    result = await act.run(ActionRequest(1, "s", "systemd:nginx.service"))
+    assert result.state == "succeeded" and "not racing" in result.output_tail
+    assert not (tmp_path / "argv").exists(), "restart was issued while systemd was restarting"
