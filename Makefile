@@ -10,7 +10,10 @@ export PATH := $(abspath $(BIN)):$(PATH)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,local]'
+	# The CPU build of torch first (the semantic cache's embedder): left to itself pip would
+	# pick a newer CUDA build of several GB.
+	$(BIN)/pip install --quiet 'torch==2.13.0'
+	$(BIN)/pip install --quiet -e '.[dev,local,semantic]'
 	touch $@
 
 install: $(STAMP)

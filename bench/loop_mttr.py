@@ -83,7 +83,7 @@ def mttr(runs: int, tmp: Path) -> list[float]:
             pid = wait(lambda: read_pid(pidfile))
             killed = time.monotonic()
             os.kill(pid, signal.SIGKILL)
-            wait(lambda: read_pid(pidfile) != pid and healthy(url))
+            wait(lambda pid=pid: read_pid(pidfile) != pid and healthy(url))
             results.append(time.monotonic() - killed)
             time.sleep(2.5)  # past the cooldown and the verification settle
     finally:

@@ -37,10 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _register_llm(sub: argparse._SubParsersAction[argparse.ArgumentParser],
                   common: argparse.ArgumentParser) -> None:
-    try:  # TEMP until the llm CLI lands
-        from mapekd.cli import llm
-    except ImportError:
-        return
+    from mapekd.cli import llm
+
     llm.register(sub, common)
 
 
