@@ -10,6 +10,7 @@ import pytest
 from mapekd.errors import StoreError
 from mapekd.knowledge.migrate import apply_migrations, split_statements
 from mapekd.knowledge.store import SqliteStore
+from mapekd.llm.types import CallRecord, Usage
 from mapekd.model import Sample, Symptom
 from mapekd.resources import migrations_dir
 
@@ -83,3 +84,19 @@ def test_unopenable_path_is_a_store_error(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(StoreError):
         SqliteStore(blocker / "kb.db")
+
+
+def test_llm_call_records_and_spend(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "kb.db")
+    ok = CallRecord(provider="local", model="smollm2", kind="chat", usage=Usage(12, 30),
+                    cost=0.002, latency_s=0.25, role="plan", ts=100.0)
+    failed = CallRecord(provider="openai", model="gpt", kind="chat", usage=Usage(), cost=0.0,
+                        latency_s=0.0, error_class="CircuitOpen", ts=200.0)
+    store.record_llm_call(ok, incident_id=None)
+    store.record_llm_call(failed)
+    rows = store.db.conn.execute(
+        "SELECT provider, input_tokens, output_tokens, latency_ms, error_class, role "
+        "FROM llm_calls ORDER BY ts").fetchall()
+    assert rows == [("local", 12, 30, 250.0, None, "plan"),
+                    ("openai", 0, 0, 0.0, "CircuitOpen", None)]
+    assert store.llm_spent_since(50.0) == 0.002 and store.llm_spent_since(150.0) == 0.0

@@ -13,6 +13,7 @@ import sqlite_utils
 from mapekd.errors import StoreError
 from mapekd.knowledge.migrate import apply_migrations
 from mapekd.knowledge.queries import Queries
+from mapekd.llm.types import CallRecord
 from mapekd.model import Sample, Symptom
 from mapekd.resources import migrations_dir
 
@@ -110,6 +111,23 @@ class SqliteStore(Queries):
             return cursor.rowcount
         except sqlite3.Error as exc:
             raise StoreError(f"cannot reconcile executions: {exc}") from exc
+
+    # llm calls -------------------------------------------------------------------------------
+    def record_llm_call(self, record: CallRecord, *, incident_id: int | None = None) -> int:
+        """A gateway call record (usable directly as the gateway's sink)."""
+        return self._insert("llm_calls", {
+            "ts": record.ts, "incident_id": incident_id, "kind": record.kind, "role": record.role,
+            "tenant": record.tenant, "provider": record.provider, "model": record.model,
+            "input_tokens": record.usage.input_tokens, "output_tokens": record.usage.output_tokens,
+            "cost": record.cost, "latency_ms": round(record.latency_s * 1000, 3),
+            "cached": int(record.cached), "error_class": record.error_class,
+        })
+
+    def llm_spent_since(self, since: float) -> float:
+        """Cost of the calls since `since`: seeds the daily budget after a restart."""
+        rows = self._rows("SELECT COALESCE(SUM(cost), 0) AS spent FROM llm_calls WHERE ts >= ?",
+                          (since,))
+        return float(rows[0]["spent"])
 
     # samples ---------------------------------------------------------------------------------
     def record_samples(self, samples: list[Sample]) -> None:
