@@ -34,6 +34,7 @@ class Daemon:
         self.force_dry_run = force_dry_run
         self._lock = asyncio.Lock()
         self._again = False
+        self._ready = False
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._current: asyncio.Task[object] | None = None
@@ -130,6 +131,9 @@ class Daemon:
                     if not self._stop.is_set():
                         raise
                     return  # cancelled by shutdown on purpose; the action is recorded
+                if not self._ready:
+                    self._ready = True  # watches are armed: a crash from now on is seen at once
+                    log.info("first cycle done", extra={"event": {"event": "ready"}})
                 if not self._again or self._stop.is_set():
                     break
             self._current = None

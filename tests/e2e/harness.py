@@ -80,7 +80,7 @@ class Daemon:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "mapekd", "run", "--config", str(self.config_path),
                  *self.extra], stdout=log, stderr=subprocess.STDOUT, cwd=self.tmp)
-        wait_for(lambda: self.events("started"), message="daemon started")
+        wait_for(lambda: self.events("ready"), message="daemon's first cycle")
 
     def lines(self) -> list[dict[str, Any]]:
         out = []
