@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from mapekd.llm.errors import MalformedResponse, ProviderError, ProviderUnavailable
 from mapekd.llm.providers.calls import call, guarded_stream
@@ -100,3 +101,9 @@ def _json_or_none(response: httpx.Response) -> Any:
         return json.loads(response.content)
     except ValueError:
         return None
+
+
+def bearer_auth(key: SecretStr | None) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The Authorization header for a bearer-token API, and the secret to mask in errors."""
+    secret = key.get_secret_value() if key is not None else ""
+    return ({"Authorization": f"Bearer {secret}"}, (secret,)) if secret else ({}, ())

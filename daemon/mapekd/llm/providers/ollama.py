@@ -16,7 +16,7 @@ from pydantic import SecretStr
 
 from mapekd.llm.errors import BadRequest, MalformedResponse, ServerError, StreamInterrupted
 from mapekd.llm.providers.config import OllamaConfig
-from mapekd.llm.providers.http_base import HttpProvider
+from mapekd.llm.providers.http_base import HttpProvider, bearer_auth
 from mapekd.llm.types import ChatRequest, Chunk, Completion, EmbeddingRequest, Embeddings, Usage
 
 
@@ -25,12 +25,10 @@ class OllamaProvider(HttpProvider):
         self, config: OllamaConfig, *, api_key: SecretStr | None = None,
         model: str | None = None, transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        key = api_key or config.api_key
-        secret = key.get_secret_value() if key is not None else ""
-        headers = {"Authorization": f"Bearer {secret}"} if secret else {}
+        headers, secrets = bearer_auth(api_key or config.api_key)
         super().__init__(
             config.name, base_url=config.base_url, timeouts=config.timeouts, headers=headers,
-            transport=transport, secrets=(secret,) if secret else (),
+            transport=transport, secrets=secrets,
         )
         self._model = model or config.model
         self._keep_alive = config.keep_alive
