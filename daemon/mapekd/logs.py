@@ -10,7 +10,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-_TEXT_KEYS = ("incident", "signature", "verdict", "action", "target", "source", "dry_run",
+_TEXT_KEYS = ("incident", "signature", "check", "verdict", "action", "target", "source", "dry_run",
               "outcome", "state", "reason", "symptom", "error")
 
 

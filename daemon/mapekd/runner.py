@@ -107,7 +107,8 @@ class Daemon:
 
     def _kick(self, check_name: str) -> None:
         """A watched check reported an event: run a cycle now (or right after the current one)."""
-        log.info("event", extra={"event": {"event": "check_event", "check": check_name}})
+        log.info("check reported an event", extra={"event": {"event": "check_event",
+                                                              "check": check_name}})
         self._spawn(self._cycle(f"event:{check_name}"))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
