@@ -7,7 +7,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from mapekd.analyze.incidents import ActiveIncident, IncidentTracker
 from mapekd.analyze.rules.base import Rule
@@ -15,8 +14,10 @@ from mapekd.config.settings import Settings
 from mapekd.errors import ActionError
 from mapekd.execute.base import Action, ActionRequest, ExecResult
 from mapekd.execute.params import build_params
+from mapekd.execute.records import decision_event, finished_row, judge
 from mapekd.knowledge.store import SqliteStore
 from mapekd.model import Sample
+from mapekd.plan.escalation import Escalation
 from mapekd.plan.planner import Choice, choose_remedy
 from mapekd.plan.policy import Counter, Policy
 
@@ -43,6 +44,7 @@ class Healer:
         self.recheck = recheck
         self.dry_run = dry_run
         self.policy = Policy(settings.policy, store)
+        self.escalation = Escalation(settings.policy.escalate, store, actions, dry_run=dry_run)
         self.verifying: dict[int, asyncio.Task[None]] = {}
         self._no_remedy_logged: set[int] = set()
 
@@ -58,7 +60,7 @@ class Healer:
         if verdict == "cooldown":
             return
         if verdict == "give_up":
-            await self._give_up(incident, candidates, counter)
+            await self.escalation.give_up(incident, candidates, counter)
             return
         choice = choose_remedy(candidates, incident.symptom.signature, self.store,
                                prefer_knowledge=self.settings.policy.prefer_knowledge)
@@ -83,7 +85,7 @@ class Healer:
             "confidence": choice.confidence, "reason": choice.reason, "dry_run": self.dry_run,
         }
         decision_id = self.store.record_decision(decision)
-        log.warning("healing decision", extra={"event": _decision_event(
+        log.warning("healing decision", extra={"event": decision_event(
             decision, decision_id, incident, counter)})
         execution_id = self.store.start_execution({
             "decision_id": decision_id, "incident_id": incident.id, "action": choice.action,
@@ -96,7 +98,7 @@ class Healer:
                 "state": "interrupted", "finished_at": time.time(),
                 "error": "daemon stopped before the action completed"})
             raise
-        self.store.finish_execution(execution_id, _finished(result))
+        self.store.finish_execution(execution_id, finished_row(result))
         self.verifying[incident.id] = asyncio.create_task(self._verify(
             incident, rule, Pending(decision_id, execution_id), result, action_cfg.settle))
 
@@ -117,7 +119,7 @@ class Healer:
             await asyncio.sleep(settle)
             sample = await self.recheck(rule.check, incident.symptom.target)
             holds = rule.holds_now(sample) if sample is not None else None
-            outcome, detail = _judge(result, holds)
+            outcome, detail = judge(result, holds)
             self.store.record_outcome(pending.execution_id, incident.id, outcome, detail)
             log.warning("healing outcome", extra={"event": {
                 "event": "outcome", "incident": incident.id, "decision": pending.decision_id,
@@ -128,31 +130,6 @@ class Healer:
                                               reason="verified after action")
         finally:
             self.verifying.pop(incident.id, None)
-
-    async def _give_up(self, incident: ActiveIncident, candidates: list[str],
-                       counter: Counter) -> None:
-        self.store.give_up(incident.id)
-        decision = {"incident_id": incident.id, "ts": time.time(), "verdict": "gave_up",
-                    "action": None, "target": incident.symptom.target, "candidates": candidates,
-                    "source": "policy", "dry_run": self.dry_run,
-                    "reason": f"{counter.used} actions on target within {counter.window_s:g}s "
-                              f"(max {counter.limit}); escalating"}
-        decision_id = self.store.record_decision(decision)
-        log.error("gave up; escalating", extra={"event": _decision_event(
-            decision, decision_id, incident, counter)})
-        await self._escalate(incident, counter)
-
-    async def _escalate(self, incident: ActiveIncident, counter: Counter) -> None:
-        name = self.settings.policy.escalate
-        if name is None or self.dry_run:
-            return
-        escalation = self.actions[name]
-        request = ActionRequest(incident.id, incident.symptom.signature, incident.symptom.target,
-                                {"status": "gave_up", "symptom": incident.symptom.message})
-        result = await escalation.run(request)
-        log.error("escalation sent", extra={"event": {
-            "event": "escalation", "incident": incident.id, "action": name,
-            "state": result.state, "error": result.error, "counter": counter.as_dict()}})
 
     def _refuse(self, incident: ActiveIncident, choice: Choice, reason: str) -> None:
         decision = {"incident_id": incident.id, "ts": time.time(), "verdict": "refused",
@@ -176,32 +153,3 @@ class Healer:
             _, pending = await asyncio.wait(tasks, timeout=timeout)
             for task in pending:
                 task.cancel()
-
-
-def _judge(result: ExecResult | None, holds: bool | None) -> tuple[str, str]:
-    if result is not None and result.state != "succeeded":
-        return "failed", result.error or result.state
-    prefix = "dry run, nothing executed; " if result is None else ""
-    if holds is False:
-        return "resolved", prefix + "rule no longer holds"
-    return "not_resolved", prefix + ("rule still holds" if holds else "target not observable")
-
-
-def _finished(result: ExecResult | None) -> dict[str, Any]:
-    if result is None:
-        return {"finished_at": time.time(), "duration_ms": 0.0, "output_tail": "dry run"}
-    return {"state": result.state, "finished_at": time.time(), "exit_code": result.exit_code,
-            "output_tail": result.output_tail, "duration_ms": result.duration_ms,
-            "error": result.error}
-
-
-def _decision_event(decision: dict[str, Any], decision_id: int, incident: ActiveIncident,
-                    counter: Counter) -> dict[str, Any]:
-    return {"event": "decision", "decision": decision_id, "incident": incident.id,
-            "signature": incident.symptom.signature, "symptom": incident.symptom.message,
-            "candidates": decision.get("candidates"), "action": decision.get("action"),
-            "params": decision.get("params", {}), "source": decision["source"],
-            "verdict": decision["verdict"], "risk": decision.get("risk"),
-            "confidence": decision.get("confidence"), "reason": decision.get("reason"),
-            "dry_run": decision["dry_run"], "counter": counter.as_dict(), "outcome": None}
-
