@@ -34,7 +34,7 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check daemon tests bench
-	$(BIN)/ruff format --check daemon tests bench || true
+	$(BIN)/ruff format --check daemon tests bench
 
 typecheck: install
 	$(BIN)/mypy
@@ -44,6 +44,7 @@ unit: install
 
 test: install
 	$(BIN)/ruff check daemon tests bench
+	$(BIN)/ruff format --check daemon tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 

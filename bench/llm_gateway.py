@@ -49,8 +49,9 @@ def free_port() -> int:
 @contextmanager
 def server(mode: str = "ok") -> Iterator[str]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "bench/llm_server.py"),
-                             "--port", str(port), "--mode", mode])
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench/llm_server.py"), "--port", str(port), "--mode", mode]
+    )
     try:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -66,15 +67,23 @@ def server(mode: str = "ok") -> Iterator[str]:
 
 
 def request(i: int) -> ChatRequest:
-    return ChatRequest(messages=(Message("system", "You are an SRE."),
-                                 Message("user", f"nginx is down on web{i}; what now?")),
-                       max_tokens=64)
+    return ChatRequest(
+        messages=(
+            Message("system", "You are an SRE."),
+            Message("user", f"nginx is down on web{i}; what now?"),
+        ),
+        max_tokens=64,
+    )
 
 
 def body(i: int) -> dict[str, Any]:
     req = request(i)
-    return {"model": "bench-model", "max_tokens": req.max_tokens, "temperature": 0.0,
-            "messages": [{"role": m.role, "content": m.content} for m in req.messages]}
+    return {
+        "model": "bench-model",
+        "max_tokens": req.max_tokens,
+        "temperature": 0.0,
+        "messages": [{"role": m.role, "content": m.content} for m in req.messages],
+    }
 
 
 def stats(samples: list[float], cpu: list[float] | None = None) -> dict[str, float]:
@@ -82,8 +91,11 @@ def stats(samples: list[float], cpu: list[float] | None = None) -> dict[str, flo
         ordered = sorted(values)
         return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
-    out = {"median_ms": round(statistics.median(samples) * 1000, 4),
-           "p99_ms": round(pct(samples, 0.99) * 1000, 4), "n": len(samples)}
+    out = {
+        "median_ms": round(statistics.median(samples) * 1000, 4),
+        "p99_ms": round(pct(samples, 0.99) * 1000, 4),
+        "n": len(samples),
+    }
     if cpu:
         out["cpu_median_ms"] = round(statistics.median(cpu) * 1000, 4)
     return out
@@ -114,8 +126,7 @@ def settings(*providers: dict[str, Any], **extra: Any) -> LLMSettings:
 
 
 def openai(name: str, url: str, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "type": "openai_compat", "base_url": url, "model": "bench-model",
-            **extra}
+    return {"name": name, "type": "openai_compat", "base_url": url, "model": "bench-model", **extra}
 
 
 async def bench_overhead(url: str, calls: int) -> dict[str, Any]:
@@ -128,12 +139,15 @@ async def bench_overhead(url: str, calls: int) -> dict[str, Any]:
         response = await raw.post("/chat/completions", json=body(i))
         return response.json()["choices"][0]["message"]["content"]
 
-    results = await measure({
-        "raw_httpx": raw_call,
-        "provider": lambda i: provider.chat(request(i)),
-        "gateway": lambda i: gateway.chat(request(i)),
-        "gateway_no_cache": lambda i: nocache.chat(request(i)),
-    }, calls)
+    results = await measure(
+        {
+            "raw_httpx": raw_call,
+            "provider": lambda i: provider.chat(request(i)),
+            "gateway": lambda i: gateway.chat(request(i)),
+            "gateway_no_cache": lambda i: nocache.chat(request(i)),
+        },
+        calls,
+    )
     await raw.aclose()
     await provider.close()
     await gateway.close()
@@ -152,11 +166,14 @@ async def bench_failover(url: str, dead: str, calls: int) -> dict[str, Any]:
     direct = build_gateway(settings(openai("s", url), cache={"exact": {"enabled": False}}))
 
     def pair(primary: str, threshold: int) -> Gateway:
-        return build_gateway(settings(
-            openai("primary", primary, timeouts=timeouts), openai("s", url),
-            cache={"exact": {"enabled": False}},
-            breaker={"failure_threshold": threshold, "reset_timeout": "1h"},
-        ))
+        return build_gateway(
+            settings(
+                openai("primary", primary, timeouts=timeouts),
+                openai("s", url),
+                cache={"exact": {"enabled": False}},
+                breaker={"failure_threshold": threshold, "reset_timeout": "1h"},
+            )
+        )
 
     out: dict[str, Any] = {}
     with server("hang") as hole:
@@ -167,12 +184,15 @@ async def bench_failover(url: str, dead: str, calls: int) -> dict[str, Any]:
         await hole_open.chat(request(0))  # pays the read timeout once, opens the breaker
         out["black_holed_first_call_ms"] = round((time.perf_counter() - started) * 1000, 1)
         await refused_open.chat(request(0))
-        results = await measure({
-            "direct_secondary": lambda i: direct.chat(request(i)),
-            "refused_breaker_closed": lambda i: refused_closed.chat(request(i)),
-            "refused_breaker_open": lambda i: refused_open.chat(request(i)),
-            "black_holed_breaker_open": lambda i: hole_open.chat(request(i)),
-        }, calls)
+        results = await measure(
+            {
+                "direct_secondary": lambda i: direct.chat(request(i)),
+                "refused_breaker_closed": lambda i: refused_closed.chat(request(i)),
+                "refused_breaker_open": lambda i: refused_open.chat(request(i)),
+                "black_holed_breaker_open": lambda i: hole_open.chat(request(i)),
+            },
+            calls,
+        )
         for gw in (direct, refused_closed, refused_open, hole_open):
             await gw.close()
     base = results["direct_secondary"]
@@ -196,17 +216,25 @@ async def bench_cache_hit(url: str, calls: int) -> dict[str, Any]:
 
 
 def bench_import(runs: int = 7) -> dict[str, Any]:
-    code = ("import time, sys; sys.path.insert(0, {root!r}); import httpx, pydantic, "
-            "prometheus_client; t = time.perf_counter(); import mapekd.llm.gateway, "
-            "mapekd.cli.llm; print(time.perf_counter() - t)")
-    full = ("import time, sys; sys.path.insert(0, {root!r}); t = time.perf_counter(); "
-            "import mapekd.llm.gateway, mapekd.cli.llm; print(time.perf_counter() - t)")
+    code = (
+        "import time, sys; sys.path.insert(0, {root!r}); import httpx, pydantic, "
+        "prometheus_client; t = time.perf_counter(); import mapekd.llm.gateway, "
+        "mapekd.cli.llm; print(time.perf_counter() - t)"
+    )
+    full = (
+        "import time, sys; sys.path.insert(0, {root!r}); t = time.perf_counter(); "
+        "import mapekd.llm.gateway, mapekd.cli.llm; print(time.perf_counter() - t)"
+    )
     out = {}
     for name, source in (("own_modules_ms", code), ("with_dependencies_ms", full)):
         values = []
         for _ in range(runs):
-            done = subprocess.run([sys.executable, "-c", source.format(root=str(ROOT / "daemon"))],
-                                  capture_output=True, text=True, check=True)
+            done = subprocess.run(
+                [sys.executable, "-c", source.format(root=str(ROOT / "daemon"))],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             values.append(float(done.stdout))
         out[name] = round(statistics.median(values) * 1000, 1)
     return out
@@ -216,21 +244,27 @@ def table(result: dict[str, Any]) -> None:
     head = f"{'median ms':>10} {'p99 ms':>9} {'+median':>9} {'+p99':>9} {'cpu ms':>8} {'+cpu':>8}"
     print(f"{'overhead over raw httpx (' + str(result['calls']) + ' calls each)':<40} {head}")
     for name, row in result["overhead"].items():
-        print(f"  {name:<38} {row['median_ms']:>10.3f} {row['p99_ms']:>9.3f} "
-              f"{row.get('overhead_median_ms', 0):>9.3f} {row.get('overhead_p99_ms', 0):>9.3f} "
-              f"{row['cpu_median_ms']:>8.3f} {row.get('overhead_cpu_median_ms', 0):>8.3f}")
+        print(
+            f"  {name:<38} {row['median_ms']:>10.3f} {row['p99_ms']:>9.3f} "
+            f"{row.get('overhead_median_ms', 0):>9.3f} {row.get('overhead_p99_ms', 0):>9.3f} "
+            f"{row['cpu_median_ms']:>8.3f} {row.get('overhead_cpu_median_ms', 0):>8.3f}"
+        )
     print(f"{'failover, dead primary (added: vs direct)':<40} {head[:40]}")
     for name, row in result["failover"].items():
         if isinstance(row, dict):
-            print(f"  {name:<38} {row['median_ms']:>10.3f} {row['p99_ms']:>9.3f} "
-                  f"{row.get('added_median_ms', 0):>9.3f} {row.get('added_p99_ms', 0):>9.3f}")
+            print(
+                f"  {name:<38} {row['median_ms']:>10.3f} {row['p99_ms']:>9.3f} "
+                f"{row.get('added_median_ms', 0):>9.3f} {row.get('added_p99_ms', 0):>9.3f}"
+            )
     first = result["failover"]["black_holed_first_call_ms"]
     print(f"  black-holed, first call (read timeout 200 ms, opens the breaker): {first} ms")
     hit = result["cache_hit"]
     print(f"exact-cache hit: median {hit['median_ms']:.4f} ms, p99 {hit['p99_ms']:.4f} ms")
     imp = result["import"]
-    print(f"import mapekd.llm.gateway + mapekd.cli.llm: {imp['own_modules_ms']} ms with httpx, "
-          f"pydantic, prometheus_client already loaded; {imp['with_dependencies_ms']} ms cold")
+    print(
+        f"import mapekd.llm.gateway + mapekd.cli.llm: {imp['own_modules_ms']} ms with httpx, "
+        f"pydantic, prometheus_client already loaded; {imp['with_dependencies_ms']} ms cold"
+    )
 
 
 async def run(calls: int) -> dict[str, Any]:

@@ -68,19 +68,29 @@ def main() -> int:
     by_kind: dict[str, list[float]] = defaultdict(list)
     for p in pairs:
         by_kind[p["kind"]].append(p["similarity"])
-    print(f"{len(pairs)} pairs ({sum(p['same'] for p in pairs)} same-answer), "
-          f"model load {load_s:.1f}s, {encode_ms:.1f} ms per text")
+    print(
+        f"{len(pairs)} pairs ({sum(p['same'] for p in pairs)} same-answer), "
+        f"model load {load_s:.1f}s, {encode_ms:.1f} ms per text"
+    )
     print(f"{'threshold':>9} {'guard':>5} {'false-hit':>9} {'true-hit':>8}")
     for row in table:
-        print(f"{row['threshold']:>9.2f} {row['guard']!s:>5} {row['false_hit_rate']:>9.1%} "
-              f"{row['true_hit_rate']:>8.1%}")
+        print(
+            f"{row['threshold']:>9.2f} {row['guard']!s:>5} {row['false_hit_rate']:>9.1%} "
+            f"{row['true_hit_rate']:>8.1%}"
+        )
     print("similarity by kind (min / median / max):")
     for kind, sims in sorted(by_kind.items()):
         sims.sort()
         print(f"  {kind:<16} {sims[0]:.3f} / {sims[len(sims) // 2]:.3f} / {sims[-1]:.3f}")
-    result = {"embedder": embedder.name, "pairs": len(pairs), "default_threshold": DEFAULT,
-              "encode_ms_per_text": round(encode_ms, 2), "load_s": round(load_s, 2),
-              "rates": table, "similarities": pairs}
+    result = {
+        "embedder": embedder.name,
+        "pairs": len(pairs),
+        "default_threshold": DEFAULT,
+        "encode_ms_per_text": round(encode_ms, 2),
+        "load_s": round(load_s, 2),
+        "rates": table,
+        "similarities": pairs,
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"written to {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")

@@ -12,12 +12,21 @@ import argparse
 import asyncio
 import json
 
-BODY = json.dumps({
-    "id": "bench", "object": "chat.completion", "model": "bench-model",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "restart nginx"},
-                 "finish_reason": "stop"}],
-    "usage": {"prompt_tokens": 12, "completion_tokens": 3},
-}).encode()
+BODY = json.dumps(
+    {
+        "id": "bench",
+        "object": "chat.completion",
+        "model": "bench-model",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "restart nginx"},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 12, "completion_tokens": 3},
+    }
+).encode()
 REPLY = (
     b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
     + f"content-length: {len(BODY)}\r\n\r\n".encode()
@@ -45,7 +54,7 @@ class Handler(asyncio.Protocol):
                     length = int(line.split(":", 1)[1])
             if len(self.buffer) < end + 4 + length:
                 return
-            self.buffer = self.buffer[end + 4 + length:]
+            self.buffer = self.buffer[end + 4 + length :]
             if self.mode == "ok" and self.transport is not None:
                 self.transport.write(REPLY)
 

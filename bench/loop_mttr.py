@@ -64,18 +64,26 @@ def mttr(runs: int, tmp: Path) -> list[float]:
     config = {
         "daemon": {"interval": "5s"},
         "checks": [{"name": "svc", "type": "process", "pidfile": str(pidfile)}],
-        "rules": [{"name": "down", "check": "svc", "when": "alive == false",
-                   "remedies": ["start"]}],
-        "actions": [{"name": "start", "type": "command", "argv": argv, "detach": True,
-                     "detach_grace": "100ms", "settle": "500ms"}],
+        "rules": [{"name": "down", "check": "svc", "when": "alive == false", "remedies": ["start"]}],
+        "actions": [
+            {
+                "name": "start",
+                "type": "command",
+                "argv": argv,
+                "detach": True,
+                "detach_grace": "100ms",
+                "settle": "500ms",
+            }
+        ],
         "policy": {"cooldown": "1s", "max_actions": 1000, "window": "1h"},
         "knowledge": {"path": str(tmp / "kb.db"), "record_samples": False},
     }
     (tmp / "mttr.yaml").write_text(yaml.safe_dump(config))
     subprocess.Popen(argv, stdout=subprocess.DEVNULL, start_new_session=True)
     wait(lambda: healthy(url))
-    daemon = subprocess.Popen([sys.executable, "-m", "mapekd", "run", "--config",
-                               str(tmp / "mttr.yaml")], stderr=subprocess.DEVNULL)
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "mapekd", "run", "--config", str(tmp / "mttr.yaml")], stderr=subprocess.DEVNULL
+    )
     results = []
     try:
         time.sleep(6)  # let the first cycle arm the pidfd watch
@@ -98,8 +106,11 @@ def idle(seconds: float, tmp: Path) -> dict[str, float]:
     config = yaml.safe_load((REPO / "config" / "example.yaml").read_text())
     config["knowledge"]["path"] = str(tmp / "idle.db")
     (tmp / "idle.yaml").write_text(yaml.safe_dump(config))
-    daemon = subprocess.Popen([sys.executable, "-m", "mapekd", "run", "--dry-run", "--config",
-                               str(tmp / "idle.yaml")], cwd=tmp, stderr=subprocess.DEVNULL)
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "mapekd", "run", "--dry-run", "--config", str(tmp / "idle.yaml")],
+        cwd=tmp,
+        stderr=subprocess.DEVNULL,
+    )
     proc = psutil.Process(daemon.pid)
     try:
         time.sleep(5)  # start-up and imports are not idle
@@ -111,8 +122,11 @@ def idle(seconds: float, tmp: Path) -> dict[str, float]:
     finally:
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(30)
-    return {"idle_cpu_percent": round(100 * cpu / elapsed, 3),
-            "idle_rss_mib": round(rss / 2**20, 1), "idle_seconds": round(elapsed, 1)}
+    return {
+        "idle_cpu_percent": round(100 * cpu / elapsed, 3),
+        "idle_rss_mib": round(rss / 2**20, 1),
+        "idle_seconds": round(elapsed, 1),
+    }
 
 
 def main() -> int:
@@ -123,9 +137,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         times = mttr(args.runs, Path(tmp))
         report: dict[str, Any] = {
-            "mttr_runs": len(times), "cycle_interval_s": 5.0,
+            "mttr_runs": len(times),
+            "cycle_interval_s": 5.0,
             "mttr_median_s": round(statistics.median(times), 3),
-            "mttr_min_s": round(min(times), 3), "mttr_max_s": round(max(times), 3),
+            "mttr_min_s": round(min(times), 3),
+            "mttr_max_s": round(max(times), 3),
             **idle(args.idle_seconds, Path(tmp)),
         }
     for key, value in report.items():

@@ -18,8 +18,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for(condition: Callable[[], T], timeout: float = 30.0, interval: float = 0.05,
-             message: str = "condition") -> T:
+def wait_for(
+    condition: Callable[[], T], timeout: float = 30.0, interval: float = 0.05, message: str = "condition"
+) -> T:
     """Poll until `condition()` is truthy; return its value or fail after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:

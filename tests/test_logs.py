@@ -15,8 +15,10 @@ from mapekd.logs import setup_logging
 @pytest.fixture(autouse=True)
 def _restore_loggers() -> Iterator[None]:
     """setup_logging configures process-wide loggers; give other tests theirs back."""
-    saved = [(lg, lg.handlers[:], lg.level, lg.propagate)
-             for lg in (logging.getLogger("mapekd"), logging.getLogger("apscheduler"))]
+    saved = [
+        (lg, lg.handlers[:], lg.level, lg.propagate)
+        for lg in (logging.getLogger("mapekd"), logging.getLogger("apscheduler"))
+    ]
     yield
     for lg, handlers, level, propagate in saved:
         lg.handlers[:], lg.level, lg.propagate = handlers, level, propagate
@@ -25,9 +27,20 @@ def _restore_loggers() -> Iterator[None]:
 def _emit(fmt: str) -> str:
     stream = io.StringIO()
     setup_logging(fmt, "INFO", stream)
-    logging.getLogger("mapekd.decision").warning("healing decision", extra={"event": {
-        "event": "decision", "incident": 3, "signature": "down@process:web", "action": "restart",
-        "dry_run": True, "outcome": None, "candidates": ["restart"]}})
+    logging.getLogger("mapekd.decision").warning(
+        "healing decision",
+        extra={
+            "event": {
+                "event": "decision",
+                "incident": 3,
+                "signature": "down@process:web",
+                "action": "restart",
+                "dry_run": True,
+                "outcome": None,
+                "candidates": ["restart"],
+            }
+        },
+    )
     logging.getLogger("apscheduler.scheduler").warning("run skipped")  # below ERROR: dropped
     return stream.getvalue()
 

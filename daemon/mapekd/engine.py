@@ -28,8 +28,13 @@ PRUNE_EVERY_S = 300.0
 
 class Engine:
     def __init__(
-        self, settings: Settings, store: SqliteStore, http: httpx.AsyncClient, *,
-        dry_run: bool, base_env: Mapping[str, str],
+        self,
+        settings: Settings,
+        store: SqliteStore,
+        http: httpx.AsyncClient,
+        *,
+        dry_run: bool,
+        base_env: Mapping[str, str],
     ) -> None:
         self.settings = settings
         self.store = store
@@ -56,8 +61,7 @@ class Engine:
     async def cycle(self) -> None:
         """Collect every check, evaluate every rule, act on what needs acting. Never raises for
         a single broken part: a failing check is an error sample, a failing incident is logged."""
-        results = await asyncio.gather(
-            *(collect_safely(c, self.timeouts[n]) for n, c in self.checks.items()))
+        results = await asyncio.gather(*(collect_safely(c, self.timeouts[n]) for n, c in self.checks.items()))
         samples = [s for batch in results for s in batch]
         now = time.time()
         self.history.add(samples)

@@ -34,8 +34,14 @@ class Pending:
 
 class Healer:
     def __init__(
-        self, settings: Settings, store: SqliteStore, tracker: IncidentTracker,
-        actions: dict[str, Action], recheck: Recheck, *, dry_run: bool,
+        self,
+        settings: Settings,
+        store: SqliteStore,
+        tracker: IncidentTracker,
+        actions: dict[str, Action],
+        recheck: Recheck,
+        *,
+        dry_run: bool,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -62,89 +68,142 @@ class Healer:
         if verdict == "give_up":
             await self.escalation.give_up(incident, candidates, counter)
             return
-        choice = choose_remedy(candidates, incident.symptom.signature, self.store,
-                               prefer_knowledge=self.settings.policy.prefer_knowledge)
+        choice = choose_remedy(
+            candidates,
+            incident.symptom.signature,
+            self.store,
+            prefer_knowledge=self.settings.policy.prefer_knowledge,
+        )
         if choice is not None:
             await self._act(incident, rule, choice, counter)
 
-    async def _act(self, incident: ActiveIncident, rule: Rule, choice: Choice,
-                   counter: Counter) -> None:
+    async def _act(self, incident: ActiveIncident, rule: Rule, choice: Choice, counter: Counter) -> None:
         symptom = incident.symptom
         action_cfg = self.settings.action(choice.action)
         try:
-            params = build_params(incident_id=incident.id, rule=rule.name, check=rule.check,
-                                  target=symptom.target, fields=symptom.fields)
+            params = build_params(
+                incident_id=incident.id,
+                rule=rule.name,
+                check=rule.check,
+                target=symptom.target,
+                fields=symptom.fields,
+            )
         except ActionError as exc:
             self._refuse(incident, choice, str(exc))
             return
         verdict = "would_execute" if self.dry_run else "execute"
         decision = {
-            "incident_id": incident.id, "ts": time.time(), "verdict": verdict,
-            "action": choice.action, "target": symptom.target, "params": params,
-            "candidates": choice.candidates, "source": choice.source, "risk": action_cfg.risk,
-            "confidence": choice.confidence, "reason": choice.reason, "dry_run": self.dry_run,
+            "incident_id": incident.id,
+            "ts": time.time(),
+            "verdict": verdict,
+            "action": choice.action,
+            "target": symptom.target,
+            "params": params,
+            "candidates": choice.candidates,
+            "source": choice.source,
+            "risk": action_cfg.risk,
+            "confidence": choice.confidence,
+            "reason": choice.reason,
+            "dry_run": self.dry_run,
         }
         decision_id = self.store.record_decision(decision)
-        log.warning("healing decision", extra={"event": decision_event(
-            decision, decision_id, incident, counter)})
-        execution_id = self.store.start_execution({
-            "decision_id": decision_id, "incident_id": incident.id, "action": choice.action,
-            "target": symptom.target, "started_at": time.time(),
-            "state": "would_execute" if self.dry_run else "started"})
+        log.warning(
+            "healing decision", extra={"event": decision_event(decision, decision_id, incident, counter)}
+        )
+        execution_id = self.store.start_execution(
+            {
+                "decision_id": decision_id,
+                "incident_id": incident.id,
+                "action": choice.action,
+                "target": symptom.target,
+                "started_at": time.time(),
+                "state": "would_execute" if self.dry_run else "started",
+            }
+        )
         try:
             result = await self._execute(choice.action, incident, params)
         except asyncio.CancelledError:
-            self.store.finish_execution(execution_id, {
-                "state": "interrupted", "finished_at": time.time(),
-                "error": "daemon stopped before the action completed"})
+            self.store.finish_execution(
+                execution_id,
+                {
+                    "state": "interrupted",
+                    "finished_at": time.time(),
+                    "error": "daemon stopped before the action completed",
+                },
+            )
             raise
         self.store.finish_execution(execution_id, finished_row(result))
-        self.verifying[incident.id] = asyncio.create_task(self._verify(
-            incident, rule, Pending(decision_id, execution_id), result, action_cfg.settle))
+        self.verifying[incident.id] = asyncio.create_task(
+            self._verify(incident, rule, Pending(decision_id, execution_id), result, action_cfg.settle)
+        )
 
-    async def _execute(self, name: str, incident: ActiveIncident,
-                       params: dict[str, str]) -> ExecResult | None:
+    async def _execute(
+        self, name: str, incident: ActiveIncident, params: dict[str, str]
+    ) -> ExecResult | None:
         if self.dry_run:
             return None
-        request = ActionRequest(incident.id, incident.symptom.signature,
-                                incident.symptom.target, params)
+        request = ActionRequest(incident.id, incident.symptom.signature, incident.symptom.target, params)
         try:
             return await self.actions[name].run(request)
         except ActionError as exc:
             return ExecResult("failed", 0.0, error=str(exc))
 
-    async def _verify(self, incident: ActiveIncident, rule: Rule, pending: Pending,
-                      result: ExecResult | None, settle: float) -> None:
+    async def _verify(
+        self, incident: ActiveIncident, rule: Rule, pending: Pending, result: ExecResult | None, settle: float
+    ) -> None:
         try:
             await asyncio.sleep(settle)
             sample = await self.recheck(rule.check, incident.symptom.target)
             holds = rule.holds_now(sample) if sample is not None else None
             outcome, detail = judge(result, holds)
             self.store.record_outcome(pending.execution_id, incident.id, outcome, detail)
-            log.warning("healing outcome", extra={"event": {
-                "event": "outcome", "incident": incident.id, "decision": pending.decision_id,
-                "signature": incident.symptom.signature, "outcome": outcome, "detail": detail,
-                "dry_run": self.dry_run}})
+            log.warning(
+                "healing outcome",
+                extra={
+                    "event": {
+                        "event": "outcome",
+                        "incident": incident.id,
+                        "decision": pending.decision_id,
+                        "signature": incident.symptom.signature,
+                        "outcome": outcome,
+                        "detail": detail,
+                        "dry_run": self.dry_run,
+                    }
+                },
+            )
             if outcome == "resolved":
-                self.tracker.resolve_incident(incident.id, time.time(),
-                                              reason="verified after action")
+                self.tracker.resolve_incident(incident.id, time.time(), reason="verified after action")
         finally:
             self.verifying.pop(incident.id, None)
 
     def _refuse(self, incident: ActiveIncident, choice: Choice, reason: str) -> None:
-        decision = {"incident_id": incident.id, "ts": time.time(), "verdict": "refused",
-                    "action": choice.action, "target": incident.symptom.target,
-                    "candidates": choice.candidates, "source": "policy", "reason": reason,
-                    "dry_run": self.dry_run}
+        decision = {
+            "incident_id": incident.id,
+            "ts": time.time(),
+            "verdict": "refused",
+            "action": choice.action,
+            "target": incident.symptom.target,
+            "candidates": choice.candidates,
+            "source": "policy",
+            "reason": reason,
+            "dry_run": self.dry_run,
+        }
         self.store.record_decision(decision)
         log.error("decision refused", extra={"event": {**decision, "event": "decision"}})
 
     def _log_no_remedy(self, incident: ActiveIncident) -> None:
         if incident.id not in self._no_remedy_logged:
             self._no_remedy_logged.add(incident.id)
-            log.warning("no applicable remedy", extra={"event": {
-                "event": "no_remedy", "incident": incident.id,
-                "signature": incident.symptom.signature}})
+            log.warning(
+                "no applicable remedy",
+                extra={
+                    "event": {
+                        "event": "no_remedy",
+                        "incident": incident.id,
+                        "signature": incident.symptom.signature,
+                    }
+                },
+            )
 
     async def drain(self, timeout: float) -> None:
         """Wait for verifications in flight (shutdown), cancelling what is left after timeout."""

@@ -10,8 +10,21 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-_TEXT_KEYS = ("incident", "signature", "check", "verdict", "action", "target", "source", "dry_run",
-              "outcome", "state", "reason", "symptom", "error")
+_TEXT_KEYS = (
+    "incident",
+    "signature",
+    "check",
+    "verdict",
+    "action",
+    "target",
+    "source",
+    "dry_run",
+    "outcome",
+    "state",
+    "reason",
+    "symptom",
+    "error",
+)
 
 
 class JsonFormatter(logging.Formatter):

@@ -24,8 +24,13 @@ log = logging.getLogger("mapekd.daemon")
 
 class Daemon:
     def __init__(
-        self, settings: Settings, *, config_path: Path | None, env: Mapping[str, str],
-        base_env: Mapping[str, str], force_dry_run: bool = False,
+        self,
+        settings: Settings,
+        *,
+        config_path: Path | None,
+        env: Mapping[str, str],
+        base_env: Mapping[str, str],
+        force_dry_run: bool = False,
     ) -> None:
         self.settings = settings
         self.config_path = config_path
@@ -47,8 +52,10 @@ class Daemon:
         store = SqliteStore(self.settings.knowledge.path)
         interrupted = store.reconcile_interrupted()
         if interrupted:
-            log.warning("reconciled executions interrupted by a previous stop",
-                        extra={"event": {"event": "reconciled", "executions": interrupted}})
+            log.warning(
+                "reconciled executions interrupted by a previous stop",
+                extra={"event": {"event": "reconciled", "executions": interrupted}},
+            )
         try:
             async with httpx.AsyncClient() as http:
                 self.store, self.http = store, http
@@ -63,23 +70,39 @@ class Daemon:
         return 0
 
     def _build_engine(self, settings: Settings) -> Engine:
-        return Engine(settings, self.store, self.http, dry_run=self.dry_run,
-                      base_env=self.base_env)
+        return Engine(settings, self.store, self.http, dry_run=self.dry_run, base_env=self.base_env)
 
     async def _serve(self) -> None:
         loop = asyncio.get_running_loop()
         scheduler = AsyncIOScheduler()
-        scheduler.add_job(self._cycle, "interval", args=["schedule"], id="cycle",
-                          seconds=self.settings.daemon.interval, next_run_time=datetime.now(),
-                          max_instances=1, coalesce=True, misfire_grace_time=None)
+        scheduler.add_job(
+            self._cycle,
+            "interval",
+            args=["schedule"],
+            id="cycle",
+            seconds=self.settings.daemon.interval,
+            next_run_time=datetime.now(),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
         self.engine.start_watching(self._kick)  # before the first cycle, which arms the watches
         scheduler.start()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stop.set)
         loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self._reload(scheduler)))
-        log.info("mapekd started", extra={"event": {
-            "event": "started", "dry_run": self.dry_run, "checks": len(self.settings.checks),
-            "rules": len(self.settings.rules), "interval_s": self.settings.daemon.interval}})
+        log.info(
+            "mapekd started",
+            extra={
+                "event": {
+                    "event": "started",
+                    "dry_run": self.dry_run,
+                    "checks": len(self.settings.checks),
+                    "rules": len(self.settings.rules),
+                    "interval_s": self.settings.daemon.interval,
+                }
+            },
+        )
         await self._stop.wait()
         log.info("stopping", extra={"event": {"event": "stopping"}})
         # Pause, not shutdown: shutting down cancels the running job, i.e. the in-flight action.
@@ -97,8 +120,11 @@ class Daemon:
                 async with self._lock:
                     pass
         except TimeoutError:
-            log.error("in-flight action did not finish within the shutdown grace period; "
-                      "recording it as interrupted", extra={"event": {"event": "interrupted"}})
+            log.error(
+                "in-flight action did not finish within the shutdown grace period; "
+                "recording it as interrupted",
+                extra={"event": {"event": "interrupted"}},
+            )
             if self._current is not None:
                 self._current.cancel()
                 await asyncio.gather(self._current, return_exceptions=True)
@@ -107,8 +133,7 @@ class Daemon:
 
     def _kick(self, check_name: str) -> None:
         """A watched check reported an event: run a cycle now (or right after the current one)."""
-        log.info("check reported an event", extra={"event": {"event": "check_event",
-                                                              "check": check_name}})
+        log.info("check reported an event", extra={"event": {"event": "check_event", "check": check_name}})
         self._spawn(self._cycle(f"event:{check_name}"))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -143,15 +168,20 @@ class Daemon:
         try:
             settings = load_settings(self.config_path, self.env)
         except ConfigError as exc:
-            log.error("reload failed; keeping the old configuration",
-                      extra={"event": {"event": "reload_failed", "error": str(exc)}})
+            log.error(
+                "reload failed; keeping the old configuration",
+                extra={"event": {"event": "reload_failed", "error": str(exc)}},
+            )
             return
         async with self._lock:
             self.engine.stop_watching()
             self.settings = settings
             self.engine = self._build_engine(settings)
             self.engine.start_watching(self._kick)
-            scheduler.reschedule_job("cycle", trigger="interval",
-                                     seconds=settings.daemon.interval)
-        log.warning("configuration reloaded", extra={"event": {
-            "event": "reloaded", "checks": len(settings.checks), "rules": len(settings.rules)}})
+            scheduler.reschedule_job("cycle", trigger="interval", seconds=settings.daemon.interval)
+        log.warning(
+            "configuration reloaded",
+            extra={
+                "event": {"event": "reloaded", "checks": len(settings.checks), "rules": len(settings.rules)}
+            },
+        )

@@ -40,21 +40,24 @@ def test_reports_the_fields_it_reads() -> None:
     assert expr.fields == {"ok", "latency_ms", "status"}
 
 
-@pytest.mark.parametrize("source", [
-    "__import__('os').system('id')",
-    "ok.__class__",
-    "fields['ok']",
-    "[1, 2]",
-    "lambda: 1",
-    "ok if ok else ok",
-    "x ** 1000000",
-    "a in b",
-    "a is None",
-    "(x := 1)",
-    "ok ==",
-    "b'bytes' == x",
-    "x" * 600,
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "__import__('os').system('id')",
+        "ok.__class__",
+        "fields['ok']",
+        "[1, 2]",
+        "lambda: 1",
+        "ok if ok else ok",
+        "x ** 1000000",
+        "a in b",
+        "a is None",
+        "(x := 1)",
+        "ok ==",
+        "b'bytes' == x",
+        "x" * 600,
+    ],
+)
 def test_rejects_anything_outside_the_grammar(source: str) -> None:
     with pytest.raises(RuleError):
         compile_expression(source)

@@ -21,15 +21,30 @@ def db(tmp_path: Path) -> Path:
     symptom = Symptom("down", "process:web", "critical", "web is down", {"alive": False}, ts=now)
     incident = store.open_incident(symptom)
     store.add_symptom(incident, symptom)
-    decision = store.record_decision({
-        "incident_id": incident, "ts": now + 0.1, "verdict": "execute", "action": "restart",
-        "target": "process:web", "params": {"target": "process:web"},
-        "candidates": ["restart", "kill"], "source": "rule"})
-    execution = store.start_execution({"decision_id": decision, "incident_id": incident,
-                                       "action": "restart", "target": "process:web",
-                                       "started_at": now + 0.2})
-    store.finish_execution(execution, {"state": "succeeded", "exit_code": 0,
-                                       "finished_at": now + 0.3, "duration_ms": 100.0})
+    decision = store.record_decision(
+        {
+            "incident_id": incident,
+            "ts": now + 0.1,
+            "verdict": "execute",
+            "action": "restart",
+            "target": "process:web",
+            "params": {"target": "process:web"},
+            "candidates": ["restart", "kill"],
+            "source": "rule",
+        }
+    )
+    execution = store.start_execution(
+        {
+            "decision_id": decision,
+            "incident_id": incident,
+            "action": "restart",
+            "target": "process:web",
+            "started_at": now + 0.2,
+        }
+    )
+    store.finish_execution(
+        execution, {"state": "succeeded", "exit_code": 0, "finished_at": now + 0.3, "duration_ms": 100.0}
+    )
     store.record_outcome(execution, incident, "resolved", "rule no longer holds")
     store.resolve_incident(incident, now + 2)
     store.close()
@@ -46,7 +61,8 @@ def test_incidents_json_and_text(db: Path, capsys: pytest.CaptureFixture[str]) -
     code, out, _ = run(capsys, "kb", "incidents", "--db", str(db), "--json")
     rows = json.loads(out)
     assert code == 0 and [(r["signature"], r["status"], r["executions"]) for r in rows] == [
-        ("down@process:web", "resolved", 1)]
+        ("down@process:web", "resolved", 1)
+    ]
     code, out, _ = run(capsys, "kb", "incidents", "--db", str(db), "--since", "1h")
     assert code == 0 and "down@process:web" in out and "resolved" in out.splitlines()[1]
     _, out, _ = run(capsys, "kb", "incidents", "--db", str(db), "--since", "1h", "--json")
@@ -59,8 +75,7 @@ def test_show_timeline_and_counter(db: Path, capsys: pytest.CaptureFixture[str])
     code, out, _ = run(capsys, "kb", "show", "1", "--db", str(db), "--json")
     report = json.loads(out)
     assert code == 0
-    assert [e["kind"] for e in report["timeline"]] == ["symptom", "decision", "execution",
-                                                       "outcome"]
+    assert [e["kind"] for e in report["timeline"]] == ["symptom", "decision", "execution", "outcome"]
     assert report["timeline"][1]["candidates"] == ["restart", "kill"]
     assert report["policy_counter"]["used"] == 1 and report["policy_counter"]["limit"] == 3
     code, out, _ = run(capsys, "kb", "show", "1", "--db", str(db))
@@ -78,6 +93,12 @@ def test_actions_success_rate(db: Path, capsys: pytest.CaptureFixture[str]) -> N
 
 def test_every_command_is_documented_in_the_readme() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    for command in ("mapekd run", "mapekd check-config", "mapekd kb incidents",
-                    "mapekd kb show", "mapekd kb actions", "mapekd llm status"):
+    for command in (
+        "mapekd run",
+        "mapekd check-config",
+        "mapekd kb incidents",
+        "mapekd kb show",
+        "mapekd kb actions",
+        "mapekd llm status",
+    ):
         assert command in readme, command

@@ -13,9 +13,10 @@ from mapekd.errors import ConfigError
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("500ms", 0.5), ("5s", 5.0), ("2m", 120.0), ("1h", 3600.0), ("1d", 86400.0), (7, 7.0),
-    ("1.5s", 1.5)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("500ms", 0.5), ("5s", 5.0), ("2m", 120.0), ("1h", 3600.0), ("1d", 86400.0), (7, 7.0), ("1.5s", 1.5)],
+)
 def test_durations(text: object, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
@@ -40,14 +41,17 @@ def test_shipped_configs_are_valid(name: str) -> None:
 def test_environment_overrides_paths_and_secrets(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text("actions:\n  - name: Page\n    type: webhook\n    url: http://127.0.0.1:1/\n")
-    settings = load_settings(path, {
-        "MAPEKD_KNOWLEDGE__PATH": "/srv/kb.db",
-        "MAPEKD_DAEMON__DRY_RUN": "true",
-        "MAPEKD_DAEMON__INTERVAL": "2m",
-        "MAPEKD_ACTIONS__PAGE__HEADERS__AUTHORIZATION": "Bearer t0ken",
-        "MAPEKD_CONFIG": "ignored",
-        "OTHER": "x",
-    })
+    settings = load_settings(
+        path,
+        {
+            "MAPEKD_KNOWLEDGE__PATH": "/srv/kb.db",
+            "MAPEKD_DAEMON__DRY_RUN": "true",
+            "MAPEKD_DAEMON__INTERVAL": "2m",
+            "MAPEKD_ACTIONS__PAGE__HEADERS__AUTHORIZATION": "Bearer t0ken",
+            "MAPEKD_CONFIG": "ignored",
+            "OTHER": "x",
+        },
+    )
     assert settings.knowledge.path == "/srv/kb.db"
     assert settings.daemon.dry_run is True and settings.daemon.interval == 120.0
     hook = settings.actions[0]

@@ -25,15 +25,15 @@ class Service:
         self.port = port
         self.pidfile = tmp / "svc.pid"
         self.url = f"http://127.0.0.1:{port}/health"
-        self.argv = [sys.executable, "-m", "mapekd.demo", "--port", str(port),
-                     "--pidfile", str(self.pidfile)]
+        self.argv = [sys.executable, "-m", "mapekd.demo", "--port", str(port), "--pidfile", str(self.pidfile)]
         if crash_after is not None:
             self.argv += ["--crash-after", str(crash_after)]
         self.seen_pids: set[int] = set()
 
     def start(self) -> int:
-        proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         wait_for(self.healthy, message="service healthy")
         self.seen_pids.add(proc.pid)
         return proc.pid
@@ -78,8 +78,11 @@ class Daemon:
     def start(self) -> None:
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "mapekd", "run", "--config", str(self.config_path),
-                 *self.extra], stdout=log, stderr=subprocess.STDOUT, cwd=self.tmp)
+                [sys.executable, "-m", "mapekd", "run", "--config", str(self.config_path), *self.extra],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.tmp,
+            )
         wait_for(lambda: self.events("ready"), message="daemon's first cycle")
 
     def lines(self) -> list[dict[str, Any]]:
@@ -92,8 +95,9 @@ class Daemon:
         return out
 
     def events(self, kind: str, **match: Any) -> list[dict[str, Any]]:
-        return [e for e in self.lines() if e.get("event") == kind
-                and all(e.get(k) == v for k, v in match.items())]
+        return [
+            e for e in self.lines() if e.get("event") == kind and all(e.get(k) == v for k, v in match.items())
+        ]
 
     def stop(self) -> int:
         assert self.proc is not None
@@ -103,9 +107,12 @@ class Daemon:
 
     def kb(self, *args: str) -> Any:
         result = subprocess.run(
-            [sys.executable, "-m", "mapekd", "kb", *args, "--json",
-             "--config", str(self.config_path)],
-            capture_output=True, text=True, cwd=self.tmp, check=True)
+            [sys.executable, "-m", "mapekd", "kb", *args, "--json", "--config", str(self.config_path)],
+            capture_output=True,
+            text=True,
+            cwd=self.tmp,
+            check=True,
+        )
         return json.loads(result.stdout)
 
     def incident(self, signature: str) -> dict[str, Any] | None:
@@ -122,12 +129,24 @@ def base_config(tmp: Path, service: Service, **policy: Any) -> dict[str, Any]:
             {"name": "svc_http", "type": "http", "url": service.url, "timeout": "1s"},
         ],
         "rules": [
-            {"name": "svc_down", "check": "svc_process", "when": "alive == false",
-             "severity": "critical", "remedies": ["start_svc"]},
+            {
+                "name": "svc_down",
+                "check": "svc_process",
+                "when": "alive == false",
+                "severity": "critical",
+                "remedies": ["start_svc"],
+            },
         ],
         "actions": [
-            {"name": "start_svc", "type": "command", "argv": service.argv, "detach": True,
-             "detach_grace": "300ms", "settle": "1500ms", "log_file": str(tmp / "svc.log")},
+            {
+                "name": "start_svc",
+                "type": "command",
+                "argv": service.argv,
+                "detach": True,
+                "detach_grace": "300ms",
+                "settle": "1500ms",
+                "log_file": str(tmp / "svc.log"),
+            },
         ],
         "policy": {"cooldown": "2s", "max_actions": 3, "window": "5m", **policy},
         "knowledge": {"path": str(tmp / "kb.db")},

@@ -9,30 +9,44 @@ from pathlib import Path
 import pytest
 
 CASES = [
-    ("checks:\n  - name: a\n    type: host\n  - name: b\n    type: host\n"
-     "  - name: web\n    type: http\n    url: not a url\n", "checks[2].url: invalid URL", 8),
-    ("checks:\n  - name: web\n    type: http\n    url: http://127.0.0.1:1/\n    tiemout: 5s\n",
-     "checks[0].tiemout: unknown key", 5),
+    (
+        "checks:\n  - name: a\n    type: host\n  - name: b\n    type: host\n"
+        "  - name: web\n    type: http\n    url: not a url\n",
+        "checks[2].url: invalid URL",
+        8,
+    ),
+    (
+        "checks:\n  - name: web\n    type: http\n    url: http://127.0.0.1:1/\n    tiemout: 5s\n",
+        "checks[0].tiemout: unknown key",
+        5,
+    ),
     ("daemon:\n  interval: 5 minutes\n", "daemon.interval: invalid duration", 2),
-    ("rules:\n  - name: r\n    check: missing\n    when: ok == false\n",
-     "rules[0].check: unknown check 'missing'", 3),
-    ("rules:\n  - name: r\n    check: host\n    when: __import__('os').system('x')\n",
-     "rules[0].when: unsupported syntax", 4),
-    ("actions:\n  - name: x\n    type: command\n    argv: [echo, '{secret}']\n",
-     "actions[0].argv: unknown placeholder {secret}", 4),
+    (
+        "rules:\n  - name: r\n    check: missing\n    when: ok == false\n",
+        "rules[0].check: unknown check 'missing'",
+        3,
+    ),
+    (
+        "rules:\n  - name: r\n    check: host\n    when: __import__('os').system('x')\n",
+        "rules[0].when: unsupported syntax",
+        4,
+    ),
+    (
+        "actions:\n  - name: x\n    type: command\n    argv: [echo, '{secret}']\n",
+        "actions[0].argv: unknown placeholder {secret}",
+        4,
+    ),
     ("checks:\n  - name: bad-name\n    type: host\n", "checks[0].name", 2),
     ("polcy:\n  cooldown: 5s\n", "polcy: unknown key", 1),
 ]
 
 
 def _mapekd(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mapekd", *args], capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "mapekd", *args], capture_output=True, text=True, timeout=60)
 
 
 @pytest.mark.parametrize(("text", "expected", "line"), CASES)
-def test_check_config_names_the_key_and_exits_2(tmp_path: Path, text: str, expected: str,
-                                                line: int) -> None:
+def test_check_config_names_the_key_and_exits_2(tmp_path: Path, text: str, expected: str, line: int) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(text)
     result = _mapekd("check-config", "--config", str(path))

@@ -10,8 +10,9 @@ from tests.e2e.harness import Daemon, Service, base_config, kill
 SIGNATURE = "svc_down@process:svc_process"
 
 
-def test_crash_is_healed_verified_and_recorded(tmp_path: Path, service: Service,
-                                               daemons: list[Daemon]) -> None:
+def test_crash_is_healed_verified_and_recorded(
+    tmp_path: Path, service: Service, daemons: list[Daemon]
+) -> None:
     first_pid = service.start()
     daemon = Daemon(tmp_path, base_config(tmp_path, service))
     daemons.append(daemon)
@@ -22,9 +23,15 @@ def test_crash_is_healed_verified_and_recorded(tmp_path: Path, service: Service,
     wait_for(service.healthy, message="HTTP health passing again")
     assert new_pid != first_pid
 
-    report = wait_for(lambda: (i := daemon.incident(SIGNATURE)) and i["status"] == "resolved" and
-                      any(e["kind"] == "outcome" for e in i["timeline"]) and i,
-                      message="incident resolved with an outcome")
+    report = wait_for(
+        lambda: (
+            (i := daemon.incident(SIGNATURE))
+            and i["status"] == "resolved"
+            and any(e["kind"] == "outcome" for e in i["timeline"])
+            and i
+        ),
+        message="incident resolved with an outcome",
+    )
     kinds = [e["kind"] for e in report["timeline"]]
     assert kinds[:3] == ["symptom", "decision", "execution"]
     execution = next(e for e in report["timeline"] if e["kind"] == "execution")

@@ -10,8 +10,9 @@ from tests.e2e.harness import Daemon, Service, base_config, kill
 SIGNATURE = "svc_down@process:svc_process"
 
 
-def test_dry_run_decides_but_does_not_restart(tmp_path: Path, service: Service,
-                                              daemons: list[Daemon]) -> None:
+def test_dry_run_decides_but_does_not_restart(
+    tmp_path: Path, service: Service, daemons: list[Daemon]
+) -> None:
     first_pid = service.start()
     daemon = Daemon(tmp_path, base_config(tmp_path, service), "--dry-run")
     daemons.append(daemon)

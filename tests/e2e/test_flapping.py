@@ -66,8 +66,9 @@ def _run(tmp_path: Path, service: Service, daemons: list[Daemon], receiver: Rece
     daemon.start()
     kill(first_pid)
 
-    gave_up = wait_for(lambda: daemon.events("decision", verdict="gave_up"), timeout=60,
-                       message="gave_up decision")[0]
+    gave_up = wait_for(
+        lambda: daemon.events("decision", verdict="gave_up"), timeout=60, message="gave_up decision"
+    )[0]
     assert gave_up["counter"]["used"] == MAX_ACTIONS and gave_up["counter"]["limit"] == MAX_ACTIONS
     wait_for(lambda: receiver.posts, message="escalation webhook")
     assert receiver.posts[0]["params"]["status"] == "gave_up"
@@ -76,15 +77,18 @@ def _run(tmp_path: Path, service: Service, daemons: list[Daemon], receiver: Rece
     with sqlite3.connect(db_path) as db:
         cycles_before = db.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
     # Let the daemon run at least 5 more cycles (2 checks each) while the service stays dead.
-    wait_for(lambda: _count(db_path, "SELECT COUNT(*) FROM samples") >= cycles_before + 10,
-             message="five more cycles")
-    assert _count(db_path, "SELECT COUNT(*) FROM executions WHERE action = 'start_svc'") \
-        == MAX_ACTIONS
+    wait_for(
+        lambda: _count(db_path, "SELECT COUNT(*) FROM samples") >= cycles_before + 10,
+        message="five more cycles",
+    )
+    assert _count(db_path, "SELECT COUNT(*) FROM executions WHERE action = 'start_svc'") == MAX_ACTIONS
     assert len(daemon.events("decision", action="start_svc")) == MAX_ACTIONS
     assert len(receiver.posts) == 1, "escalated more than once"
     statuses = {r["status"] for r in daemon.kb("incidents", "--since", "1h")}
-    assert "gave_up" in statuses or _count(db_path, "SELECT COUNT(*) FROM incidents WHERE "
-                                                    "gave_up_at IS NOT NULL") >= 1
+    assert (
+        "gave_up" in statuses
+        or _count(db_path, "SELECT COUNT(*) FROM incidents WHERE gave_up_at IS NOT NULL") >= 1
+    )
     assert daemon.stop() == 0
 
 

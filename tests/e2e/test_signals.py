@@ -17,15 +17,17 @@ from tests.e2e.harness import Daemon, Service, base_config, kill
 
 def _slow_restart(config: dict[str, Any], service: Service, seconds: float) -> None:
     """The restart first sleeps `seconds`: an action that is still running at SIGTERM."""
-    script = f"import subprocess, sys, time; time.sleep({seconds}); " \
-             f"subprocess.Popen({service.argv!r}, start_new_session=True, " \
-             f"stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)"
-    config["actions"][0].update({"argv": [sys.executable, "-c", script], "detach": False,
-                                 "timeout": "60s"})
+    script = (
+        f"import subprocess, sys, time; time.sleep({seconds}); "
+        f"subprocess.Popen({service.argv!r}, start_new_session=True, "
+        f"stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)"
+    )
+    config["actions"][0].update({"argv": [sys.executable, "-c", script], "detach": False, "timeout": "60s"})
 
 
-def _stop_during_action(tmp_path: Path, service: Service, daemons: list[Daemon], *,
-                        action_s: float, grace: str) -> Daemon:
+def _stop_during_action(
+    tmp_path: Path, service: Service, daemons: list[Daemon], *, action_s: float, grace: str
+) -> Daemon:
     """Crash the service; return the daemon once it has decided and its action is running."""
     first_pid = service.start()
     config = base_config(tmp_path, service)
@@ -44,16 +46,18 @@ def _executions(db: Path) -> list[tuple[str, str | None]]:
         return conn.execute("SELECT state, error FROM executions").fetchall()
 
 
-def test_sigterm_lets_the_in_flight_action_finish(tmp_path: Path, service: Service,
-                                                  daemons: list[Daemon]) -> None:
+def test_sigterm_lets_the_in_flight_action_finish(
+    tmp_path: Path, service: Service, daemons: list[Daemon]
+) -> None:
     daemon = _stop_during_action(tmp_path, service, daemons, action_s=2.0, grace="10s")
     assert daemon.stop() == 0
     assert _executions(tmp_path / "kb.db") == [("succeeded", None)]
     wait_for(service.healthy, message="the restart completed")
 
 
-def test_sigterm_records_an_action_past_the_grace_period(tmp_path: Path, service: Service,
-                                                         daemons: list[Daemon]) -> None:
+def test_sigterm_records_an_action_past_the_grace_period(
+    tmp_path: Path, service: Service, daemons: list[Daemon]
+) -> None:
     daemon = _stop_during_action(tmp_path, service, daemons, action_s=30.0, grace="1s")
     assert daemon.stop() == 0
     [(state, error)] = _executions(tmp_path / "kb.db")
@@ -77,13 +81,15 @@ def test_sighup_reloads_and_keeps_the_old_config_when_invalid(
     assert "checks[0].url: invalid URL" in failed["error"]
     assert daemon.proc.poll() is None
 
-    config["rules"].append({"name": "svc_slow", "check": "svc_http", "when": "latency_ms > -1",
-                            "remedies": []})
+    config["rules"].append(
+        {"name": "svc_slow", "check": "svc_http", "when": "latency_ms > -1", "remedies": []}
+    )
     daemon.config_path.write_text(yaml.safe_dump(config))
     daemon.proc.send_signal(signal.SIGHUP)
     reloaded = wait_for(lambda: daemon.events("reloaded"), message="reloaded")[0]
     assert reloaded["rules"] == 2
     # The new rule is live: it fires on the next cycle (and has no remedy to apply).
-    wait_for(lambda: daemon.events("no_remedy", signature="svc_slow@http:svc_http"),
-             message="new rule evaluated")
+    wait_for(
+        lambda: daemon.events("no_remedy", signature="svc_slow@http:svc_http"), message="new rule evaluated"
+    )
     assert daemon.stop() == 0

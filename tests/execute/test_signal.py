@@ -36,8 +36,9 @@ async def test_signals_only_the_matched_process(
         assert name == "victim"
         return await check.matching_pids()
 
-    act = SignalAction(SignalActionConfig(name="kill", type="signal", check="victim",
-                                          signal="SIGKILL"), pids_of=pids_of)
+    act = SignalAction(
+        SignalActionConfig(name="kill", type="signal", check="victim", signal="SIGKILL"), pids_of=pids_of
+    )
     result = await act.run(ActionRequest(1, "s", "process:victim"))
     assert result.state == "succeeded" and str(target.pid) in result.output_tail
     assert target.wait(10) == -9

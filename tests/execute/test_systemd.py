@@ -23,16 +23,17 @@ def fake_systemctl(tmp_path: Path, state: str = "ActiveState=failed\nSubState=fa
     script.write_text(
         f"#!{sys.executable}\nimport sys\n"
         f"if sys.argv[1] == 'show':\n    print({state!r})\n"
-        f"else:\n    open({record!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n")
+        f"else:\n    open({record!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
+    )
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return str(script)
 
 
 def make(tmp_path: Path, units: list[str], **state: str) -> SystemdAction:
-    config = SystemdActionConfig(name="restart", type="systemd", verb="restart",
-                                 units=units)  # type: ignore[arg-type]
-    return SystemdAction(config, base_env={"PATH": os.environ["PATH"]},
-                         systemctl=fake_systemctl(tmp_path, **state))
+    config = SystemdActionConfig(name="restart", type="systemd", verb="restart", units=units)  # type: ignore[arg-type]
+    return SystemdAction(
+        config, base_env={"PATH": os.environ["PATH"]}, systemctl=fake_systemctl(tmp_path, **state)
+    )
 
 
 async def test_restarts_the_allowlisted_unit_of_the_target(tmp_path: Path) -> None:

@@ -23,8 +23,7 @@ def server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            received.append({"path": self.path, "auth": self.headers["Authorization"],
-                             "body": body})
+            received.append({"path": self.path, "auth": self.headers["Authorization"], "body": body})
             self.send_response(500 if self.path == "/fail" else 200)
             self.end_headers()
 
@@ -39,25 +38,38 @@ def server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
 
 async def test_posts_the_decision(server: tuple[str, list[dict[str, Any]]]) -> None:
     base, received = server
-    config = WebhookActionConfig.model_validate({
-        "name": "hook", "type": "webhook", "url": f"{base}/ok",
-        "headers": {"Authorization": "Bearer s3cret"}})
+    config = WebhookActionConfig.model_validate(
+        {
+            "name": "hook",
+            "type": "webhook",
+            "url": f"{base}/ok",
+            "headers": {"Authorization": "Bearer s3cret"},
+        }
+    )
     async with httpx.AsyncClient() as http:
         ok = await WebhookAction(config, http=http).run(
-            ActionRequest(7, "down@p:a", "p:a", {"target": "p:a"}))
-        failed = await WebhookAction(config.model_copy(update={"url": f"{base}/fail"}),
-                                     http=http).run(ActionRequest(7, "down@p:a", "p:a"))
+            ActionRequest(7, "down@p:a", "p:a", {"target": "p:a"})
+        )
+        failed = await WebhookAction(config.model_copy(update={"url": f"{base}/fail"}), http=http).run(
+            ActionRequest(7, "down@p:a", "p:a")
+        )
     assert ok.state == "succeeded" and ok.exit_code == 200
     assert received[0]["auth"] == "Bearer s3cret"
-    assert received[0]["body"] == {"incident": 7, "signature": "down@p:a", "target": "p:a",
-                                   "action": "hook", "params": {"target": "p:a"}}
+    assert received[0]["body"] == {
+        "incident": 7,
+        "signature": "down@p:a",
+        "target": "p:a",
+        "action": "hook",
+        "params": {"target": "p:a"},
+    }
     assert failed.state == "failed" and failed.error == "HTTP 500"
     assert "s3cret" not in repr(config)
 
 
 async def test_unreachable_webhook_fails_without_raising() -> None:
     config = WebhookActionConfig.model_validate(
-        {"name": "hook", "type": "webhook", "url": "http://127.0.0.1:9/x"})
+        {"name": "hook", "type": "webhook", "url": "http://127.0.0.1:9/x"}
+    )
     async with httpx.AsyncClient() as http:
         result = await WebhookAction(config, http=http).run(ActionRequest(1, "s", "t"))
     assert result.state == "failed" and "ConnectError" in (result.error or "")

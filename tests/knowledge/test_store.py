@@ -23,8 +23,16 @@ def test_migrations_apply_once_and_wal_is_on(tmp_path: Path) -> None:
     assert names == sorted(p.stem for p in migrations_dir().glob("*.sql"))
     assert store.db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.db.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert {"incidents", "symptoms", "decisions", "executions", "outcomes", "llm_calls",
-            "runbooks", "samples"} <= set(store.db.table_names())
+    assert {
+        "incidents",
+        "symptoms",
+        "decisions",
+        "executions",
+        "outcomes",
+        "llm_calls",
+        "runbooks",
+        "samples",
+    } <= set(store.db.table_names())
     store.close()
 
 
@@ -32,8 +40,7 @@ def test_failed_migration_leaves_no_trace(tmp_path: Path) -> None:
     migrations = tmp_path / "migrations"
     migrations.mkdir()
     (migrations / "0001_ok.sql").write_text("CREATE TABLE a (x INTEGER);\n")
-    (migrations / "0002_bad.sql").write_text(
-        "CREATE TABLE b (x INTEGER);\nINSERT INTO nowhere VALUES (1);\n")
+    (migrations / "0002_bad.sql").write_text("CREATE TABLE b (x INTEGER);\nINSERT INTO nowhere VALUES (1);\n")
     conn = sqlite3.connect(tmp_path / "m.db")
     with pytest.raises(StoreError, match="0002_bad"):
         apply_migrations(conn, migrations)
@@ -45,7 +52,9 @@ def test_failed_migration_leaves_no_trace(tmp_path: Path) -> None:
 def test_split_statements_keeps_semicolons_in_strings() -> None:
     script = "-- c\nCREATE TABLE t (x TEXT DEFAULT ';');\n\nINSERT INTO t VALUES ('a;b');\n"
     assert list(split_statements(script)) == [
-        "CREATE TABLE t (x TEXT DEFAULT ';');", "INSERT INTO t VALUES ('a;b');"]
+        "CREATE TABLE t (x TEXT DEFAULT ';');",
+        "INSERT INTO t VALUES ('a;b');",
+    ]
 
 
 def test_one_active_incident_per_signature_is_enforced(tmp_path: Path) -> None:
@@ -59,10 +68,19 @@ def test_one_active_incident_per_signature_is_enforced(tmp_path: Path) -> None:
 def test_started_executions_are_reconciled_as_interrupted(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "kb.db")
     incident = store.open_incident(Symptom("r", "p:a", "warning", "m", {}))
-    decision = store.record_decision({"incident_id": incident, "ts": 1.0, "verdict": "execute",
-                                      "action": "a", "target": "p:a", "source": "rule"})
-    execution = store.start_execution({"decision_id": decision, "incident_id": incident,
-                                       "action": "a", "target": "p:a", "started_at": 1.0})
+    decision = store.record_decision(
+        {
+            "incident_id": incident,
+            "ts": 1.0,
+            "verdict": "execute",
+            "action": "a",
+            "target": "p:a",
+            "source": "rule",
+        }
+    )
+    execution = store.start_execution(
+        {"decision_id": decision, "incident_id": incident, "action": "a", "target": "p:a", "started_at": 1.0}
+    )
     store.close()
     store = SqliteStore(tmp_path / "kb.db")
     assert store.reconcile_interrupted() == 1
@@ -73,8 +91,9 @@ def test_started_executions_are_reconciled_as_interrupted(tmp_path: Path) -> Non
 
 def test_samples_retention(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "kb.db")
-    store.record_samples([Sample("c", "t", {"ok": True}, ts=10.0),
-                          Sample("c", "t", {"ok": False, "error": "x"}, ts=20.0)])
+    store.record_samples(
+        [Sample("c", "t", {"ok": True}, ts=10.0), Sample("c", "t", {"ok": False, "error": "x"}, ts=20.0)]
+    )
     assert store.prune_samples(15.0) == 1
     assert store.db.conn.execute("SELECT ok FROM samples").fetchall() == [(0,)]
 
@@ -88,15 +107,31 @@ def test_unopenable_path_is_a_store_error(tmp_path: Path) -> None:
 
 def test_llm_call_records_and_spend(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "kb.db")
-    ok = CallRecord(provider="local", model="smollm2", kind="chat", usage=Usage(12, 30),
-                    cost=0.002, latency_s=0.25, role="plan", ts=100.0)
-    failed = CallRecord(provider="openai", model="gpt", kind="chat", usage=Usage(), cost=0.0,
-                        latency_s=0.0, error_class="CircuitOpen", ts=200.0)
+    ok = CallRecord(
+        provider="local",
+        model="smollm2",
+        kind="chat",
+        usage=Usage(12, 30),
+        cost=0.002,
+        latency_s=0.25,
+        role="plan",
+        ts=100.0,
+    )
+    failed = CallRecord(
+        provider="openai",
+        model="gpt",
+        kind="chat",
+        usage=Usage(),
+        cost=0.0,
+        latency_s=0.0,
+        error_class="CircuitOpen",
+        ts=200.0,
+    )
     store.record_llm_call(ok, incident_id=None)
     store.record_llm_call(failed)
     rows = store.db.conn.execute(
         "SELECT provider, input_tokens, output_tokens, latency_ms, error_class, role "
-        "FROM llm_calls ORDER BY ts").fetchall()
-    assert rows == [("local", 12, 30, 250.0, None, "plan"),
-                    ("openai", 0, 0, 0.0, "CircuitOpen", None)]
+        "FROM llm_calls ORDER BY ts"
+    ).fetchall()
+    assert rows == [("local", 12, 30, 250.0, None, "plan"), ("openai", 0, 0, 0.0, "CircuitOpen", None)]
     assert store.llm_spent_since(50.0) == 0.002 and store.llm_spent_since(150.0) == 0.0

@@ -87,9 +87,7 @@ async def test_refused_connection_is_a_result(refused_url: str, client: httpx.As
     assert SECRET not in repr(sample)
 
 
-async def test_a_server_that_never_answers_times_out(
-    silent_server: str, client: httpx.AsyncClient
-) -> None:
+async def test_a_server_that_never_answers_times_out(silent_server: str, client: httpx.AsyncClient) -> None:
     check = HttpCheck("web", silent_server, client=client, timeout=0.5)
     started = time.monotonic()
 

@@ -65,9 +65,7 @@ async def test_rewatching_reuses_or_replaces_the_single_fd(spawn) -> None:
     assert watch.pid is None and own_pidfds() == before
 
 
-async def test_without_pidfd_support_the_watch_silently_does_nothing(
-    spawn, pidfd_unsupported: None
-) -> None:
+async def test_without_pidfd_support_the_watch_silently_does_nothing(spawn, pidfd_unsupported: None) -> None:
     proc = spawn()
     recorder = Recorder()
     watch = PidWatch("svc", recorder)

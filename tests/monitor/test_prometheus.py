@@ -78,15 +78,11 @@ async def test_selectors_keep_series_whose_labels_include_theirs(
     base_url: str, client: httpx.AsyncClient, metrics_body: bytes
 ) -> None:
     mail = MetricSelector(name="queue_depth", labels={"queue": "mail"}, field="mail_queue")
-    eu_sms = MetricSelector(
-        name="queue_depth", labels={"queue": "sms", "region": "eu"}, field="sms_eu"
-    )
+    eu_sms = MetricSelector(name="queue_depth", labels={"queue": "sms", "region": "eu"}, field="sms_eu")
     everything = MetricSelector(name="queue_depth", field="all_queues")
     requests = MetricSelector(name="requests_total")
 
-    [sample] = await check(
-        f"{base_url}/metrics", client, mail, eu_sms, everything, requests
-    ).collect()
+    [sample] = await check(f"{base_url}/metrics", client, mail, eu_sms, everything, requests).collect()
 
     assert sample.target == "prometheus:app"
     assert sample.ok and sample.error is None
@@ -98,9 +94,7 @@ async def test_selectors_keep_series_whose_labels_include_theirs(
     assert sample.fields["scrape_ms"] >= 0
 
 
-async def test_a_selector_matching_nothing_is_none(
-    base_url: str, client: httpx.AsyncClient
-) -> None:
+async def test_a_selector_matching_nothing_is_none(base_url: str, client: httpx.AsyncClient) -> None:
     absent = MetricSelector(name="queue_depth", labels={"queue": "fax"}, field="fax")
 
     [sample] = await check(f"{base_url}/metrics", client, absent).collect()
@@ -116,9 +110,7 @@ async def test_a_body_over_max_bytes_is_an_error(base_url: str, client: httpx.As
     assert not sample.ok and "max_bytes (64)" in (sample.error or "")
 
 
-async def test_reading_stops_at_max_bytes(
-    base_url: str, client: httpx.AsyncClient, endless: Endless
-) -> None:
+async def test_reading_stops_at_max_bytes(base_url: str, client: httpx.AsyncClient, endless: Endless) -> None:
     selector = MetricSelector(name="filler")
     started = time.monotonic()
 

@@ -108,9 +108,7 @@ async def test_systemctl_failing_while_systemd_runs_is_an_error(tmp_path: Path) 
 
 async def test_systemctl_failing_without_systemd_is_unavailable(tmp_path: Path) -> None:
     failing = fake_systemctl(tmp_path, "sys.exit(1)\n")
-    check = SystemdCheck(
-        "units", ["web.service"], systemctl=failing, runtime_dir=str(tmp_path / "absent")
-    )
+    check = SystemdCheck("units", ["web.service"], systemctl=failing, runtime_dir=str(tmp_path / "absent"))
 
     [sample] = await check.collect()
 

@@ -14,11 +14,26 @@ SIG = "down@p:a"
 def _history(store: SqliteStore, action: str, results: list[str], state: str = "succeeded") -> None:
     for i, result in enumerate(results):
         incident = store.open_incident(Symptom("down", "p:a", "critical", "m", {}, ts=float(i)))
-        decision = store.record_decision({"incident_id": incident, "ts": 1.0, "verdict": "execute",
-                                          "action": action, "target": "p:a", "source": "rule"})
-        execution = store.start_execution({"decision_id": decision, "incident_id": incident,
-                                           "action": action, "target": "p:a", "started_at": 1.0,
-                                           "state": state})
+        decision = store.record_decision(
+            {
+                "incident_id": incident,
+                "ts": 1.0,
+                "verdict": "execute",
+                "action": action,
+                "target": "p:a",
+                "source": "rule",
+            }
+        )
+        execution = store.start_execution(
+            {
+                "decision_id": decision,
+                "incident_id": incident,
+                "action": action,
+                "target": "p:a",
+                "started_at": 1.0,
+                "state": state,
+            }
+        )
         store.record_outcome(execution, incident, result, "")
         store.resolve_incident(incident)
 

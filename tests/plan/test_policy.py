@@ -12,12 +12,24 @@ from mapekd.plan.policy import Policy
 
 def _execution(store: SqliteStore, target: str, at: float) -> None:
     active = store.active_incident(f"r@{target}")
-    incident = store.open_incident(Symptom("r", target, "warning", "m", {}, ts=at)) \
-        if active is None else active["id"]
-    decision = store.record_decision({"incident_id": incident, "ts": at, "verdict": "execute",
-                                      "action": "a", "target": target, "source": "rule"})
-    store.start_execution({"decision_id": decision, "incident_id": incident, "action": "a",
-                           "target": target, "started_at": at})
+    incident = (
+        store.open_incident(Symptom("r", target, "warning", "m", {}, ts=at))
+        if active is None
+        else active["id"]
+    )
+    decision = store.record_decision(
+        {
+            "incident_id": incident,
+            "ts": at,
+            "verdict": "execute",
+            "action": "a",
+            "target": target,
+            "source": "rule",
+        }
+    )
+    store.start_execution(
+        {"decision_id": decision, "incident_id": incident, "action": "a", "target": target, "started_at": at}
+    )
 
 
 def test_verdicts_over_time(tmp_path: Path) -> None:

@@ -12,17 +12,14 @@ class History:
     def __init__(self, keep_seconds: float, *, started_at: float, max_per_series: int = 4096):
         self.keep_seconds = keep_seconds
         self.started_at = started_at
-        self._series: dict[tuple[str, str], deque[Sample]] = defaultdict(
-            lambda: deque(maxlen=max_per_series)
-        )
+        self._series: dict[tuple[str, str], deque[Sample]] = defaultdict(lambda: deque(maxlen=max_per_series))
         self._last_good: dict[str, float] = {}
 
     def add(self, samples: Iterable[Sample]) -> None:
         for sample in samples:
             self._series[(sample.check, sample.target)].append(sample)
             if sample.error is None:
-                self._last_good[sample.check] = max(self._last_good.get(sample.check, 0.0),
-                                                    sample.ts)
+                self._last_good[sample.check] = max(self._last_good.get(sample.check, 0.0), sample.ts)
 
     def prune(self, now: float) -> None:
         horizon = now - self.keep_seconds

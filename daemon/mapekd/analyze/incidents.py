@@ -38,8 +38,10 @@ class IncidentTracker:
         if row is None:
             incident_id = self.store.open_incident(symptom)
             self.store.add_symptom(incident_id, symptom)
-            log.warning("incident opened", extra={"event": _event(
-                "incident_opened", incident_id, symptom, status="open")})
+            log.warning(
+                "incident opened",
+                extra={"event": _event("incident_opened", incident_id, symptom, status="open")},
+            )
             return ActiveIncident(incident_id, "open", symptom, symptom.ts)
         return ActiveIncident(int(row["id"]), str(row["status"]), symptom, float(row["opened_at"]))
 
@@ -58,14 +60,30 @@ class IncidentTracker:
 
     def _resolve(self, row: dict[str, Any], now: float, reason: str) -> int:
         self.store.resolve_incident(int(row["id"]), now)
-        log.info("incident resolved", extra={"event": {
-            "event": "incident_resolved", "incident": row["id"], "signature": row["signature"],
-            "previous_status": row["status"], "reason": reason,
-            "duration_s": round(now - float(row["opened_at"]), 3)}})
+        log.info(
+            "incident resolved",
+            extra={
+                "event": {
+                    "event": "incident_resolved",
+                    "incident": row["id"],
+                    "signature": row["signature"],
+                    "previous_status": row["status"],
+                    "reason": reason,
+                    "duration_s": round(now - float(row["opened_at"]), 3),
+                }
+            },
+        )
         return int(row["id"])
 
 
 def _event(kind: str, incident_id: int, symptom: Symptom, **more: Any) -> dict[str, Any]:
-    return {"event": kind, "incident": incident_id, "signature": symptom.signature,
-            "rule": symptom.rule, "target": symptom.target, "severity": symptom.severity,
-            "symptom": symptom.message, **more}
+    return {
+        "event": kind,
+        "incident": incident_id,
+        "signature": symptom.signature,
+        "rule": symptom.rule,
+        "target": symptom.target,
+        "severity": symptom.severity,
+        "symptom": symptom.message,
+        **more,
+    }

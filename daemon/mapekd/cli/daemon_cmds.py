@@ -9,17 +9,21 @@ from pathlib import Path
 from mapekd.config.loader import load_settings
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
-             common: argparse.ArgumentParser) -> None:
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     run = sub.add_parser("run", parents=[common], help="run the daemon")
-    run.add_argument("--dry-run", action="store_true",
-                     help="run the whole loop, log and record decisions, execute nothing")
+    run.add_argument(
+        "--dry-run", action="store_true", help="run the whole loop, log and record decisions, execute nothing"
+    )
     run.add_argument("--once", action="store_true", help="run one cycle and exit")
-    run.add_argument("--log-format", choices=["json", "text"],
-                     help="json (default, journald-friendly) or text for people")
+    run.add_argument(
+        "--log-format", choices=["json", "text"], help="json (default, journald-friendly) or text for people"
+    )
     run.set_defaults(handler=cmd_run)
-    check = sub.add_parser("check-config", parents=[common],
-                           help="validate the configuration (exit 2 naming the bad key)")
+    check = sub.add_parser(
+        "check-config", parents=[common], help="validate the configuration (exit 2 naming the bad key)"
+    )
     check.set_defaults(handler=cmd_check_config)
 
 
@@ -30,13 +34,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config, args.env)
     setup_logging(args.log_format or settings.daemon.log_format, settings.daemon.log_level)
-    daemon = Daemon(settings, config_path=Path(args.config) if args.config else None,
-                    env=args.env, base_env=args.base_env, force_dry_run=args.dry_run)
+    daemon = Daemon(
+        settings,
+        config_path=Path(args.config) if args.config else None,
+        env=args.env,
+        base_env=args.base_env,
+        force_dry_run=args.dry_run,
+    )
     return asyncio.run(daemon.run(once=args.once))
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     settings = load_settings(args.config, args.env)
-    print(f"ok: {len(settings.checks)} checks, {len(settings.rules)} rules, "
-          f"{len(settings.actions)} actions")
+    print(f"ok: {len(settings.checks)} checks, {len(settings.rules)} rules, {len(settings.actions)} actions")
     return 0

@@ -15,8 +15,9 @@ from mapekd.knowledge.store import SqliteStore
 from mapekd.plan.policy import Policy
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
-             common: argparse.ArgumentParser) -> None:
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     kb = sub.add_parser("kb", help="inspect the knowledge base")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True, metavar="KB_COMMAND")
     shared = argparse.ArgumentParser(add_help=False, parents=[common])
@@ -28,8 +29,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     show = kb_sub.add_parser("show", parents=[shared], help="one incident's timeline")
     show.add_argument("id", type=int)
     show.set_defaults(handler=cmd_show)
-    actions = kb_sub.add_parser("actions", parents=[shared],
-                                help="success rate per signature and action")
+    actions = kb_sub.add_parser("actions", parents=[shared], help="success rate per signature and action")
     actions.set_defaults(handler=cmd_actions)
 
 
@@ -50,9 +50,18 @@ def cmd_incidents(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    print_table(rows, [("id", "ID"), ("status", "STATUS"), ("signature", "SIGNATURE"),
-                       ("severity", "SEVERITY"), ("opened_at", "OPENED"),
-                       ("resolved_at", "RESOLVED"), ("executions", "ACTIONS")])
+    print_table(
+        rows,
+        [
+            ("id", "ID"),
+            ("status", "STATUS"),
+            ("signature", "SIGNATURE"),
+            ("severity", "SEVERITY"),
+            ("opened_at", "OPENED"),
+            ("resolved_at", "RESOLVED"),
+            ("executions", "ACTIONS"),
+        ],
+    )
     return 0
 
 
@@ -77,14 +86,19 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def _print_show(report: dict[str, Any]) -> None:
     print(f"incident {report['id']}  {report['status']}  {report['signature']}")
-    print(f"  opened {fmt_ts(report['opened_at'])}  resolved {fmt_ts(report['resolved_at'])}"
-          f"  gave up {fmt_ts(report['gave_up_at'])}")
+    print(
+        f"  opened {fmt_ts(report['opened_at'])}  resolved {fmt_ts(report['resolved_at'])}"
+        f"  gave up {fmt_ts(report['gave_up_at'])}"
+    )
     c = report["policy_counter"]
-    print(f"  actions on {report['target']} in the last {c['window_s']:g}s: "
-          f"{c['used']}/{c['limit']} (oldest stops counting at {fmt_ts(c['oldest_expires_at'])})")
+    print(
+        f"  actions on {report['target']} in the last {c['window_s']:g}s: "
+        f"{c['used']}/{c['limit']} (oldest stops counting at {fmt_ts(c['oldest_expires_at'])})"
+    )
     for event in report["timeline"]:
-        detail = {k: v for k, v in event.items() if k not in ("kind", "ts", "id") and v not in
-                  (None, "", [], {})}
+        detail = {
+            k: v for k, v in event.items() if k not in ("kind", "ts", "id") and v not in (None, "", [], {})
+        }
         print(f"  {fmt_ts(event['ts'])}  {event['kind']:<9} {json.dumps(detail, default=str)}")
 
 
@@ -95,7 +109,15 @@ def cmd_actions(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    print_table(rows, [("signature", "SIGNATURE"), ("action", "ACTION"),
-                       ("executions", "RUNS"), ("resolved", "RESOLVED"),
-                       ("success_rate", "SUCCESS"), ("avg_duration_ms", "AVG_MS")])
+    print_table(
+        rows,
+        [
+            ("signature", "SIGNATURE"),
+            ("action", "ACTION"),
+            ("executions", "RUNS"),
+            ("resolved", "RESOLVED"),
+            ("success_rate", "SUCCESS"),
+            ("avg_duration_ms", "AVG_MS"),
+        ],
+    )
     return 0

@@ -1,9 +1,9 @@
 """`mapekd llm status | chat "..." | smoke`: thin calls into the gateway.
 
-    mapekd llm status [--json]                        providers, breakers, limits, cache, budget
-    mapekd llm chat "why is nginx down?" [--provider P] [--stream] [--role R]
-    mapekd llm smoke [--provider P] [--report out.json]   per provider: reachable, chat,
-                                                      JSON-schema answer, embedding
+mapekd llm status [--json]                        providers, breakers, limits, cache, budget
+mapekd llm chat "why is nginx down?" [--provider P] [--stream] [--role R]
+mapekd llm smoke [--provider P] [--report out.json]   per provider: reachable, chat,
+                                                  JSON-schema answer, embedding
 """
 
 from __future__ import annotations
@@ -59,8 +59,9 @@ def load_llm_settings(args: argparse.Namespace) -> LLMSettings:
 
 def _gateway(args: argparse.Namespace, records: list[CallRecord] | None = None) -> Gateway:
     options: dict[str, Any] = dict(getattr(args, "gateway_options", {}) or {})
-    return build_gateway(load_llm_settings(args), sink=records.append if records is not None
-                         else None, **options)
+    return build_gateway(
+        load_llm_settings(args), sink=records.append if records is not None else None, **options
+    )
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -79,23 +80,47 @@ def print_status(report: dict[str, Any], out: TextIO) -> None:
     rows = []
     for p in report["providers"]:
         limits = p["limits"] or {}
-        rows.append({
-            "name": p["name"], "type": p["type"], "model": p["model"] or "-",
-            "offline": "yes" if p["offline"] else "no", "breaker": p["breaker"]["state"],
-            "failures": p["breaker"]["consecutive_failures"], "keys": len(p["keys"]),
-            "rpm": _limit(limits.get("rpm")), "tpm": _limit(limits.get("tpm")),
-        })
-    print_table(rows, [("name", "NAME"), ("type", "TYPE"), ("model", "MODEL"),
-                       ("offline", "OFFLINE"), ("breaker", "BREAKER"), ("failures", "FAILS"),
-                       ("keys", "KEYS"), ("rpm", "RPM avail/limit"), ("tpm", "TPM avail/limit")])
+        rows.append(
+            {
+                "name": p["name"],
+                "type": p["type"],
+                "model": p["model"] or "-",
+                "offline": "yes" if p["offline"] else "no",
+                "breaker": p["breaker"]["state"],
+                "failures": p["breaker"]["consecutive_failures"],
+                "keys": len(p["keys"]),
+                "rpm": _limit(limits.get("rpm")),
+                "tpm": _limit(limits.get("tpm")),
+            }
+        )
+    print_table(
+        rows,
+        [
+            ("name", "NAME"),
+            ("type", "TYPE"),
+            ("model", "MODEL"),
+            ("offline", "OFFLINE"),
+            ("breaker", "BREAKER"),
+            ("failures", "FAILS"),
+            ("keys", "KEYS"),
+            ("rpm", "RPM avail/limit"),
+            ("tpm", "TPM avail/limit"),
+        ],
+    )
     exact, budget = report["cache"]["exact"], report["budget"]
     if exact.get("enabled", True):
-        print(f"exact cache: {exact['entries']}/{exact['max_entries']} entries, "
-              f"{exact['hits']} hits, {exact['misses']} misses", file=out)
+        print(
+            f"exact cache: {exact['entries']}/{exact['max_entries']} entries, "
+            f"{exact['hits']} hits, {exact['misses']} misses",
+            file=out,
+        )
     semantic = report["cache"]["semantic"]
     print(f"semantic cache: {'on' if semantic.get('enabled') else 'off'}", file=out)
-    print(f"budget: spent today {budget['daily_spent']} of {budget['daily_limit'] or 'unlimited'}"
-          f", per task {budget['per_task_limit'] or 'unlimited'}", file=out)
+    print(
+        f"budget: spent today {budget['daily_spent']} of {budget['daily_limit'] or 'unlimited'}"
+        f", per task {budget['per_task_limit'] or 'unlimited'}",
+        file=out,
+    )
     if report["unpriced_models"]:
         print("no price for: " + ", ".join(report["unpriced_models"]), file=out)
 
@@ -107,14 +132,17 @@ def _limit(meter: dict[str, int] | None) -> str:
 def cmd_chat(args: argparse.Namespace) -> int:
     records: list[CallRecord] = []
     gateway = _gateway(args, records)
-    request = ChatRequest(messages=(Message("user", args.prompt),), max_tokens=args.max_tokens,
-                          role=args.role)
+    request = ChatRequest(
+        messages=(Message("user", args.prompt),), max_tokens=args.max_tokens, role=args.role
+    )
     asyncio.run(_chat(gateway, request, args.provider, args.stream, sys.stdout))
     if records:
         r = records[-1]
-        print(f"[{r.provider}/{r.model}, {r.usage.input_tokens}+{r.usage.output_tokens} tokens, "
-              f"{r.latency_s:.2f}s, cost {r.cost:.6f}{', cached' if r.cached else ''}]",
-              file=sys.stderr)
+        print(
+            f"[{r.provider}/{r.model}, {r.usage.input_tokens}+{r.usage.output_tokens} tokens, "
+            f"{r.latency_s:.2f}s, cost {r.cost:.6f}{', cached' if r.cached else ''}]",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 

@@ -21,12 +21,16 @@ BASE_ENV_KEYS = ("PATH", "LANG", "LC_ALL", "TZ", "HOME")
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", "-c", metavar="FILE", default=argparse.SUPPRESS,
-                        help="configuration file (default: $MAPEKD_CONFIG, else built-in "
-                             "defaults)")
+    common.add_argument(
+        "--config",
+        "-c",
+        metavar="FILE",
+        default=argparse.SUPPRESS,
+        help="configuration file (default: $MAPEKD_CONFIG, else built-in defaults)",
+    )
     parser = argparse.ArgumentParser(
-        prog="mapekd", parents=[common],
-        description="Self-healing daemon for Linux hosts (MAPE-K loop).")
+        prog="mapekd", parents=[common], description="Self-healing daemon for Linux hosts (MAPE-K loop)."
+    )
     parser.add_argument("--version", action="version", version=f"mapekd {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     daemon_cmds.register(sub, common)
@@ -35,8 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _register_llm(sub: argparse._SubParsersAction[argparse.ArgumentParser],
-                  common: argparse.ArgumentParser) -> None:
+def _register_llm(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     from mapekd.cli import llm
 
     llm.register(sub, common)

@@ -13,8 +13,9 @@ from mapekd.config.durations import Duration
 PLACEHOLDERS = frozenset({"check", "rule", "target", "pid", "unit", "incident"})
 """The only names a command's argv may refer to; each is filled from a validated field."""
 
-SIGNALS = Literal["SIGTERM", "SIGKILL", "SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2",
-                  "SIGCONT", "SIGSTOP"]
+SIGNALS = Literal[
+    "SIGTERM", "SIGKILL", "SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGCONT", "SIGSTOP"
+]
 
 
 class ActionBase(StrictModel):

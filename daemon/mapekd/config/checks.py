@@ -73,10 +73,6 @@ class PrometheusCheckConfig(CheckBase):
 
 
 CheckConfig = Annotated[
-    HostCheckConfig
-    | ProcessCheckConfig
-    | SystemdCheckConfig
-    | HttpCheckConfig
-    | PrometheusCheckConfig,
+    HostCheckConfig | ProcessCheckConfig | SystemdCheckConfig | HttpCheckConfig | PrometheusCheckConfig,
     Field(discriminator="type"),
 ]

@@ -25,7 +25,7 @@ def apply_env_overrides(data: dict[str, Any], env: Mapping[str, str]) -> dict[st
     for var in sorted(env):
         if not var.startswith(PREFIX) or var in RESERVED:
             continue
-        parts = [p.lower() for p in var[len(PREFIX):].split("__") if p]
+        parts = [p.lower() for p in var[len(PREFIX) :].split("__") if p]
         if not parts:
             continue
         _set_path(data, parts, _scalar(env[var]), var)

@@ -67,9 +67,26 @@ def _strip_union_tags(loc: tuple[Any, ...]) -> tuple[str | int, ...]:
 
 
 _TAGS = frozenset(
-    {"host", "process", "systemd", "http", "prometheus", "promql", "threshold", "flapping",
-     "absence", "trend", "command", "signal", "webhook", "openai_compat", "ollama", "anthropic",
-     "local_llama", "offline"}
+    {
+        "host",
+        "process",
+        "systemd",
+        "http",
+        "prometheus",
+        "promql",
+        "threshold",
+        "flapping",
+        "absence",
+        "trend",
+        "command",
+        "signal",
+        "webhook",
+        "openai_compat",
+        "ollama",
+        "anthropic",
+        "local_llama",
+        "offline",
+    }
 )
 
 

@@ -80,9 +80,7 @@ class Settings(StrictModel):
             if isinstance(action, SignalActionConfig) and not isinstance(
                 checks.get(action.check), ProcessCheckConfig
             ):
-                raise ConfigError(
-                    f"{action.check!r} is not a process check", path=f"actions[{i}].check"
-                )
+                raise ConfigError(f"{action.check!r} is not a process check", path=f"actions[{i}].check")
         if self.policy.escalate is not None and self.policy.escalate not in actions:
             raise ConfigError(f"unknown action {self.policy.escalate!r}", path="policy.escalate")
         return self

@@ -14,8 +14,7 @@ _UNIT = re.compile(r"^[A-Za-z0-9:_.@\\-]{1,255}\.(service|socket|timer|target|mo
 def build_params(
     *, incident_id: int, rule: str, check: str, target: str, fields: dict[str, FieldValue]
 ) -> dict[str, str]:
-    params = {"incident": str(incident_id), "rule": rule, "check": check,
-              "target": _safe("target", target)}
+    params = {"incident": str(incident_id), "rule": rule, "check": check, "target": _safe("target", target)}
     pid = fields.get("pid")
     if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0:
         params["pid"] = str(pid)

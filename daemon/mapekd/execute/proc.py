@@ -21,9 +21,14 @@ async def run_to_completion(
     started = time.monotonic()
     try:
         proc = await asyncio.create_subprocess_exec(
-            *argv, cwd=cwd, env=dict(env) if env is not None else None,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT, start_new_session=True)
+            *argv,
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
     except OSError as exc:
         return ExecResult("failed", _ms(started), error=f"cannot start {argv[0]}: {exc}")
     try:
@@ -31,38 +36,54 @@ async def run_to_completion(
     except TimeoutError:
         _kill_group(proc.pid)
         await proc.wait()
-        return ExecResult("timeout", _ms(started), exit_code=proc.returncode,
-                          error=f"killed after {timeout:g}s timeout")
+        return ExecResult(
+            "timeout", _ms(started), exit_code=proc.returncode, error=f"killed after {timeout:g}s timeout"
+        )
     except asyncio.CancelledError:  # the daemon is stopping: leave nothing half-running behind
         _kill_group(proc.pid)
         await proc.wait()
         raise
     text = output.decode("utf-8", "replace")[-OUTPUT_TAIL:]
     ok = proc.returncode == 0
-    return ExecResult("succeeded" if ok else "failed", _ms(started), exit_code=proc.returncode,
-                      output_tail=text, error=None if ok else f"exit code {proc.returncode}")
+    return ExecResult(
+        "succeeded" if ok else "failed",
+        _ms(started),
+        exit_code=proc.returncode,
+        output_tail=text,
+        error=None if ok else f"exit code {proc.returncode}",
+    )
 
 
 async def start_detached(
-    argv: list[str], *, grace: float, cwd: str | None = None,
-    env: Mapping[str, str] | None = None, log_file: str | None = None,
+    argv: list[str],
+    *,
+    grace: float,
+    cwd: str | None = None,
+    env: Mapping[str, str] | None = None,
+    log_file: str | None = None,
 ) -> ExecResult:
     """Start a long-running service in its own session; success if it is alive after `grace`."""
     started = time.monotonic()
     try:
         with _output(log_file) as out:
             proc = await asyncio.create_subprocess_exec(
-                *argv, cwd=cwd, env=dict(env) if env is not None else None,
-                stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out,
-                start_new_session=True)
+                *argv,
+                cwd=cwd,
+                env=dict(env) if env is not None else None,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                start_new_session=True,
+            )
     except OSError as exc:
         return ExecResult("failed", _ms(started), error=f"cannot start {argv[0]}: {exc}")
     try:
         code = await asyncio.wait_for(proc.wait(), grace)
     except TimeoutError:
         return ExecResult("succeeded", _ms(started), output_tail=f"started pid {proc.pid}")
-    return ExecResult("failed", _ms(started), exit_code=code,
-                      error=f"exited with code {code} within {grace:g}s of starting")
+    return ExecResult(
+        "failed", _ms(started), exit_code=code, error=f"exited with code {code} within {grace:g}s of starting"
+    )
 
 
 class _output:

@@ -22,18 +22,34 @@ def judge(result: ExecResult | None, holds: bool | None) -> tuple[str, str]:
 def finished_row(result: ExecResult | None) -> dict[str, Any]:
     if result is None:
         return {"finished_at": time.time(), "duration_ms": 0.0, "output_tail": "dry run"}
-    return {"state": result.state, "finished_at": time.time(), "exit_code": result.exit_code,
-            "output_tail": result.output_tail, "duration_ms": result.duration_ms,
-            "error": result.error}
+    return {
+        "state": result.state,
+        "finished_at": time.time(),
+        "exit_code": result.exit_code,
+        "output_tail": result.output_tail,
+        "duration_ms": result.duration_ms,
+        "error": result.error,
+    }
 
 
-def decision_event(decision: dict[str, Any], decision_id: int, incident: ActiveIncident,
-                    counter: Counter) -> dict[str, Any]:
-    return {"event": "decision", "decision": decision_id, "incident": incident.id,
-            "signature": incident.symptom.signature, "symptom": incident.symptom.message,
-            "candidates": decision.get("candidates"), "action": decision.get("action"),
-            "params": decision.get("params", {}), "source": decision["source"],
-            "verdict": decision["verdict"], "risk": decision.get("risk"),
-            "confidence": decision.get("confidence"), "reason": decision.get("reason"),
-            "dry_run": decision["dry_run"], "counter": counter.as_dict(), "outcome": None}
-
+def decision_event(
+    decision: dict[str, Any], decision_id: int, incident: ActiveIncident, counter: Counter
+) -> dict[str, Any]:
+    return {
+        "event": "decision",
+        "decision": decision_id,
+        "incident": incident.id,
+        "signature": incident.symptom.signature,
+        "symptom": incident.symptom.message,
+        "candidates": decision.get("candidates"),
+        "action": decision.get("action"),
+        "params": decision.get("params", {}),
+        "source": decision["source"],
+        "verdict": decision["verdict"],
+        "risk": decision.get("risk"),
+        "confidence": decision.get("confidence"),
+        "reason": decision.get("reason"),
+        "dry_run": decision["dry_run"],
+        "counter": counter.as_dict(),
+        "outcome": None,
+    }

@@ -36,6 +36,7 @@ def build_action(config: ActionConfig, deps: ActionDeps) -> Action:
     try:
         builder = ACTION_TYPES[config.type]
     except KeyError:
-        raise ConfigError(f"unknown action type {config.type!r}",
-                          path=f"actions.{config.name}.type") from None
+        raise ConfigError(
+            f"unknown action type {config.type!r}", path=f"actions.{config.name}.type"
+        ) from None
     return builder(config, deps)

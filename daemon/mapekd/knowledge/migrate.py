@@ -13,9 +13,7 @@ from mapekd.errors import StoreError
 
 def apply_migrations(conn: sqlite3.Connection, directory: Path) -> list[str]:
     """Apply the pending migrations in name order; return the names applied."""
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
-    )
+    conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
     done = {row[0] for row in conn.execute("SELECT name FROM migrations")}
     applied = []
     for path in sorted(directory.glob("*.sql")):
@@ -34,9 +32,7 @@ def _apply_one(conn: sqlite3.Connection, path: Path) -> None:
         conn.execute("BEGIN")
         for statement in split_statements(path.read_text(encoding="utf-8")):
             conn.execute(statement)
-        conn.execute(
-            "INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (path.stem, time.time())
-        )
+        conn.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (path.stem, time.time()))
         conn.execute("COMMIT")
     except sqlite3.Error as exc:
         conn.execute("ROLLBACK")

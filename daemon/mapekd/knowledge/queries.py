@@ -28,8 +28,7 @@ class Queries:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def active_incident(self, signature: str) -> dict[str, Any] | None:
-        rows = self._rows("SELECT * FROM incidents WHERE signature = ? AND resolved_at IS NULL",
-                          (signature,))
+        rows = self._rows("SELECT * FROM incidents WHERE signature = ? AND resolved_at IS NULL", (signature,))
         return rows[0] if rows else None
 
     def active_incidents(self) -> list[dict[str, Any]]:
@@ -49,8 +48,9 @@ class Queries:
     def action_times(self, target: str, since: float) -> list[float]:
         """Start times of executions (real or would_execute) on `target` since `since`."""
         rows = self._rows(
-            "SELECT started_at FROM executions WHERE target = ? AND started_at >= ? "
-            "ORDER BY started_at", (target, since))
+            "SELECT started_at FROM executions WHERE target = ? AND started_at >= ? ORDER BY started_at",
+            (target, since),
+        )
         return [float(r["started_at"]) for r in rows]
 
     def success_rates(self, signature: str) -> dict[str, tuple[int, int]]:
@@ -60,7 +60,8 @@ class Queries:
             "FROM executions e JOIN outcomes o ON o.execution_id = e.id "
             "JOIN incidents i ON i.id = e.incident_id "
             "WHERE i.signature = ? AND e.state IN " + REAL_STATES + " GROUP BY e.action",
-            (signature,))
+            (signature,),
+        )
         return {r["action"]: (int(r["ok"] or 0), int(r["n"])) for r in rows}
 
     def action_stats(self) -> list[dict[str, Any]]:
@@ -74,7 +75,8 @@ class Queries:
             "FROM executions e JOIN incidents i ON i.id = e.incident_id "
             "LEFT JOIN outcomes o ON o.execution_id = e.id "
             "WHERE e.state IN " + REAL_STATES + " GROUP BY i.signature, e.action "
-            "ORDER BY i.signature, success_rate DESC")
+            "ORDER BY i.signature, success_rate DESC"
+        )
 
     def timeline(self, incident_id: int) -> list[dict[str, Any]]:
         """Symptoms, decisions, executions and outcomes of one incident in time order."""
@@ -90,13 +92,18 @@ class Queries:
 
 
 _TIMELINE_QUERIES = (
-    ("symptom", "SELECT id, ts, rule, target, severity, message, fields FROM symptoms "
-                "WHERE incident_id = ?"),
-    ("decision", "SELECT id, ts, verdict, action, target, params, candidates, source, risk, "
-                 "confidence, reason, dry_run FROM decisions WHERE incident_id = ?"),
-    ("execution", "SELECT id, decision_id, started_at AS ts, finished_at, action, target, state, "
-                  "exit_code, duration_ms, output_tail, error FROM executions "
-                  "WHERE incident_id = ?"),
+    ("symptom", "SELECT id, ts, rule, target, severity, message, fields FROM symptoms WHERE incident_id = ?"),
+    (
+        "decision",
+        "SELECT id, ts, verdict, action, target, params, candidates, source, risk, "
+        "confidence, reason, dry_run FROM decisions WHERE incident_id = ?",
+    ),
+    (
+        "execution",
+        "SELECT id, decision_id, started_at AS ts, finished_at, action, target, state, "
+        "exit_code, duration_ms, output_tail, error FROM executions "
+        "WHERE incident_id = ?",
+    ),
     ("outcome", "SELECT id, execution_id, ts, result, detail FROM outcomes WHERE incident_id = ?"),
 )
 _KIND_ORDER = {"symptom": 0, "decision": 1, "execution": 2, "outcome": 3}

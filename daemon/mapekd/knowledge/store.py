@@ -56,35 +56,51 @@ class SqliteStore(Queries):
     # incidents -----------------------------------------------------------------------------
     def open_incident(self, symptom: Symptom) -> int:
         now = symptom.ts
-        return self._insert("incidents", {
-            "signature": symptom.signature, "rule": symptom.rule, "target": symptom.target,
-            "severity": symptom.severity, "status": "open", "summary": symptom.message,
-            "opened_at": now, "updated_at": now,
-        })
+        return self._insert(
+            "incidents",
+            {
+                "signature": symptom.signature,
+                "rule": symptom.rule,
+                "target": symptom.target,
+                "severity": symptom.severity,
+                "status": "open",
+                "summary": symptom.message,
+                "opened_at": now,
+                "updated_at": now,
+            },
+        )
 
     def add_symptom(self, incident_id: int, symptom: Symptom) -> int:
         self._update("incidents", incident_id, {"updated_at": symptom.ts})
-        return self._insert("symptoms", {
-            "incident_id": incident_id, "ts": symptom.ts, "rule": symptom.rule,
-            "target": symptom.target, "severity": symptom.severity, "message": symptom.message,
-            "fields": json.dumps(symptom.fields, default=str),
-        })
+        return self._insert(
+            "symptoms",
+            {
+                "incident_id": incident_id,
+                "ts": symptom.ts,
+                "rule": symptom.rule,
+                "target": symptom.target,
+                "severity": symptom.severity,
+                "message": symptom.message,
+                "fields": json.dumps(symptom.fields, default=str),
+            },
+        )
 
     def resolve_incident(self, incident_id: int, ts: float | None = None) -> None:
         now = ts or time.time()
-        self._update("incidents", incident_id,
-                     {"status": "resolved", "resolved_at": now, "updated_at": now})
+        self._update("incidents", incident_id, {"status": "resolved", "resolved_at": now, "updated_at": now})
 
     def give_up(self, incident_id: int, ts: float | None = None) -> None:
         now = ts or time.time()
-        self._update("incidents", incident_id,
-                     {"status": "gave_up", "gave_up_at": now, "updated_at": now})
+        self._update("incidents", incident_id, {"status": "gave_up", "gave_up_at": now, "updated_at": now})
 
     # decisions, executions, outcomes -------------------------------------------------------
     def record_decision(self, row: dict[str, Any]) -> int:
-        row = {**row, "params": json.dumps(row.get("params", {})),
-               "candidates": json.dumps(row.get("candidates", [])),
-               "dry_run": int(bool(row.get("dry_run")))}
+        row = {
+            **row,
+            "params": json.dumps(row.get("params", {})),
+            "candidates": json.dumps(row.get("candidates", [])),
+            "dry_run": int(bool(row.get("dry_run"))),
+        }
         return self._insert("decisions", row)
 
     def start_execution(self, row: dict[str, Any]) -> int:
@@ -94,10 +110,16 @@ class SqliteStore(Queries):
         self._update("executions", execution_id, values)
 
     def record_outcome(self, execution_id: int, incident_id: int, result: str, detail: str) -> int:
-        return self._insert("outcomes", {
-            "execution_id": execution_id, "incident_id": incident_id, "ts": time.time(),
-            "result": result, "detail": detail,
-        })
+        return self._insert(
+            "outcomes",
+            {
+                "execution_id": execution_id,
+                "incident_id": incident_id,
+                "ts": time.time(),
+                "result": result,
+                "detail": detail,
+            },
+        )
 
     def reconcile_interrupted(self) -> int:
         """Executions left `started` by a previous run that died mid-action."""
@@ -115,24 +137,42 @@ class SqliteStore(Queries):
     # llm calls -------------------------------------------------------------------------------
     def record_llm_call(self, record: CallRecord, *, incident_id: int | None = None) -> int:
         """A gateway call record (usable directly as the gateway's sink)."""
-        return self._insert("llm_calls", {
-            "ts": record.ts, "incident_id": incident_id, "kind": record.kind, "role": record.role,
-            "tenant": record.tenant, "provider": record.provider, "model": record.model,
-            "input_tokens": record.usage.input_tokens, "output_tokens": record.usage.output_tokens,
-            "cost": record.cost, "latency_ms": round(record.latency_s * 1000, 3),
-            "cached": int(record.cached), "error_class": record.error_class,
-        })
+        return self._insert(
+            "llm_calls",
+            {
+                "ts": record.ts,
+                "incident_id": incident_id,
+                "kind": record.kind,
+                "role": record.role,
+                "tenant": record.tenant,
+                "provider": record.provider,
+                "model": record.model,
+                "input_tokens": record.usage.input_tokens,
+                "output_tokens": record.usage.output_tokens,
+                "cost": record.cost,
+                "latency_ms": round(record.latency_s * 1000, 3),
+                "cached": int(record.cached),
+                "error_class": record.error_class,
+            },
+        )
 
     def llm_spent_since(self, since: float) -> float:
         """Cost of the calls since `since`: seeds the daily budget after a restart."""
-        rows = self._rows("SELECT COALESCE(SUM(cost), 0) AS spent FROM llm_calls WHERE ts >= ?",
-                          (since,))
+        rows = self._rows("SELECT COALESCE(SUM(cost), 0) AS spent FROM llm_calls WHERE ts >= ?", (since,))
         return float(rows[0]["spent"])
 
     # samples ---------------------------------------------------------------------------------
     def record_samples(self, samples: list[Sample]) -> None:
-        rows = [{"ts": s.ts, "check_name": s.check, "target": s.target, "ok": int(s.ok),
-                 "fields": json.dumps(s.fields, default=str)} for s in samples]
+        rows = [
+            {
+                "ts": s.ts,
+                "check_name": s.check,
+                "target": s.target,
+                "ok": int(s.ok),
+                "fields": json.dumps(s.fields, default=str),
+            }
+            for s in samples
+        ]
         try:
             with self.db.conn:
                 self.db.table("samples").insert_all(rows)
@@ -142,7 +182,6 @@ class SqliteStore(Queries):
     def prune_samples(self, older_than: float) -> int:
         try:
             with self.db.conn:
-                return self.db.conn.execute("DELETE FROM samples WHERE ts < ?",
-                                            (older_than,)).rowcount
+                return self.db.conn.execute("DELETE FROM samples WHERE ts < ?", (older_than,)).rowcount
         except sqlite3.Error as exc:
             raise StoreError(f"cannot prune samples: {exc}") from exc

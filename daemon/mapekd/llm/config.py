@@ -135,9 +135,7 @@ class LLMSettings(StrictModel):
         refs = [(f"llm.routing.order[{i}]", n) for i, n in enumerate(self.routing.order)]
         refs += [(f"llm.routing.weights.{n}", n) for n in self.routing.weights]
         refs += [(f"llm.limits.{n}", n) for n in self.limits]
-        refs += [
-            (f"llm.roles.{r}.provider", v.provider) for r, v in self.roles.items() if v.provider
-        ]
+        refs += [(f"llm.roles.{r}.provider", v.provider) for r, v in self.roles.items() if v.provider]
         if self.cache.semantic.embed_provider:
             refs.append(("llm.cache.semantic.embed_provider", self.cache.semantic.embed_provider))
         for path, name in refs:
@@ -145,9 +143,7 @@ class LLMSettings(StrictModel):
                 listed = ", ".join(names) or "none configured"
                 raise ConfigError(f"unknown provider {name!r} (known: {listed})", path=path)
         if self.mode == "offline" and self.providers and not self.offline_providers():
-            raise ConfigError(
-                "mode offline needs an offline or local_llama provider", path="llm.mode"
-            )
+            raise ConfigError("mode offline needs an offline or local_llama provider", path="llm.mode")
         if self.mode == "online" and len(self.offline_providers()) == len(names or [""]):
             raise ConfigError("mode online needs a provider that is not offline", path="llm.mode")
         return self

@@ -1,22 +1,22 @@
 """Errors of the LLM layer, mapped by type and HTTP status, never by message text.
 
-    LLMError (mapekd.errors)
-    ├── ProviderError               a provider call failed; `.provider`, `.retryable`
-    │   ├── ProviderUnavailable     connection refused / reset / DNS: nothing was processed   (retryable)
-    │   ├── ProviderTimeout         connect, read or total timeout                            (retryable)
-    │   ├── RateLimited             HTTP 429; `.retry_after` seconds if the server said        (retryable)
-    │   ├── Overloaded              HTTP 503 / Anthropic 529; `.retry_after`                   (retryable)
-    │   ├── ServerError             other HTTP 5xx                                             (retryable)
-    │   ├── AuthenticationFailed    HTTP 401 / 403
-    │   ├── NotFound                HTTP 404 (unknown model or route)
-    │   ├── BadRequest              other HTTP 4xx: the request itself is wrong
-    │   ├── MalformedResponse       the body is not what the wire format promises
-    │   └── StreamInterrupted       the stream failed after its first chunk
-    ├── UnsupportedFeature          this provider cannot do that (e.g. embeddings)
-    ├── BudgetExceeded              a daily or per-task budget would be exceeded
-    ├── RateLimitExceeded           a local limit is reached (non-blocking mode); `.wait_s`
-    ├── CircuitOpen                 the provider's breaker is open
-    └── AllProvidersFailed          every route failed; `.errors` lists them in order
+LLMError (mapekd.errors)
+├── ProviderError               a provider call failed; `.provider`, `.retryable`
+│   ├── ProviderUnavailable     connection refused / reset / DNS: nothing was processed   (retryable)
+│   ├── ProviderTimeout         connect, read or total timeout                            (retryable)
+│   ├── RateLimited             HTTP 429; `.retry_after` seconds if the server said        (retryable)
+│   ├── Overloaded              HTTP 503 / Anthropic 529; `.retry_after`                   (retryable)
+│   ├── ServerError             other HTTP 5xx                                             (retryable)
+│   ├── AuthenticationFailed    HTTP 401 / 403
+│   ├── NotFound                HTTP 404 (unknown model or route)
+│   ├── BadRequest              other HTTP 4xx: the request itself is wrong
+│   ├── MalformedResponse       the body is not what the wire format promises
+│   └── StreamInterrupted       the stream failed after its first chunk
+├── UnsupportedFeature          this provider cannot do that (e.g. embeddings)
+├── BudgetExceeded              a daily or per-task budget would be exceeded
+├── RateLimitExceeded           a local limit is reached (non-blocking mode); `.wait_s`
+├── CircuitOpen                 the provider's breaker is open
+└── AllProvidersFailed          every route failed; `.errors` lists them in order
 """
 
 from __future__ import annotations
@@ -45,7 +45,11 @@ class _RetryAfter(ProviderError):
     retryable = True
 
     def __init__(
-        self, provider: str, message: str, *, status: int | None = None,
+        self,
+        provider: str,
+        message: str,
+        *,
+        status: int | None = None,
         retry_after: float | None = None,
     ) -> None:
         super().__init__(provider, message, status=status)

@@ -42,9 +42,7 @@ class LLMMetrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
-        self.tokens = Counter(
-            "llm_provider_tokens_total", "Tokens", ["provider", "direction"], registry=r
-        )
+        self.tokens = Counter("llm_provider_tokens_total", "Tokens", ["provider", "direction"], registry=r)
         self.cache_hits = Counter("llm_cache_hits_total", "Cache hits", ["cache"], registry=r)
         self.cache_misses = Counter("llm_cache_misses_total", "Cache misses", ["cache"], registry=r)
         self.limited = Counter(
@@ -53,18 +51,12 @@ class LLMMetrics:
             ["provider"],
             registry=r,
         )
-        self.failovers = Counter(
-            "llm_gateway_failovers_total", "Answers from a later route", registry=r
-        )
+        self.failovers = Counter("llm_gateway_failovers_total", "Answers from a later route", registry=r)
         self.offline_hits = Counter(
             "llm_gateway_offline_hits_total", "Answers from an offline provider", registry=r
         )
-        self.breaker = Gauge(
-            "llm_breaker_state", "0 closed, 1 half-open, 2 open", ["provider"], registry=r
-        )
-        self.cost = Counter(
-            "llm_cost_total", "Money spent on LLM calls", ["provider", "model"], registry=r
-        )
+        self.breaker = Gauge("llm_breaker_state", "0 closed, 1 half-open, 2 open", ["provider"], registry=r)
+        self.cost = Counter("llm_cost_total", "Money spent on LLM calls", ["provider", "model"], registry=r)
 
         self._children: dict[tuple[str, str], _Children] = {}
         self.exact_hit = self.cache_hits.labels("exact")
@@ -78,15 +70,15 @@ class LLMMetrics:
         found = self._children.get((provider, kind))
         if found is None:
             found = _Children(
-                self.requests.labels(provider, kind), self.latency.labels(provider),
-                self.tokens.labels(provider, "input"), self.tokens.labels(provider, "output"),
+                self.requests.labels(provider, kind),
+                self.latency.labels(provider),
+                self.tokens.labels(provider, "input"),
+                self.tokens.labels(provider, "output"),
             )
             self._children[(provider, kind)] = found
         return found
 
-    def call(
-        self, provider: str, kind: str, latency_s: float, usage: Usage, cost: float, model: str
-    ) -> None:
+    def call(self, provider: str, kind: str, latency_s: float, usage: Usage, cost: float, model: str) -> None:
         children = self._for(provider, kind)
         children.requests.inc()
         children.latency.observe(latency_s)

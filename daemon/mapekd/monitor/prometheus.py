@@ -107,9 +107,7 @@ class PrometheusCheck:
         return [Sample.failed(self.name, self.targets[0], error)]
 
 
-def select_series(
-    body: bytes, selectors: Sequence[tuple[MetricSelector, str]]
-) -> dict[str, FieldValue]:
+def select_series(body: bytes, selectors: Sequence[tuple[MetricSelector, str]]) -> dict[str, FieldValue]:
     """Sum and count, per field, the series each selector keeps. Raises ValueError on bad text."""
     by_name: dict[str, list[tuple[MetricSelector, str]]] = {}
     for selector, field in selectors:

@@ -30,8 +30,12 @@ class Counter:
     """When the oldest counted execution stops counting (None: nothing counted)."""
 
     def as_dict(self) -> dict[str, object]:
-        return {"used": self.used, "limit": self.limit, "window_s": self.window_s,
-                "oldest_expires_at": self.oldest_expires_at}
+        return {
+            "used": self.used,
+            "limit": self.limit,
+            "window_s": self.window_s,
+            "oldest_expires_at": self.oldest_expires_at,
+        }
 
 
 class Policy:

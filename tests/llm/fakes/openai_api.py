@@ -25,13 +25,23 @@ class FakeOpenAI:
 
     def __call__(self, request: Request) -> Reply:
         if self.key and request.headers.get("authorization") != f"Bearer {self.key}":
-            return _error(401, "invalid_request_error", "invalid_api_key",
-                          f"Incorrect API key provided: {request.headers.get('authorization')}")
+            return _error(
+                401,
+                "invalid_request_error",
+                "invalid_api_key",
+                f"Incorrect API key provided: {request.headers.get('authorization')}",
+            )
         route = (request.method, request.path)
         if route == ("GET", "/v1/models"):
-            return Reply.json({"object": "list", "data": [
-                {"id": m, "object": "model", "created": 1686935002, "owned_by": "system"}
-                for m in self.models]})
+            return Reply.json(
+                {
+                    "object": "list",
+                    "data": [
+                        {"id": m, "object": "model", "created": 1686935002, "owned_by": "system"}
+                        for m in self.models
+                    ],
+                }
+            )
         if route == ("POST", "/v1/embeddings"):
             return self._embeddings(request.json())
         if route == ("POST", "/v1/chat/completions"):
@@ -42,32 +52,52 @@ class FakeOpenAI:
         if not body.get("messages"):
             return _error(400, "invalid_request_error", None, "'messages' is a required property")
         if "stream_options" in body and not body.get("stream"):
-            return _error(400, "invalid_request_error", None, "The 'stream_options' parameter "
-                          "is only allowed when 'stream' is enabled.")
+            return _error(
+                400,
+                "invalid_request_error",
+                None,
+                "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+            )
         item = self.script.next()
         if isinstance(item, Fault) and item.kind != "cut":
             return _fault(item, streaming=bool(body.get("stream")))
         if body.get("stream"):
             usage = (body.get("stream_options") or {}).get("include_usage", False)
             return _stream(item, usage)
-        return Reply.json({
-            "id": "chatcmpl-123", "object": "chat.completion", "created": 1700000000,
-            "model": MODEL, "system_fingerprint": "fp_44709d6fcb",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": item,
-                                                 "refusal": None},
-                         "logprobs": None, "finish_reason": "stop"}],
-            "usage": _usage(str(item)),
-        })
+        return Reply.json(
+            {
+                "id": "chatcmpl-123",
+                "object": "chat.completion",
+                "created": 1700000000,
+                "model": MODEL,
+                "system_fingerprint": "fp_44709d6fcb",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": item, "refusal": None},
+                        "logprobs": None,
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": _usage(str(item)),
+            }
+        )
 
     def _embeddings(self, body: dict[str, Any]) -> Reply:
         inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
-        data = [{"object": "embedding", "index": i,
-                 "embedding": [float(len(text)), 0.5, -0.5, float(i)]}
-                for i, text in enumerate(inputs)]
+        data = [
+            {"object": "embedding", "index": i, "embedding": [float(len(text)), 0.5, -0.5, float(i)]}
+            for i, text in enumerate(inputs)
+        ]
         tokens = sum(len(t.split()) for t in inputs)
-        return Reply.json({"object": "list", "data": list(reversed(data)),
-                           "model": body.get("model", "text-embedding-3-small"),
-                           "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+        return Reply.json(
+            {
+                "object": "list",
+                "data": list(reversed(data)),
+                "model": body.get("model", "text-embedding-3-small"),
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            }
+        )
 
 
 def _usage(text: str) -> dict[str, int]:
@@ -77,8 +107,11 @@ def _usage(text: str) -> dict[str, int]:
 
 def _chunk(delta: dict[str, Any], finish: str | None, usage: bool) -> dict[str, Any]:
     value: dict[str, Any] = {
-        "id": "chatcmpl-123", "object": "chat.completion.chunk", "created": 1700000000,
-        "model": MODEL, "system_fingerprint": "fp_44709d6fcb",
+        "id": "chatcmpl-123",
+        "object": "chat.completion.chunk",
+        "created": 1700000000,
+        "model": MODEL,
+        "system_fingerprint": "fp_44709d6fcb",
         "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
     }
     if usage:
@@ -105,16 +138,25 @@ def _stream(item: str | Fault, include_usage: bool) -> Reply:
     return Reply(headers={"content-type": "text/event-stream"}, chunks=events)
 
 
-def _error(status: int, kind: str, code: str | None, message: str,
-           headers: dict[str, str] | None = None) -> Reply:
-    return Reply.json({"error": {"message": message, "type": kind, "param": None, "code": code}},
-                      status=status, headers=headers)
+def _error(
+    status: int, kind: str, code: str | None, message: str, headers: dict[str, str] | None = None
+) -> Reply:
+    return Reply.json(
+        {"error": {"message": message, "type": kind, "param": None, "code": code}},
+        status=status,
+        headers=headers,
+    )
 
 
 def _fault(fault: Fault, *, streaming: bool) -> Reply:
     if fault.kind == "rate_limited":
-        return _error(429, "requests", "rate_limit_exceeded", "Rate limit reached for requests",
-                      {"retry-after": fault.retry_after})
+        return _error(
+            429,
+            "requests",
+            "rate_limit_exceeded",
+            "Rate limit reached for requests",
+            {"retry-after": fault.retry_after},
+        )
     if fault.kind == "server_error":
         return _error(500, "server_error", None, "The server had an error processing your request.")
     if fault.kind == "overloaded":
@@ -124,6 +166,7 @@ def _fault(fault: Fault, *, streaming: bool) -> Reply:
     if fault.kind == "stall":
         return Reply(stall=True)
     if streaming:  # malformed: a data line that is not JSON
-        return Reply(headers={"content-type": "text/event-stream"},
-                     chunks=[b"data: {not json\n\n", _sse(b"[DONE]")])
+        return Reply(
+            headers={"content-type": "text/event-stream"}, chunks=[b"data: {not json\n\n", _sse(b"[DONE]")]
+        )
     return Reply.json({"id": "chatcmpl-123", "object": "chat.completion", "choices": []})

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 FaultKind = Literal[
-    "rate_limited",   # 429 with Retry-After
-    "server_error",   # 500
-    "overloaded",     # 503 (Anthropic: 529)
-    "stall",          # no answer at all: the client's timeout must fire
-    "malformed",      # 200 with a body that breaks the wire format
-    "cut",            # the stream breaks after its first chunks
-    "unauthorized",   # 401, the server echoing the key it was given
+    "rate_limited",  # 429 with Retry-After
+    "server_error",  # 500
+    "overloaded",  # 503 (Anthropic: 529)
+    "stall",  # no answer at all: the client's timeout must fire
+    "malformed",  # 200 with a body that breaks the wire format
+    "cut",  # the stream breaks after its first chunks
+    "unauthorized",  # 401, the server echoing the key it was given
 ]
 
 
@@ -43,5 +43,5 @@ class Script:
 def pieces(text: str, size: int = 3) -> list[str]:
     """The text split into stream deltas (words, several per delta)."""
     words = text.split(" ")
-    out = [" ".join(words[i:i + size]) for i in range(0, len(words), size)]
+    out = [" ".join(words[i : i + size]) for i in range(0, len(words), size)]
     return [p + (" " if i < len(out) - 1 else "") for i, p in enumerate(out)]

@@ -40,8 +40,11 @@ class Reply:
 
     @classmethod
     def json(cls, value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
-        return cls(status=status, body=json.dumps(value).encode(),
-                   headers={"content-type": "application/json", **(headers or {})})
+        return cls(
+            status=status,
+            body=json.dumps(value).encode(),
+            headers={"content-type": "application/json", **(headers or {})},
+        )
 
 
 Handler = Callable[[Request], Reply]

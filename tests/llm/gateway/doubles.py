@@ -156,8 +156,12 @@ def make_env(config: dict[str, Any], **options: Any) -> Env:
     records: list[CallRecord] = []
     runtime = Runtime(clock=clock, wall_clock=wall, sleep=sleep, rng=random.Random(7))
     gateway = build_gateway(
-        settings, registry=registry, sink=records.append, runtime=runtime,
-        provider_factory=factory, **options,
+        settings,
+        registry=registry,
+        sink=records.append,
+        runtime=runtime,
+        provider_factory=factory,
+        **options,
     )
     return Env(gateway, clock, wall, sleep, registry, records, providers)
 

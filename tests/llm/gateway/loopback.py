@@ -11,9 +11,12 @@ import json
 import socket
 
 COMPLETION = {
-    "id": "x", "object": "chat.completion", "model": "loop-model",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "from loopback"},
-                 "finish_reason": "stop"}],
+    "id": "x",
+    "object": "chat.completion",
+    "model": "loop-model",
+    "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "from loopback"}, "finish_reason": "stop"}
+    ],
     "usage": {"prompt_tokens": 7, "completion_tokens": 3},
 }
 
@@ -73,8 +76,7 @@ class LoopbackServer:
         if body.get("stream"):
             events = [
                 {"choices": [{"index": 0, "delta": {"content": "from "}}]},
-                {"choices": [{"index": 0, "delta": {"content": "loopback"},
-                              "finish_reason": "stop"}]},
+                {"choices": [{"index": 0, "delta": {"content": "loopback"}, "finish_reason": "stop"}]},
                 {"choices": [], "usage": COMPLETION["usage"]},
             ]
             text = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"

@@ -12,10 +12,12 @@ from .doubles import FakeClock
 
 
 def test_prices_per_million_tokens_provider_specific_first() -> None:
-    table = PriceTable({
-        "gpt-x": ModelPrice(input_per_mtok=1.0, output_per_mtok=4.0),
-        "azure/gpt-x": ModelPrice(input_per_mtok=2.0, output_per_mtok=8.0),
-    })
+    table = PriceTable(
+        {
+            "gpt-x": ModelPrice(input_per_mtok=1.0, output_per_mtok=4.0),
+            "azure/gpt-x": ModelPrice(input_per_mtok=2.0, output_per_mtok=8.0),
+        }
+    )
     assert table.cost("openai", "gpt-x", Usage(1_000_000, 500_000)) == pytest.approx(3.0)
     assert table.cost("azure", "gpt-x", Usage(1000, 1000)) == pytest.approx(0.01)
     assert table.cost("local", "smollm", Usage(999, 999)) == 0.0

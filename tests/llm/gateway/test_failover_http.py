@@ -20,18 +20,21 @@ FAST = {"connect": "1s", "read": "300ms", "total": "500ms"}
 
 
 def gateway(primary: str, secondary: str, clock: FakeClock, **extra: Any) -> tuple[Gateway, list]:
-    settings = LLMSettings.model_validate({
-        "providers": [
-            {"name": "primary", "type": "openai_compat", "base_url": primary, "timeouts": FAST},
-            {"name": "secondary", "type": "openai_compat", "base_url": secondary},
-        ],
-        "cache": {"exact": {"enabled": False}},
-        **extra,
-    })
+    settings = LLMSettings.model_validate(
+        {
+            "providers": [
+                {"name": "primary", "type": "openai_compat", "base_url": primary, "timeouts": FAST},
+                {"name": "secondary", "type": "openai_compat", "base_url": secondary},
+            ],
+            "cache": {"exact": {"enabled": False}},
+            **extra,
+        }
+    )
     records: list[CallRecord] = []
     runtime = Runtime(clock=clock, wall_clock=clock, sleep=FakeSleep(clock), rng=random.Random(0))
-    return build_gateway(settings, registry=CollectorRegistry(), sink=records.append,
-                         runtime=runtime), records
+    return build_gateway(
+        settings, registry=CollectorRegistry(), sink=records.append, runtime=runtime
+    ), records
 
 
 async def test_primary_refusing_connections() -> None:
@@ -67,9 +70,13 @@ async def test_primary_answering_500s() -> None:
 async def test_breaker_opens_half_opens_with_one_probe_and_closes() -> None:
     clock = FakeClock()
     async with LoopbackServer("error") as primary, LoopbackServer() as secondary:
-        gw, _ = gateway(primary.url, secondary.url, clock,
-                        breaker={"failure_threshold": 3, "reset_timeout": "10s"},
-                        retries={"max_attempts": 2})
+        gw, _ = gateway(
+            primary.url,
+            secondary.url,
+            clock,
+            breaker={"failure_threshold": 3, "reset_timeout": "10s"},
+            retries={"max_attempts": 2},
+        )
         breaker = gw.routes[0].breaker
         for _ in range(3):
             assert (await gw.chat(ask())).provider == "secondary"
@@ -88,8 +95,9 @@ async def test_breaker_opens_half_opens_with_one_probe_and_closes() -> None:
 async def test_failed_probe_reopens() -> None:
     clock = FakeClock()
     async with LoopbackServer("error") as primary, LoopbackServer() as secondary:
-        gw, _ = gateway(primary.url, secondary.url, clock,
-                        breaker={"failure_threshold": 1, "reset_timeout": "10s"})
+        gw, _ = gateway(
+            primary.url, secondary.url, clock, breaker={"failure_threshold": 1, "reset_timeout": "10s"}
+        )
         await gw.chat(ask())
         clock.advance(10)
         assert (await gw.chat(ask())).provider == "secondary"

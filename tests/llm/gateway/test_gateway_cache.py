@@ -114,8 +114,10 @@ async def test_a_failing_embedder_is_a_miss_not_a_failure() -> None:
 
 
 async def test_semantic_cache_can_embed_with_a_provider() -> None:
-    config = {"providers": [provider("a"), provider("emb")],
-              "cache": {"semantic": {"enabled": True, "embed_provider": "emb"}}}
+    config = {
+        "providers": [provider("a"), provider("emb")],
+        "cache": {"semantic": {"enabled": True, "embed_provider": "emb"}},
+    }
     env = make_env(config)
     await env.gateway.chat(ask("restart nginx"))
     assert len(env.p("emb").calls) == 1  # the embedding call

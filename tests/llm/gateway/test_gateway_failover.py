@@ -30,9 +30,7 @@ async def test_answers_come_from_the_secondary_when_the_primary_fails() -> None:
     assert (result.text, result.provider) == ("from b", "b")
     assert env.sleep.calls == []  # moving to another provider does not wait
     assert env.metric("llm_gateway_failovers_total") == 1
-    assert [(r.provider, r.error_class) for r in env.records] == [
-        ("a", "ProviderUnavailable"), ("b", None)
-    ]
+    assert [(r.provider, r.error_class) for r in env.records] == [("a", "ProviderUnavailable"), ("b", None)]
 
 
 async def test_one_retry_budget_is_shared_across_fallbacks() -> None:
@@ -83,8 +81,11 @@ async def test_a_hanging_primary_times_out_and_the_secondary_answers() -> None:
 
 
 async def test_breaker_opens_then_skips_then_probes_once_then_closes() -> None:
-    config = {**TWO, "breaker": {"failure_threshold": 2, "reset_timeout": "30s"},
-              "retries": {"max_attempts": 2}}
+    config = {
+        **TWO,
+        "breaker": {"failure_threshold": 2, "reset_timeout": "30s"},
+        "retries": {"max_attempts": 2},
+    }
     env = make_env(config)
     env.p("a").default = ProviderUnavailable("a", "refused")
     for _ in range(2):
@@ -127,8 +128,7 @@ async def test_bad_requests_do_not_open_the_breaker() -> None:
 
 
 async def test_no_canned_answer_does_not_open_the_breaker() -> None:
-    env = make_env({"providers": [provider("canned", "offline")],
-                    "breaker": {"failure_threshold": 1}})
+    env = make_env({"providers": [provider("canned", "offline")], "breaker": {"failure_threshold": 1}})
     env.p("canned").default = NotFound("canned", "no answer matches")
     for _ in range(3):
         with pytest.raises(AllProvidersFailed):
@@ -182,8 +182,7 @@ async def test_online_mode_never_uses_offline_providers() -> None:
 
 
 async def test_roles_choose_provider_and_model() -> None:
-    config = {**TWO, "roles": {"analyze": {"provider": "b", "model": "big"},
-                               "explain": {"model": "small"}}}
+    config = {**TWO, "roles": {"analyze": {"provider": "b", "model": "big"}, "explain": {"model": "small"}}}
     env = make_env(config)
     result = await env.gateway.chat(ask(role="analyze"))
     assert (result.provider, result.model) == ("b", "big")
@@ -227,8 +226,7 @@ async def test_a_broken_sink_never_breaks_a_call() -> None:
 
 
 async def test_close_closes_every_provider_instance() -> None:
-    env = make_env({"providers": [provider("a", api_keys=[{"key": "k1"}, {"key": "k2"}]),
-                                  provider("b")]})
+    env = make_env({"providers": [provider("a", api_keys=[{"key": "k1"}, {"key": "k2"}]), provider("b")]})
     await env.gateway.close()
     assert all(p.closed for ps in env.providers.values() for p in ps)
 

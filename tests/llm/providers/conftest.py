@@ -14,8 +14,11 @@ from .harness import HARNESSES, Harness
 
 def harness_kinds(fault: FaultKind | None = None) -> list[Any]:
     """Parameters for `harness` (indirect): every provider, or those able to produce `fault`."""
-    return [pytest.param(kind, marks=[requires_llama] if kind == "local_llama" else [])
-            for kind, cls in HARNESSES.items() if fault is None or fault in cls.faults]
+    return [
+        pytest.param(kind, marks=[requires_llama] if kind == "local_llama" else [])
+        for kind, cls in HARNESSES.items()
+        if fault is None or fault in cls.faults
+    ]
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ from ..fakes.script import Fault, FaultKind, Script
 from ..fakes.server import FakeServer
 
 ALL_FAULTS: frozenset[FaultKind] = frozenset(
-    {"rate_limited", "server_error", "overloaded", "stall", "malformed", "cut", "unauthorized"})
+    {"rate_limited", "server_error", "overloaded", "stall", "malformed", "cut", "unauthorized"}
+)
 
 
 def config(raw: dict[str, Any]) -> Any:
@@ -72,9 +73,13 @@ class HttpHarness(Harness):
         self.server = await stack.enter_async_context(FakeServer(self.api))
 
     def raw_config(self, total: float) -> dict[str, Any]:
-        return {"name": self.kind, "type": self.kind, "model": "m1",
-                "base_url": self.server.url + self.base_path,
-                "timeouts": {"connect": 2, "read": min(total, 10.0), "total": total}}
+        return {
+            "name": self.kind,
+            "type": self.kind,
+            "model": "m1",
+            "base_url": self.server.url + self.base_path,
+            "timeouts": {"connect": 2, "read": min(total, 10.0), "total": total},
+        }
 
 
 class OpenAIHarness(HttpHarness):
@@ -116,18 +121,21 @@ class OfflineHarness(Harness):
     def raw_config(self, total: float) -> dict[str, Any]:
         path = self.tmp / f"answers{len(self._providers)}.yaml"
         path.write_text(yaml.safe_dump({"answers": [_entry(self.script.next())]}))
-        return {"name": "offline", "type": "offline", "answers_path": str(path),
-                "timeouts": {"total": total}}
+        return {"name": "offline", "type": "offline", "answers_path": str(path), "timeouts": {"total": total}}
 
 
 def _entry(item: str | Fault) -> dict[str, Any]:
     if not isinstance(item, Fault):
         return {"answer": item}
-    kinds = {"rate_limited": {"error": "rate_limited", "retry_after": float(item.retry_after)},
-             "server_error": {"error": "server_error"}, "overloaded": {"error": "overloaded"},
-             "malformed": {"error": "malformed"}, "unauthorized": {"error": "auth"},
-             "stall": {"delay": "1h"},
-             "cut": {"interrupt_after": 2, "answer": "This stream will break in the middle"}}
+    kinds = {
+        "rate_limited": {"error": "rate_limited", "retry_after": float(item.retry_after)},
+        "server_error": {"error": "server_error"},
+        "overloaded": {"error": "overloaded"},
+        "malformed": {"error": "malformed"},
+        "unauthorized": {"error": "auth"},
+        "stall": {"delay": "1h"},
+        "cut": {"interrupt_after": 2, "answer": "This stream will break in the middle"},
+    }
     return kinds[item.kind]
 
 
@@ -144,11 +152,9 @@ class LocalLlamaHarness(Harness):
         return super().provider(total=0.001 if stalled else total)
 
     def raw_config(self, total: float) -> dict[str, Any]:
-        return {"name": "local", "type": "local_llama", "n_ctx": 1024,
-                "timeouts": {"total": total}}
+        return {"name": "local", "type": "local_llama", "n_ctx": 1024, "timeouts": {"total": total}}
 
 
 HARNESSES: dict[str, type[Harness]] = {
-    h.kind: h for h in (OpenAIHarness, OllamaHarness, AnthropicHarness, OfflineHarness,
-                        LocalLlamaHarness)
+    h.kind: h for h in (OpenAIHarness, OllamaHarness, AnthropicHarness, OfflineHarness, LocalLlamaHarness)
 }

@@ -19,15 +19,19 @@ from ..fakes.server import FakeServer, Reply
 from .harness import config
 
 KEY = "sk-ant-api03-secret"
-SCHEMA = {"type": "object", "properties": {"action": {"enum": ["restart", "noop"]}},
-          "required": ["action"]}
-REQUEST = ChatRequest(messages=(Message("system", "rule one"), Message("system", "rule two"),
-                                Message("user", "status?")), max_tokens=64, stop=("STOP",))
+SCHEMA = {"type": "object", "properties": {"action": {"enum": ["restart", "noop"]}}, "required": ["action"]}
+REQUEST = ChatRequest(
+    messages=(Message("system", "rule one"), Message("system", "rule two"), Message("user", "status?")),
+    max_tokens=64,
+    stop=("STOP",),
+)
 
 
 def make(url: str, key: str = KEY) -> AnthropicProvider:
-    provider = build_provider(config({"name": "an", "type": "anthropic", "base_url": url,
-                                      "model": "claude-sonnet-4-5"}), api_key=SecretStr(key))
+    provider = build_provider(
+        config({"name": "an", "type": "anthropic", "base_url": url, "model": "claude-sonnet-4-5"}),
+        api_key=SecretStr(key),
+    )
     assert isinstance(provider, AnthropicProvider)
     return provider
 
@@ -118,8 +122,10 @@ async def test_embed_is_unsupported_and_models_listed(server: FakeServer) -> Non
 
 
 def _messages_request() -> anthropic_api.Request:
-    body = {"model": "m", "max_tokens": 10, "stream": True,
-            "messages": [{"role": "user", "content": "x"}]}
-    return anthropic_api.Request("POST", "/v1/messages",
-                                 {"x-api-key": KEY, "anthropic-version": "2023-06-01"},
-                                 json.dumps(body).encode())
+    body = {"model": "m", "max_tokens": 10, "stream": True, "messages": [{"role": "user", "content": "x"}]}
+    return anthropic_api.Request(
+        "POST",
+        "/v1/messages",
+        {"x-api-key": KEY, "anthropic-version": "2023-06-01"},
+        json.dumps(body).encode(),
+    )

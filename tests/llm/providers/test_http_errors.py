@@ -19,8 +19,7 @@ from mapekd.llm.providers.http_errors import (
 
 
 def httpx_exception_classes() -> list[type[BaseException]]:
-    return [obj for _, obj in inspect.getmembers(httpx, inspect.isclass)
-            if issubclass(obj, BaseException)]
+    return [obj for _, obj in inspect.getmembers(httpx, inspect.isclass) if issubclass(obj, BaseException)]
 
 
 def test_every_httpx_exception_class_is_mapped_explicitly() -> None:
@@ -28,27 +27,31 @@ def test_every_httpx_exception_class_is_mapped_explicitly() -> None:
     assert not unmapped, f"map these httpx exceptions in http_errors.py: {unmapped}"
 
 
-@pytest.mark.parametrize(("exc", "expected"), [
-    (httpx.ConnectError("refused"), errors.ProviderUnavailable),
-    (httpx.ConnectTimeout("slow"), errors.ProviderTimeout),
-    (httpx.ReadTimeout("slow"), errors.ProviderTimeout),
-    (httpx.WriteTimeout("slow"), errors.ProviderTimeout),
-    (httpx.PoolTimeout("full"), errors.ProviderTimeout),
-    (httpx.RemoteProtocolError("closed"), errors.ProviderUnavailable),
-    (httpx.ReadError("reset"), errors.ProviderUnavailable),
-    (httpx.DecodingError("gzip"), errors.MalformedResponse),
-    (httpx.UnsupportedProtocol("ftp"), errors.BadRequest),
-    (httpx.InvalidURL("bad"), errors.BadRequest),
-    (httpx.StreamClosed(), errors.StreamInterrupted),
-])
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (httpx.ConnectError("refused"), errors.ProviderUnavailable),
+        (httpx.ConnectTimeout("slow"), errors.ProviderTimeout),
+        (httpx.ReadTimeout("slow"), errors.ProviderTimeout),
+        (httpx.WriteTimeout("slow"), errors.ProviderTimeout),
+        (httpx.PoolTimeout("full"), errors.ProviderTimeout),
+        (httpx.RemoteProtocolError("closed"), errors.ProviderUnavailable),
+        (httpx.ReadError("reset"), errors.ProviderUnavailable),
+        (httpx.DecodingError("gzip"), errors.MalformedResponse),
+        (httpx.UnsupportedProtocol("ftp"), errors.BadRequest),
+        (httpx.InvalidURL("bad"), errors.BadRequest),
+        (httpx.StreamClosed(), errors.StreamInterrupted),
+    ],
+)
 def test_transport_errors_map_by_type(exc: Exception, expected: type) -> None:
     mapped = map_transport_error(exc, "p")
     assert type(mapped) is expected
     assert mapped.provider == "p"
 
 
-@pytest.mark.parametrize("exc", [httpx.ReadError("reset"), httpx.RemoteProtocolError("eof"),
-                                 httpx.ReadTimeout("slow")])
+@pytest.mark.parametrize(
+    "exc", [httpx.ReadError("reset"), httpx.RemoteProtocolError("eof"), httpx.ReadTimeout("slow")]
+)
 def test_after_the_first_chunk_everything_is_stream_interrupted(exc: Exception) -> None:
     assert type(map_transport_error(exc, "p", mid_stream=True)) is errors.StreamInterrupted
 
@@ -63,19 +66,28 @@ def test_a_subclass_unknown_to_the_table_maps_through_its_parent() -> None:
 def test_http_status_error_maps_by_its_status() -> None:
     request = httpx.Request("GET", "http://x")
     response = httpx.Response(429, headers={"retry-after": "2"}, request=request)
-    mapped = map_transport_error(httpx.HTTPStatusError("x", request=request, response=response),
-                                 "p")
+    mapped = map_transport_error(httpx.HTTPStatusError("x", request=request, response=response), "p")
     assert isinstance(mapped, errors.RateLimited)
     assert mapped.retry_after == 2.0
 
 
-@pytest.mark.parametrize(("status", "expected"), [
-    (400, errors.BadRequest), (401, errors.AuthenticationFailed),
-    (403, errors.AuthenticationFailed), (404, errors.NotFound), (409, errors.BadRequest),
-    (422, errors.BadRequest), (429, errors.RateLimited), (500, errors.ServerError),
-    (502, errors.ServerError), (503, errors.Overloaded), (504, errors.ServerError),
-    (529, errors.Overloaded),
-])
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (400, errors.BadRequest),
+        (401, errors.AuthenticationFailed),
+        (403, errors.AuthenticationFailed),
+        (404, errors.NotFound),
+        (409, errors.BadRequest),
+        (422, errors.BadRequest),
+        (429, errors.RateLimited),
+        (500, errors.ServerError),
+        (502, errors.ServerError),
+        (503, errors.Overloaded),
+        (504, errors.ServerError),
+        (529, errors.Overloaded),
+    ],
+)
 def test_statuses(status: int, expected: type) -> None:
     error = error_for_status("p", status, {})
     assert type(error) is expected
@@ -89,8 +101,7 @@ def test_retry_after_seconds_date_and_millis() -> None:
     assert retry_after({"retry-after": "12"}) == 12.0
     assert retry_after({"retry-after": "1.5"}) == 1.5
     assert retry_after({"retry-after": date}, now=now) == pytest.approx(30.0)
-    assert retry_after({"retry-after": email.utils.formatdate(now - 30, usegmt=True)},
-                       now=now) == 0.0
+    assert retry_after({"retry-after": email.utils.formatdate(now - 30, usegmt=True)}, now=now) == 0.0
     assert retry_after({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
     assert retry_after({"retry-after": "soon"}) is None
     assert retry_after({}) is None
@@ -103,8 +114,6 @@ def test_retry_after_reaches_the_error() -> None:
 
 
 def test_redact_hides_every_secret() -> None:
-    assert redact("key sk-123 and sk-123 and sk-9", ["sk-123", "", "sk-9"]) == \
-        "key *** and *** and ***"
-    error = map_transport_error(httpx.ConnectError("to http://u:sk-123@h"), "p",
-                                secrets=["sk-123"])
+    assert redact("key sk-123 and sk-123 and sk-9", ["sk-123", "", "sk-9"]) == "key *** and *** and ***"
+    error = map_transport_error(httpx.ConnectError("to http://u:sk-123@h"), "p", secrets=["sk-123"])
     assert "sk-123" not in str(error)

@@ -18,9 +18,17 @@ HELLO = ChatRequest(messages=(Message("user", "Say hello in five words."),), max
 
 def make(url: str) -> OpenAICompatProvider:
     """llama-cpp-python's server takes schemas as `{type: json_object, schema}`."""
-    provider = build_provider(config({"name": "llamacpp", "type": "openai_compat",
-                                      "base_url": url, "json_schema_mode": "json_object",
-                                      "timeouts": {"total": 120}}))
+    provider = build_provider(
+        config(
+            {
+                "name": "llamacpp",
+                "type": "openai_compat",
+                "base_url": url,
+                "json_schema_mode": "json_object",
+                "timeouts": {"total": 120},
+            }
+        )
+    )
     assert isinstance(provider, OpenAICompatProvider)
     return provider
 

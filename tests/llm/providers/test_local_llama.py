@@ -22,9 +22,9 @@ from .harness import config
 
 pytestmark = requires_llama
 
+
 def make(**extra: Any) -> LocalLlamaProvider:
-    provider = build_provider(config({"name": "local", "type": "local_llama", "n_ctx": 1024,
-                                      **extra}))
+    provider = build_provider(config({"name": "local", "type": "local_llama", "n_ctx": 1024, **extra}))
     assert isinstance(provider, LocalLlamaProvider)
     return provider
 
@@ -65,8 +65,9 @@ async def test_an_abandoned_stream_frees_the_model() -> None:
     async for _ in stream:
         break
     await stream.aclose()  # type: ignore[attr-defined]
-    completion = await asyncio.wait_for(provider.chat(
-        ChatRequest(messages=(Message("user", "Say hi."),), max_tokens=4)), timeout=60)
+    completion = await asyncio.wait_for(
+        provider.chat(ChatRequest(messages=(Message("user", "Say hi."),), max_tokens=4)), timeout=60
+    )
     assert completion.text
     await provider.close()
 

@@ -17,28 +17,42 @@ from .harness import config
 
 
 def ask(text: str) -> ChatRequest:
-    return ChatRequest(messages=(Message("system", "sys mentions disk full"),
-                                 Message("user", text), Message("assistant", "earlier")))
+    return ChatRequest(
+        messages=(
+            Message("system", "sys mentions disk full"),
+            Message("user", text),
+            Message("assistant", "earlier"),
+        )
+    )
 
 
 def make(
-    tmp_path: Path, answers: object, suffix: str = ".yaml", **extra: object,
+    tmp_path: Path,
+    answers: object,
+    suffix: str = ".yaml",
+    **extra: object,
 ) -> OfflineProvider:
     path = tmp_path / f"answers{suffix}"
     path.write_text(json.dumps(answers))  # JSON is valid YAML too
-    provider = build_provider(config({"name": "off", "type": "offline",
-                                      "answers_path": str(path), **extra}))
+    provider = build_provider(config({"name": "off", "type": "offline", "answers_path": str(path), **extra}))
     assert isinstance(provider, OfflineProvider)
     return provider
 
 
 @pytest.mark.parametrize("suffix", [".json", ".yaml"])
 async def test_first_match_on_the_last_user_message_wins(tmp_path: Path, suffix: str) -> None:
-    provider = make(tmp_path, {"default": "fallback", "answers": [
-        {"match": "DISK FULL", "answer": '{"action": "noop"}'},
-        {"regex": r"web\w* (is )?down", "answer": '{"action": "restart"}'},
-        {"match": "web", "answer": "never reached for 'webserver down'"},
-    ]}, suffix)
+    provider = make(
+        tmp_path,
+        {
+            "default": "fallback",
+            "answers": [
+                {"match": "DISK FULL", "answer": '{"action": "noop"}'},
+                {"regex": r"web\w* (is )?down", "answer": '{"action": "restart"}'},
+                {"match": "web", "answer": "never reached for 'webserver down'"},
+            ],
+        },
+        suffix,
+    )
     assert (await provider.chat(ask("the Disk Full alarm"))).text == '{"action": "noop"}'
     assert (await provider.chat(ask("webserver down"))).text == '{"action": "restart"}'
     assert (await provider.chat(ask("something else"))).text == "fallback"
@@ -59,8 +73,9 @@ async def test_no_match_and_no_default_is_not_found(tmp_path: Path) -> None:
 
 
 async def test_scripted_fault_only_for_its_match(tmp_path: Path) -> None:
-    provider = make(tmp_path, [{"match": "chaos", "error": "overloaded", "retry_after": 2},
-                               {"answer": "calm"}])
+    provider = make(
+        tmp_path, [{"match": "chaos", "error": "overloaded", "retry_after": 2}, {"answer": "calm"}]
+    )
     with pytest.raises(errors.Overloaded) as caught:
         await provider.chat(ask("chaos drill"))
     assert caught.value.retry_after == 2.0
@@ -68,8 +83,10 @@ async def test_scripted_fault_only_for_its_match(tmp_path: Path) -> None:
 
 
 async def test_in_memory_answers_come_first(tmp_path: Path) -> None:
-    provider = OfflineProvider(OfflineConfig(name="mem", type="offline", default_answer="d"),
-                               answers=[OfflineAnswer(match="ping", answer="pong")])
+    provider = OfflineProvider(
+        OfflineConfig(name="mem", type="offline", default_answer="d"),
+        answers=[OfflineAnswer(match="ping", answer="pong")],
+    )
     assert (await provider.chat(ask("ping?"))).text == "pong"
     assert (await provider.chat(ask("other"))).text == "d"
 
@@ -77,8 +94,7 @@ async def test_in_memory_answers_come_first(tmp_path: Path) -> None:
 async def test_embeddings_from_file_and_hashed_fallback(tmp_path: Path) -> None:
     vectors = tmp_path / "vectors.json"
     vectors.write_text(json.dumps({"disk full": [1.0, 0.0, 0.0], "cpu hot": [0.0, 1.0, 0.0]}))
-    provider = build_provider(config({"name": "off", "type": "offline",
-                                      "embeddings_path": str(vectors)}))
+    provider = build_provider(config({"name": "off", "type": "offline", "embeddings_path": str(vectors)}))
     result = await provider.embed(EmbeddingRequest(inputs=("disk full", "unknown words here")))
     assert result.vectors[0] == (1.0, 0.0, 0.0)
     assert len(result.vectors[1]) == 3
@@ -88,8 +104,11 @@ async def test_embeddings_from_file_and_hashed_fallback(tmp_path: Path) -> None:
 
 async def test_hashed_vectors_are_unit_length_and_lexical(tmp_path: Path) -> None:
     provider = build_provider(config({"name": "off", "type": "offline", "embedding_dim": 32}))
-    a, b, c = (await provider.embed(EmbeddingRequest(
-        inputs=("restart the web server", "restart web server", "rotate logs")))).vectors
+    a, b, c = (
+        await provider.embed(
+            EmbeddingRequest(inputs=("restart the web server", "restart web server", "rotate logs"))
+        )
+    ).vectors
     assert len(a) == 32 and abs(sum(x * x for x in a) - 1.0) < 1e-9
 
     def dot(u: tuple[float, ...], v: tuple[float, ...]) -> float:
@@ -98,12 +117,15 @@ async def test_hashed_vectors_are_unit_length_and_lexical(tmp_path: Path) -> Non
     assert dot(a, b) > dot(a, c)
 
 
-@pytest.mark.parametrize(("content", "field"), [
-    ("{not json", "answers_path"),
-    (json.dumps([{"match": "a", "answer": "x", "colour": "red"}]), "answers_path"),
-    (json.dumps([{"regex": "(", "answer": "x"}]), "answers_path"),
-    (json.dumps([{"error": "exploded"}]), "answers_path"),
-])
+@pytest.mark.parametrize(
+    ("content", "field"),
+    [
+        ("{not json", "answers_path"),
+        (json.dumps([{"match": "a", "answer": "x", "colour": "red"}]), "answers_path"),
+        (json.dumps([{"regex": "(", "answer": "x"}]), "answers_path"),
+        (json.dumps([{"error": "exploded"}]), "answers_path"),
+    ],
+)
 def test_bad_answer_files_are_config_errors(tmp_path: Path, content: str, field: str) -> None:
     path = tmp_path / "a.json"
     path.write_text(content)
@@ -114,8 +136,9 @@ def test_bad_answer_files_are_config_errors(tmp_path: Path, content: str, field:
 
 def test_missing_files_are_config_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
-        build_provider(config({"name": "off", "type": "offline",
-                               "embeddings_path": str(tmp_path / "nope.yaml")}))
+        build_provider(
+            config({"name": "off", "type": "offline", "embeddings_path": str(tmp_path / "nope.yaml")})
+        )
     ragged = tmp_path / "v.yaml"
     ragged.write_text("a: [1, 2]\nb: [1]\n")
     with pytest.raises(ConfigError, match="differ in length"):

@@ -15,15 +15,14 @@ from ..fakes.ollama_api import FakeOllama
 from ..fakes.server import FakeServer, Reply
 from .harness import config
 
-SCHEMA = {"type": "object", "properties": {"action": {"enum": ["restart", "noop"]}},
-          "required": ["action"]}
-REQUEST = ChatRequest(messages=(Message("system", "be brief"), Message("user", "hi")),
-                      max_tokens=16)
+SCHEMA = {"type": "object", "properties": {"action": {"enum": ["restart", "noop"]}}, "required": ["action"]}
+REQUEST = ChatRequest(messages=(Message("system", "be brief"), Message("user", "hi")), max_tokens=16)
 
 
 def make(url: str, model: str | None = "llama3.2") -> OllamaProvider:
-    provider = build_provider(config({"name": "ol", "type": "ollama", "model": model,
-                                      "base_url": url, "keep_alive": "5m"}))
+    provider = build_provider(
+        config({"name": "ol", "type": "ollama", "model": model, "base_url": url, "keep_alive": "5m"})
+    )
     assert isinstance(provider, OllamaProvider)
     return provider
 
@@ -36,16 +35,29 @@ async def server() -> AsyncIterator[FakeServer]:
 
 async def test_request_uses_native_fields(server: FakeServer) -> None:
     provider = make(server.url)
-    request = ChatRequest(messages=REQUEST.messages, max_tokens=32, temperature=0.1, seed=3,
-                          top_p=0.9, stop=("END",), json_schema=SCHEMA,
-                          options={"num_ctx": 4096})
+    request = ChatRequest(
+        messages=REQUEST.messages,
+        max_tokens=32,
+        temperature=0.1,
+        seed=3,
+        top_p=0.9,
+        stop=("END",),
+        json_schema=SCHEMA,
+        options={"num_ctx": 4096},
+    )
     server.handler.script.answer('{"action": "restart"}')  # type: ignore[attr-defined]
     completion = await provider.chat(request)
     body = server.requests[-1].json()
     assert server.requests[-1].path == "/api/chat"
     assert body["stream"] is False and body["format"] == SCHEMA and body["keep_alive"] == "5m"
-    assert body["options"] == {"temperature": 0.1, "num_predict": 32, "seed": 3, "top_p": 0.9,
-                               "stop": ["END"], "num_ctx": 4096}
+    assert body["options"] == {
+        "temperature": 0.1,
+        "num_predict": 32,
+        "seed": 3,
+        "top_p": 0.9,
+        "stop": ["END"],
+        "num_ctx": 4096,
+    }
     assert json.loads(completion.text) == {"action": "restart"}
     assert completion.usage.input_tokens == 26
     await provider.close()
@@ -90,8 +102,7 @@ def line(value: dict[str, object]) -> bytes:
     return json.dumps(value).encode() + b"\n"
 
 
-PIECE = line({"model": "llama3.2", "message": {"role": "assistant", "content": "Yes"},
-              "done": False})
+PIECE = line({"model": "llama3.2", "message": {"role": "assistant", "content": "Yes"}, "done": False})
 ERROR = line({"error": "an error was encountered while running the model"})
 
 

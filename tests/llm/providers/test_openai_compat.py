@@ -16,8 +16,7 @@ from ..fakes.openai_api import FakeOpenAI
 from ..fakes.server import FakeServer, Reply
 from .harness import config
 
-SCHEMA = {"type": "object", "properties": {"action": {"enum": ["restart", "noop"]}},
-          "required": ["action"]}
+SCHEMA = {"type": "object", "properties": {"action": {"enum": ["restart", "noop"]}}, "required": ["action"]}
 REQUEST = ChatRequest(messages=(Message("user", "hi"),), max_tokens=16)
 
 
@@ -28,8 +27,13 @@ async def server() -> AsyncIterator[FakeServer]:
 
 
 def make(server: FakeServer, key: str = "sk-secret-123", **timeouts: float) -> OpenAICompatProvider:
-    raw = {"name": "oa", "type": "openai_compat", "model": "gpt-4o-mini",
-           "base_url": server.url + "/v1", "timeouts": timeouts or {"total": 10}}
+    raw = {
+        "name": "oa",
+        "type": "openai_compat",
+        "model": "gpt-4o-mini",
+        "base_url": server.url + "/v1",
+        "timeouts": timeouts or {"total": 10},
+    }
     provider = build_provider(config(raw), api_key=SecretStr(key))
     assert isinstance(provider, OpenAICompatProvider)
     return provider
@@ -37,9 +41,15 @@ def make(server: FakeServer, key: str = "sk-secret-123", **timeouts: float) -> O
 
 async def test_request_body_and_headers(server: FakeServer) -> None:
     provider = make(server)
-    request = ChatRequest(messages=(Message("system", "s"), Message("user", "u")),
-                          max_tokens=32, temperature=0.2, seed=7, stop=("\n",),
-                          json_schema=SCHEMA, options={"frequency_penalty": 0.5})
+    request = ChatRequest(
+        messages=(Message("system", "s"), Message("user", "u")),
+        max_tokens=32,
+        temperature=0.2,
+        seed=7,
+        stop=("\n",),
+        json_schema=SCHEMA,
+        options={"frequency_penalty": 0.5},
+    )
     server.handler.script.answer('{"action": "noop"}')  # type: ignore[attr-defined]
     completion = await provider.chat(request)
     sent = server.requests[-1]
@@ -47,11 +57,12 @@ async def test_request_body_and_headers(server: FakeServer) -> None:
     assert sent.path == "/v1/chat/completions"
     assert sent.headers["authorization"] == "Bearer sk-secret-123"
     assert body["model"] == "gpt-4o-mini" and body["max_tokens"] == 32 and body["seed"] == 7
-    assert body["messages"] == [{"role": "system", "content": "s"},
-                                {"role": "user", "content": "u"}]
+    assert body["messages"] == [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}]
     assert body["stop"] == ["\n"] and body["frequency_penalty"] == 0.5
-    assert body["response_format"] == {"type": "json_schema", "json_schema": {
-        "name": "answer", "schema": SCHEMA, "strict": True}}
+    assert body["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "answer", "schema": SCHEMA, "strict": True},
+    }
     assert json.loads(completion.text) == {"action": "noop"}
     await provider.close()
 
@@ -91,16 +102,21 @@ CHUNK = '{"choices": [{"index": 0, "delta": {"content": "Hel"}, "finish_reason":
 FINISH = '{"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}'
 
 
-@pytest.mark.parametrize("events", [
-    pytest.param(sse(CHUNK, FINISH), id="no [DONE], connection closed cleanly"),
-    pytest.param(sse(CHUNK, "[DONE]"), id="[DONE] without finish_reason"),
-    pytest.param([*sse(CHUNK), b"data: [DONE]\n"], id="[DONE] event never terminated"),
-    pytest.param(sse(CHUNK, '{"error": {"message": "boom", "type": "server_error"}}'),
-                 id="error object mid-stream"),
-])
+@pytest.mark.parametrize(
+    "events",
+    [
+        pytest.param(sse(CHUNK, FINISH), id="no [DONE], connection closed cleanly"),
+        pytest.param(sse(CHUNK, "[DONE]"), id="[DONE] without finish_reason"),
+        pytest.param([*sse(CHUNK), b"data: [DONE]\n"], id="[DONE] event never terminated"),
+        pytest.param(
+            sse(CHUNK, '{"error": {"message": "boom", "type": "server_error"}}'), id="error object mid-stream"
+        ),
+    ],
+)
 async def test_unfinished_streams_are_interrupted(events: list[bytes]) -> None:
-    async with FakeServer(lambda _: Reply(headers={"content-type": "text/event-stream"},
-                                          chunks=events)) as server:
+    async with FakeServer(
+        lambda _: Reply(headers={"content-type": "text/event-stream"}, chunks=events)
+    ) as server:
         provider = make(server)
         with pytest.raises(errors.StreamInterrupted):
             [c async for c in provider.stream(REQUEST)]
@@ -119,17 +135,33 @@ async def test_total_timeout_bounds_a_slow_stream() -> None:
 async def test_connection_refused_is_unavailable() -> None:
     async with FakeServer(lambda _: Reply()) as server:
         url = server.url
-    provider = build_provider(config({"name": "oa", "type": "openai_compat",
-                                      "base_url": url + "/v1"}))
+    provider = build_provider(config({"name": "oa", "type": "openai_compat", "base_url": url + "/v1"}))
     with pytest.raises(errors.ProviderUnavailable):
         await provider.chat(REQUEST)
     await provider.close()
 
 
 async def test_tool_calls_become_json_text() -> None:
-    body = {"model": "m", "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
-        "role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function",
-        "function": {"name": "restart", "arguments": "{\"unit\": \"web\"}"}}]}}]}
+    body = {
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "tool_calls",
+                "message": {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": "c1",
+                            "type": "function",
+                            "function": {"name": "restart", "arguments": '{"unit": "web"}'},
+                        }
+                    ],
+                },
+            }
+        ],
+    }
     async with FakeServer(lambda _: Reply.json(body)) as server:
         provider = make(server)
         completion = await provider.chat(REQUEST)

@@ -23,18 +23,31 @@ ADAPTER: TypeAdapter[Any] = TypeAdapter(ProviderConfig)
 
 
 def test_exported_members_are_pinned() -> None:
-    assert sorted(providers.__all__) == sorted([
-        "PROVIDER_TYPES", "ProviderFactory", "build_provider", "ProviderConfig", "ProviderBase",
-        "ApiKeyConfig", "TimeoutsConfig",
-        "OpenAICompatConfig", "OllamaConfig", "AnthropicConfig", "LocalLlamaConfig",
-        "OfflineConfig", "OpenAICompatProvider", "OllamaProvider", "AnthropicProvider",
-        "LocalLlamaProvider", "OfflineProvider",
-    ])
+    assert sorted(providers.__all__) == sorted(
+        [
+            "PROVIDER_TYPES",
+            "ProviderFactory",
+            "build_provider",
+            "ProviderConfig",
+            "ProviderBase",
+            "ApiKeyConfig",
+            "TimeoutsConfig",
+            "OpenAICompatConfig",
+            "OllamaConfig",
+            "AnthropicConfig",
+            "LocalLlamaConfig",
+            "OfflineConfig",
+            "OpenAICompatProvider",
+            "OllamaProvider",
+            "AnthropicProvider",
+            "LocalLlamaProvider",
+            "OfflineProvider",
+        ]
+    )
 
 
 def test_registry_covers_every_config_type() -> None:
-    assert set(PROVIDER_TYPES) == {"openai_compat", "ollama", "anthropic", "local_llama",
-                                   "offline"}
+    assert set(PROVIDER_TYPES) == {"openai_compat", "ollama", "anthropic", "local_llama", "offline"}
     for kind, (config_cls, _) in PROVIDER_TYPES.items():
         assert config_cls.model_fields["type"].annotation.__args__ == (kind,)
 
@@ -58,22 +71,29 @@ def test_unknown_type_is_a_config_error() -> None:
 
 
 def test_defaults_and_durations() -> None:
-    config = ADAPTER.validate_python({"name": "a", "type": "anthropic",
-                                      "timeouts": {"total": "2m", "connect": "500ms"}})
+    config = ADAPTER.validate_python(
+        {"name": "a", "type": "anthropic", "timeouts": {"total": "2m", "connect": "500ms"}}
+    )
     assert isinstance(config, AnthropicConfig)
     assert config.base_url == "https://api.anthropic.com"
     assert config.version == "2023-06-01"
-    assert (config.timeouts.connect, config.timeouts.read, config.timeouts.total) == \
-        (0.5, 60.0, 120.0)
+    assert (config.timeouts.connect, config.timeouts.read, config.timeouts.total) == (0.5, 60.0, 120.0)
     openai = ADAPTER.validate_python({"name": "o", "type": "openai_compat"})
     assert isinstance(openai, OpenAICompatConfig)
     assert openai.base_url == "https://api.openai.com/v1"
 
 
 def test_several_keys_each_with_model_and_limits() -> None:
-    config = ADAPTER.validate_python({"name": "o", "type": "openai_compat", "api_keys": [
-        {"key": "sk-a", "model": "gpt-4o-mini", "rpm": 60, "tpm": 100000},
-        {"key": "sk-b", "model": "gpt-4o"}]})
+    config = ADAPTER.validate_python(
+        {
+            "name": "o",
+            "type": "openai_compat",
+            "api_keys": [
+                {"key": "sk-a", "model": "gpt-4o-mini", "rpm": 60, "tpm": 100000},
+                {"key": "sk-b", "model": "gpt-4o"},
+            ],
+        }
+    )
     keys = config.keys()
     assert [k.model for k in keys] == ["gpt-4o-mini", "gpt-4o"]
     assert keys[0].rpm == 60 and keys[1].tpm is None
@@ -84,17 +104,19 @@ def test_api_key_shorthand() -> None:
     config = ADAPTER.validate_python({"name": "o", "type": "ollama", "api_key": "k"})
     assert config.keys() == [ApiKeyConfig(key=SecretStr("k"))]
     with pytest.raises(ValidationError, match="either api_key or api_keys"):
-        ADAPTER.validate_python({"name": "o", "type": "ollama", "api_key": "k",
-                                 "api_keys": [{"key": "j"}]})
+        ADAPTER.validate_python({"name": "o", "type": "ollama", "api_key": "k", "api_keys": [{"key": "j"}]})
 
 
-@pytest.mark.parametrize("raw", [
-    {"name": "o", "type": "ollama", "modle": "typo"},
-    {"name": "o", "type": "openai_compat", "base_url": "localhost:8000"},
-    {"name": "bad name", "type": "offline"},
-    {"name": "o", "type": "openai_compat", "api_keys": [{"key": "k", "rpm": 0}]},
-    {"name": "l", "type": "local_llama", "n_ctx": 0},
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"name": "o", "type": "ollama", "modle": "typo"},
+        {"name": "o", "type": "openai_compat", "base_url": "localhost:8000"},
+        {"name": "bad name", "type": "offline"},
+        {"name": "o", "type": "openai_compat", "api_keys": [{"key": "k", "rpm": 0}]},
+        {"name": "l", "type": "local_llama", "n_ctx": 0},
+    ],
+)
 def test_invalid_configs_are_rejected(raw: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         ADAPTER.validate_python(raw)
@@ -110,8 +132,9 @@ async def test_api_key_and_model_overrides_reach_the_wire() -> None:
         return httpx.Response(200, json={"object": "list", "data": []})
 
     config = ADAPTER.validate_python({"name": "o", "type": "openai_compat", "api_key": "sk-cfg"})
-    provider = build_provider(config, api_key=SecretStr("sk-override"),
-                              transport=httpx.MockTransport(handler))
+    provider = build_provider(
+        config, api_key=SecretStr("sk-override"), transport=httpx.MockTransport(handler)
+    )
     await provider.models()
     await provider.close()
     assert seen[0].headers["authorization"] == "Bearer sk-override"

@@ -22,9 +22,16 @@ class AbsenceRule(ConfiguredRule):
             message = self.config.message or (
                 f"check {self.check} has not reported for {now - silent_since:.0f}s"
             )
-            result.firing.append(make_symptom(
-                self.name, self.target, self.config.severity, message,
-                {"silent_s": round(now - silent_since, 3)}, now))
+            result.firing.append(
+                make_symptom(
+                    self.name,
+                    self.target,
+                    self.config.severity,
+                    message,
+                    {"silent_s": round(now - silent_since, 3)},
+                    now,
+                )
+            )
         else:
             result.clear.add(self.target)
         return result

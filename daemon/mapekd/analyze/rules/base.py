@@ -32,11 +32,14 @@ class Rule(Protocol):
 
 
 def make_symptom(
-    name: str, target: str, severity: Severity, message: str,
-    fields: dict[str, FieldValue], now: float,
+    name: str,
+    target: str,
+    severity: Severity,
+    message: str,
+    fields: dict[str, FieldValue],
+    now: float,
 ) -> Symptom:
-    return Symptom(rule=name, target=target, severity=severity, message=message,
-                   fields=fields, ts=now)
+    return Symptom(rule=name, target=target, severity=severity, message=message, fields=fields, ts=now)
 
 
 class ConfiguredRule:

@@ -24,8 +24,9 @@ class FlappingRule(ConditionRule):
                 message = self.config.message or (
                     f"{self.config.when} began {onsets} times within {self.config.within:g}s"
                 )
-                result.firing.append(make_symptom(
-                    self.name, target, self.config.severity, message, {"onsets": onsets}, now))
+                result.firing.append(
+                    make_symptom(self.name, target, self.config.severity, message, {"onsets": onsets}, now)
+                )
             else:
                 result.clear.add(target)
         return result

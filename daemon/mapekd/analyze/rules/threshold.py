@@ -26,9 +26,16 @@ class ThresholdRule(ConditionRule):
             elif latest and self._held_since(series) <= now - self.config.for_:
                 sample = series[-1]
                 message = self.config.message or f"{self.config.when} on {target}"
-                result.firing.append(make_symptom(
-                    self.name, target, self.config.severity, message,
-                    relevant_fields(self.expr, sample), now))
+                result.firing.append(
+                    make_symptom(
+                        self.name,
+                        target,
+                        self.config.severity,
+                        message,
+                        relevant_fields(self.expr, sample),
+                        now,
+                    )
+                )
         return result
 
     def _held_since(self, series: Sequence[Sample]) -> float:

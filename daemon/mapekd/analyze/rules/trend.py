@@ -41,9 +41,16 @@ class TrendRule(ConfiguredRule):
                     f"{self.config.field} on {target} forecast to reach "
                     f"{self.config.threshold:g} in {eta:.0f}s"
                 )
-                result.firing.append(make_symptom(
-                    self.name, target, self.config.severity, message,
-                    {"eta_s": round(eta, 1), "threshold": self.config.threshold}, now))
+                result.firing.append(
+                    make_symptom(
+                        self.name,
+                        target,
+                        self.config.severity,
+                        message,
+                        {"eta_s": round(eta, 1), "threshold": self.config.threshold},
+                        now,
+                    )
+                )
             else:
                 result.clear.add(target)
         return result
@@ -51,9 +58,12 @@ class TrendRule(ConfiguredRule):
     def eta(self, series: Sequence[Sample], now: float) -> float | None:
         """Seconds until the forecast crosses the threshold (0 if already there, inf if never);
         None when there are too few samples to say."""
-        points = [(s.ts - now, float(v)) for s in series
-                  if s.ts >= now - self.config.window
-                  and isinstance(v := s.fields.get(self.config.field), int | float)]
+        points = [
+            (s.ts - now, float(v))
+            for s in series
+            if s.ts >= now - self.config.window
+            and isinstance(v := s.fields.get(self.config.field), int | float)
+        ]
         if len(points) < self.config.min_samples:
             return None
         line = fit_line(points)

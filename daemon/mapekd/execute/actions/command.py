@@ -23,7 +23,11 @@ class CommandAction:
     async def run(self, request: ActionRequest) -> ExecResult:
         argv = fill(self.config.argv, request.params)
         if self.config.detach:
-            return await start_detached(argv, grace=self.config.detach_grace, cwd=self.config.cwd,
-                                        env=self.env, log_file=self.config.log_file)
-        return await run_to_completion(argv, timeout=self.config.timeout, cwd=self.config.cwd,
-                                       env=self.env)
+            return await start_detached(
+                argv,
+                grace=self.config.detach_grace,
+                cwd=self.config.cwd,
+                env=self.env,
+                log_file=self.config.log_file,
+            )
+        return await run_to_completion(argv, timeout=self.config.timeout, cwd=self.config.cwd, env=self.env)

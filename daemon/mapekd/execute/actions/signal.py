@@ -27,8 +27,7 @@ class SignalAction:
         started = time.monotonic()
         pids = [p for p in await self.pids_of(self.config.check) if p != os.getpid()]
         if not pids:
-            return ExecResult("failed", _ms(started),
-                              error=f"check {self.config.check} matches no process")
+            return ExecResult("failed", _ms(started), error=f"check {self.config.check} matches no process")
         sent, errors = [], []
         for pid in pids:
             try:
@@ -39,8 +38,12 @@ class SignalAction:
             except PermissionError:
                 errors.append(f"{pid}: permission denied")
         tail = f"sent {self.config.signal} to {sent}" + (f"; {errors}" if errors else "")
-        return ExecResult("succeeded" if sent else "failed", _ms(started), output_tail=tail,
-                          error=None if sent else "; ".join(errors))
+        return ExecResult(
+            "succeeded" if sent else "failed",
+            _ms(started),
+            output_tail=tail,
+            error=None if sent else "; ".join(errors),
+        )
 
 
 def _ms(started: float) -> float:

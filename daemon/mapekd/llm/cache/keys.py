@@ -61,9 +61,18 @@ def _canonical(value: Any) -> str:
 def _scope(request: ChatRequest, provider: str | None) -> tuple[Any, ...]:
     top_p = None if request.top_p is None else float(request.top_p)
     return (
-        request.model, request.role, provider, request.max_tokens, float(request.temperature),
-        top_p, request.stop, request.seed, _canonical(request.json_schema),
-        _canonical(request.tools), _canonical(request.options), request.tenant,
+        request.model,
+        request.role,
+        provider,
+        request.max_tokens,
+        float(request.temperature),
+        top_p,
+        request.stop,
+        request.seed,
+        _canonical(request.json_schema),
+        _canonical(request.tools),
+        _canonical(request.options),
+        request.tenant,
     )
 
 

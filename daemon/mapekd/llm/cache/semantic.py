@@ -83,9 +83,7 @@ class SemanticCache(Generic[V]):
             return Lookup(None, best_sim, vector)
         self.hits += 1
         self._entries.move_to_end((best.scope, best.text))
-        log.info(
-            "semantic cache hit similarity=%.4f: %r served %r's answer", best_sim, text, best.text
-        )
+        log.info("semantic cache hit similarity=%.4f: %r served %r's answer", best_sim, text, best.text)
         return Lookup(best.value, best_sim, vector)
 
     def put(self, scope: str, text: str, vector: Vector, value: V) -> None:

@@ -62,15 +62,22 @@ def build_gateway(
     for route in routes:
         metrics.bind_breaker(route.name, _breaker_reader(route.breaker))
     gateway = Gateway(
-        settings, routes, Planner(settings, routes, strategy),
-        Executor(settings.retries, services, runtime), runtime, _exact(settings, runtime),
+        settings,
+        routes,
+        Planner(settings, routes, strategy),
+        Executor(settings.retries, services, runtime),
+        runtime,
+        _exact(settings, runtime),
     )
     semantic = settings.cache.semantic
     if semantic.enabled:
         gateway.enable_semantic(
             SemanticCache(
-                embedder or _embedder(settings, gateway), threshold=semantic.threshold,
-                max_entries=semantic.max_entries, ttl=semantic.ttl, clock=runtime.clock,
+                embedder or _embedder(settings, gateway),
+                threshold=semantic.threshold,
+                max_entries=semantic.max_entries,
+                ttl=semantic.ttl,
+                clock=runtime.clock,
             )
         )
     return gateway

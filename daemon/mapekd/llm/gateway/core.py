@@ -67,14 +67,10 @@ class Gateway:
         hit = self._cached(key, ctx)
         if hit is not None:
             return hit
-        result, shared = await self._flight.run(
-            key, lambda: self._chat(request, provider, ctx, key)
-        )
+        result, shared = await self._flight.run(key, lambda: self._chat(request, provider, ctx, key))
         if not shared:
             return result
-        self.recorder.success(
-            ctx, result.provider, result.model, result.usage, 0.0, 0.0, cached=True
-        )
+        self.recorder.success(ctx, result.provider, result.model, result.usage, 0.0, 0.0, cached=True)
         return replace(result, cached=True)
 
     def _cached(self, key: CacheKey, ctx: CallContext) -> Completion | None:
@@ -174,8 +170,7 @@ class Gateway:
             "providers": providers,
             "cache": {
                 "exact": self.exact.snapshot() if self.exact is not None else {"enabled": False},
-                "semantic": self.semantic.snapshot() if self.semantic is not None
-                else {"enabled": False},
+                "semantic": self.semantic.snapshot() if self.semantic is not None else {"enabled": False},
                 "in_flight": self._flight.in_flight(),
                 "shared": self._flight.shared,
             },

@@ -111,9 +111,7 @@ class Executor:
             attempt = await self._admit(step, index, ctx, est)
         except (CircuitOpen, RateLimitExceeded, BudgetExceeded) as exc:
             errors.append(exc)
-            self.services.recorder.failure(
-                ctx, step.route.name, step.model or "", 0.0, exc, called=False
-            )
+            self.services.recorder.failure(ctx, step.route.name, step.model or "", 0.0, exc, called=False)
             return None
         if budget is not None:
             budget.take()

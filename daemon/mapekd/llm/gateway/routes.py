@@ -84,9 +84,7 @@ class Route:
         }
 
 
-def build_routes(
-    settings: LLMSettings, factory: ProviderFactory, clock: Callable[[], float]
-) -> list[Route]:
+def build_routes(settings: LLMSettings, factory: ProviderFactory, clock: Callable[[], float]) -> list[Route]:
     return [_route(settings, config, factory, clock) for config in settings.effective_providers()]
 
 

@@ -65,8 +65,7 @@ async def _reachable(gateway: Gateway, name: str) -> str:
 
 
 async def _chat(gateway: Gateway, name: str) -> str:
-    request = ChatRequest(messages=(Message("user", "Reply with the single word: pong"),),
-                          max_tokens=16)
+    request = ChatRequest(messages=(Message("user", "Reply with the single word: pong"),), max_tokens=16)
     completion = await gateway.chat(request, provider=name, cache=False)
     if not completion.text.strip():
         raise MalformedResponse(name, "empty answer")
@@ -76,7 +75,8 @@ async def _chat(gateway: Gateway, name: str) -> str:
 async def _json(gateway: Gateway, name: str) -> str:
     request = ChatRequest(
         messages=(Message("user", 'Report your status as JSON, e.g. {"status": "ok"}.'),),
-        max_tokens=64, json_schema=STATUS_SCHEMA,
+        max_tokens=64,
+        json_schema=STATUS_SCHEMA,
     )
     completion = await gateway.chat(request, provider=name, cache=False)
     try:
@@ -108,8 +108,12 @@ async def _run_check(check: Check, gateway: Gateway, name: str) -> dict[str, Any
         result = {"ok": None, "detail": f"unsupported: {exc}"}
     except LLMError as exc:
         cause = exc.errors[-1] if isinstance(exc, AllProvidersFailed) and exc.errors else exc
-        result = {"ok": False, "error": type(cause).__name__, "detail": str(cause),
-                  "hint": HINTS.get(type(cause), "")}
+        result = {
+            "ok": False,
+            "error": type(cause).__name__,
+            "detail": str(cause),
+            "hint": HINTS.get(type(cause), ""),
+        }
     result["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
     return result
 
@@ -126,5 +130,4 @@ async def run_smoke(gateway: Gateway, only: str | None = None) -> dict[str, Any]
             providers[name] = {"ok": ok, "checks": checks}
     finally:
         await gateway.close()
-    return {"ok": all(p["ok"] for p in providers.values()), "providers": providers,
-            "ts": time.time()}
+    return {"ok": all(p["ok"] for p in providers.values()), "providers": providers, "ts": time.time()}

@@ -51,12 +51,15 @@ __all__ = [
 ]
 
 
-
 class ProviderFactory(Protocol):
     """A provider class: built from its config, one API key and model, and optional transport."""
 
     def __call__(
-        self, config: Any, *, api_key: SecretStr | None, model: str | None,
+        self,
+        config: Any,
+        *,
+        api_key: SecretStr | None,
+        model: str | None,
         transport: httpx.AsyncBaseTransport | None,
     ) -> Provider: ...
 

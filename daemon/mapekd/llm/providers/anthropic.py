@@ -36,17 +36,27 @@ from mapekd.llm.types import ChatRequest, Chunk, Completion, EmbeddingRequest, E
 ANSWER_TOOL = "answer"
 """The forced tool that carries a JSON-schema answer."""
 
-_STOP_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length",
-                 "tool_use": "tool_calls"}
+_STOP_REASONS = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool_calls",
+}
 _STREAM_ERRORS: dict[str, type[ProviderError]] = {
-    "overloaded_error": Overloaded, "rate_limit_error": RateLimited, "api_error": ServerError,
+    "overloaded_error": Overloaded,
+    "rate_limit_error": RateLimited,
+    "api_error": ServerError,
 }
 
 
 class AnthropicProvider(HttpProvider):
     def __init__(
-        self, config: AnthropicConfig, *, api_key: SecretStr | None = None,
-        model: str | None = None, transport: httpx.AsyncBaseTransport | None = None,
+        self,
+        config: AnthropicConfig,
+        *,
+        api_key: SecretStr | None = None,
+        model: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         key = api_key or config.api_key
         secret = key.get_secret_value() if key is not None else ""
@@ -54,8 +64,12 @@ class AnthropicProvider(HttpProvider):
         if secret:
             headers["x-api-key"] = secret
         super().__init__(
-            config.name, base_url=config.base_url, timeouts=config.timeouts, headers=headers,
-            transport=transport, secrets=(secret,) if secret else (),
+            config.name,
+            base_url=config.base_url,
+            timeouts=config.timeouts,
+            headers=headers,
+            transport=transport,
+            secrets=(secret,) if secret else (),
         )
         self._model = model or config.model
 
@@ -70,7 +84,9 @@ class AnthropicProvider(HttpProvider):
         except (KeyError, TypeError, StopIteration) as exc:
             raise MalformedResponse(self.name, "message without the expected content") from exc
         return Completion(
-            text=text, model=str(body.get("model") or self._model), provider=self.name,
+            text=text,
+            model=str(body.get("model") or self._model),
+            provider=self.name,
             usage=_usage(body.get("usage")),
             finish_reason=self._finish(body.get("stop_reason"), request),
         )
@@ -125,8 +141,12 @@ class AnthropicProvider(HttpProvider):
     def _status_error(self, response: httpx.Response) -> ProviderError:
         error = super()._status_error(response)
         if isinstance(error, RateLimited) and _error_type(response) == "overloaded_error":
-            return Overloaded(self.name, f"HTTP {error.status} (overloaded_error)",
-                              status=error.status, retry_after=retry_after(response.headers))
+            return Overloaded(
+                self.name,
+                f"HTTP {error.status} (overloaded_error)",
+                status=error.status,
+                retry_after=retry_after(response.headers),
+            )
         return error
 
     def _stream_error(self, item: dict[str, Any]) -> ProviderError:
@@ -150,8 +170,11 @@ class AnthropicProvider(HttpProvider):
             "model": model,
             "max_tokens": request.max_tokens,
             "temperature": request.temperature,
-            "messages": [{"role": "assistant" if m.role == "assistant" else "user",
-                          "content": m.content} for m in request.messages if m.role != "system"],
+            "messages": [
+                {"role": "assistant" if m.role == "assistant" else "user", "content": m.content}
+                for m in request.messages
+                if m.role != "system"
+            ],
         }
         if system:
             payload["system"] = system
@@ -161,8 +184,13 @@ class AnthropicProvider(HttpProvider):
             payload["stop_sequences"] = list(request.stop)
         tools = list(request.tools)
         if request.json_schema is not None:
-            tools.append({"name": ANSWER_TOOL, "description": "Give the answer.",
-                          "input_schema": dict(request.json_schema)})
+            tools.append(
+                {
+                    "name": ANSWER_TOOL,
+                    "description": "Give the answer.",
+                    "input_schema": dict(request.json_schema),
+                }
+            )
             payload["tool_choice"] = {"type": "tool", "name": ANSWER_TOOL}
         if tools:
             payload["tools"] = tools
@@ -173,8 +201,9 @@ class AnthropicProvider(HttpProvider):
 def _usage(raw: Any) -> Usage:
     if not isinstance(raw, dict):
         return Usage()
-    return Usage(input_tokens=int(raw.get("input_tokens") or 0),
-                 output_tokens=int(raw.get("output_tokens") or 0))
+    return Usage(
+        input_tokens=int(raw.get("input_tokens") or 0), output_tokens=int(raw.get("output_tokens") or 0)
+    )
 
 
 def _error_type(response: httpx.Response) -> str | None:

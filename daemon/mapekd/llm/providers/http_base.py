@@ -21,15 +21,23 @@ from mapekd.llm.types import Chunk
 
 class HttpProvider:
     def __init__(
-        self, name: str, *, base_url: str, timeouts: TimeoutsConfig, headers: Mapping[str, str],
-        transport: httpx.AsyncBaseTransport | None, secrets: tuple[str, ...] = (),
+        self,
+        name: str,
+        *,
+        base_url: str,
+        timeouts: TimeoutsConfig,
+        headers: Mapping[str, str],
+        transport: httpx.AsyncBaseTransport | None,
+        secrets: tuple[str, ...] = (),
     ) -> None:
         self.name = name
         self._total = timeouts.total
         self._secrets = secrets
         timeout = httpx.Timeout(timeouts.read, connect=timeouts.connect)
         self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), headers=dict(headers), timeout=timeout,
+            base_url=base_url.rstrip("/"),
+            headers=dict(headers),
+            timeout=timeout,
             transport=transport,
         )
 
@@ -56,7 +64,10 @@ class HttpProvider:
             raise ProviderUnavailable(self.name, "provider is closed")
 
     async def _request_json(
-        self, method: str, path: str, payload: Mapping[str, Any] | None = None,
+        self,
+        method: str,
+        path: str,
+        payload: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """One request within the total timeout; an error status or a non-object body raises."""
         self._check_open()

@@ -86,7 +86,11 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 
 
 def map_transport_error(
-    exc: Exception, provider: str, *, mid_stream: bool = False, secrets: Iterable[str] = (),
+    exc: Exception,
+    provider: str,
+    *,
+    mid_stream: bool = False,
+    secrets: Iterable[str] = (),
 ) -> ProviderError:
     """Our error for an httpx exception (or any exception in TRANSPORT_ERRORS' hierarchy)."""
     detail = redact(f"{type(exc).__name__}: {exc}"[:300], secrets)
@@ -103,7 +107,10 @@ def map_transport_error(
 
 
 def error_for_status(
-    provider: str, status: int, headers: Mapping[str, str], detail: str = "",
+    provider: str,
+    status: int,
+    headers: Mapping[str, str],
+    detail: str = "",
 ) -> ProviderError:
     """Our error for an HTTP error status; `detail` (already redacted) goes into the message."""
     message = f"HTTP {status}" + (f": {detail[:300]}" if detail else "")

@@ -40,8 +40,10 @@ def smollm2_path() -> str:
     try:
         dist = importlib.metadata.distribution(SMOLLM2_DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError as exc:
-        raise ConfigError(f"{SMOLLM2_DISTRIBUTION} is not installed: install mapekd[local] "
-                          "or set model_path", path="model_path") from exc
+        raise ConfigError(
+            f"{SMOLLM2_DISTRIBUTION} is not installed: install mapekd[local] or set model_path",
+            path="model_path",
+        ) from exc
     for file in dist.files or ():
         if file.name.endswith(".gguf"):
             return str(dist.locate_file(file))
@@ -50,24 +52,30 @@ def smollm2_path() -> str:
 
 class LocalLlamaProvider:
     def __init__(
-        self, config: LocalLlamaConfig, *, api_key: SecretStr | None = None,
-        model: str | None = None, transport: httpx.AsyncBaseTransport | None = None,
+        self,
+        config: LocalLlamaConfig,
+        *,
+        api_key: SecretStr | None = None,
+        model: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         """Checks the model file and llama_cpp's presence; the model loads on first use."""
         if importlib.util.find_spec("llama_cpp") is None:
-            raise ConfigError("llama-cpp-python is not installed: install mapekd[local]",
-                              path="type")
+            raise ConfigError("llama-cpp-python is not installed: install mapekd[local]", path="type")
         path = config.model_path or smollm2_path()
         if not Path(path).is_file():
             raise ConfigError(f"model file not found: {path}", path="model_path")
         self.name = config.name
         self._model = model or config.model or Path(path).stem
         self._total = config.timeouts.total
-        self._chat = LlamaWorker(config.name, path, n_ctx=config.n_ctx,
-                                 n_threads=config.n_threads, embedding=False)
-        self._embedder = (LlamaWorker(config.name, path, n_ctx=config.n_ctx,
-                                      n_threads=config.n_threads, embedding=True)
-                          if config.embeddings else None)
+        self._chat = LlamaWorker(
+            config.name, path, n_ctx=config.n_ctx, n_threads=config.n_threads, embedding=False
+        )
+        self._embedder = (
+            LlamaWorker(config.name, path, n_ctx=config.n_ctx, n_threads=config.n_threads, embedding=True)
+            if config.embeddings
+            else None
+        )
         self._closed = False
 
     @property
@@ -85,14 +93,19 @@ class LocalLlamaProvider:
 
     async def chat(self, request: ChatRequest) -> Completion:
         self._check_open()
-        body = await call(self.name, self._total,
-                          lambda: asyncio.to_thread(self._chat.complete, _kwargs(request)))
+        body = await call(
+            self.name, self._total, lambda: asyncio.to_thread(self._chat.complete, _kwargs(request))
+        )
         choice = body["choices"][0]
         usage = body.get("usage") or {}
         return Completion(
-            text=choice["message"].get("content") or "", model=self._model, provider=self.name,
-            usage=Usage(input_tokens=int(usage.get("prompt_tokens") or 0),
-                        output_tokens=int(usage.get("completion_tokens") or 0)),
+            text=choice["message"].get("content") or "",
+            model=self._model,
+            provider=self.name,
+            usage=Usage(
+                input_tokens=int(usage.get("prompt_tokens") or 0),
+                output_tokens=int(usage.get("completion_tokens") or 0),
+            ),
             finish_reason=choice.get("finish_reason"),
         )
 
@@ -110,12 +123,14 @@ class LocalLlamaProvider:
         embedder = self._embedder
         if embedder is None:
             raise UnsupportedFeature(f"{self.name}: embeddings are off (set embeddings: true)")
-        body = await call(self.name, self._total,
-                          lambda: asyncio.to_thread(embedder.embed, list(request.inputs)))
+        body = await call(
+            self.name, self._total, lambda: asyncio.to_thread(embedder.embed, list(request.inputs))
+        )
         vectors = tuple(tuple(float(x) for x in row["embedding"]) for row in body["data"])
         tokens = int((body.get("usage") or {}).get("prompt_tokens") or 0)
-        return Embeddings(vectors=vectors, model=self._model, provider=self.name,
-                          usage=Usage(input_tokens=tokens))
+        return Embeddings(
+            vectors=vectors, model=self._model, provider=self.name, usage=Usage(input_tokens=tokens)
+        )
 
     async def models(self) -> list[str]:
         self._check_open()

@@ -13,11 +13,21 @@ from mapekd.llm.types import Chunk, Usage
 
 class LlamaWorker:
     def __init__(
-        self, provider: str, path: str, *, n_ctx: int, n_threads: int | None, embedding: bool,
+        self,
+        provider: str,
+        path: str,
+        *,
+        n_ctx: int,
+        n_threads: int | None,
+        embedding: bool,
     ) -> None:
         self._provider = provider
-        self._args: dict[str, Any] = {"model_path": path, "n_ctx": n_ctx, "embedding": embedding,
-                                      "verbose": False}
+        self._args: dict[str, Any] = {
+            "model_path": path,
+            "n_ctx": n_ctx,
+            "embedding": embedding,
+            "verbose": False,
+        }
         if n_threads is not None:
             self._args["n_threads"] = n_threads
         self._lock = threading.Lock()
@@ -62,8 +72,7 @@ class LlamaWorker:
                 with self._lock:
                     llm = self._loaded()
                     post("prompt_tokens", _prompt_tokens(llm, kwargs["messages"]))
-                    for piece in self._guarded(lambda: llm.create_chat_completion(
-                            **kwargs, stream=True)):
+                    for piece in self._guarded(lambda: llm.create_chat_completion(**kwargs, stream=True)):
                         if stop.is_set():
                             return
                         post("chunk", piece)
@@ -122,8 +131,9 @@ async def _consume(queue: asyncio.Queue[tuple[str, Any]], provider: str) -> Asyn
             yield Chunk(delta=delta)
     if finish is None:
         raise StreamInterrupted(provider, "generation ended without a finish_reason")
-    yield Chunk(delta="", finish_reason=finish,
-                usage=Usage(input_tokens=prompt_tokens, output_tokens=output_tokens))
+    yield Chunk(
+        delta="", finish_reason=finish, usage=Usage(input_tokens=prompt_tokens, output_tokens=output_tokens)
+    )
 
 
 def _prompt_tokens(llm: Any, messages: list[dict[str, str]]) -> int:

@@ -26,17 +26,24 @@ from mapekd.llm.providers.offline_data import OfflineAnswer, load_answers, load_
 from mapekd.llm.types import ChatRequest, Chunk, Completion, EmbeddingRequest, Embeddings, Usage
 
 _FAULTS: dict[str, tuple[type[e.ProviderError], int | None]] = {
-    "rate_limited": (e.RateLimited, 429), "overloaded": (e.Overloaded, 503),
-    "server_error": (e.ServerError, 500), "unavailable": (e.ProviderUnavailable, None),
-    "timeout": (e.ProviderTimeout, None), "malformed": (e.MalformedResponse, None),
+    "rate_limited": (e.RateLimited, 429),
+    "overloaded": (e.Overloaded, 503),
+    "server_error": (e.ServerError, 500),
+    "unavailable": (e.ProviderUnavailable, None),
+    "timeout": (e.ProviderTimeout, None),
+    "malformed": (e.MalformedResponse, None),
     "auth": (e.AuthenticationFailed, 401),
 }
 
 
 class OfflineProvider:
     def __init__(
-        self, config: OfflineConfig, *, api_key: SecretStr | None = None,
-        model: str | None = None, transport: httpx.AsyncBaseTransport | None = None,
+        self,
+        config: OfflineConfig,
+        *,
+        api_key: SecretStr | None = None,
+        model: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         answers: Sequence[OfflineAnswer] | None = None,
         embeddings: Mapping[str, Sequence[float]] | None = None,
     ) -> None:
@@ -69,8 +76,13 @@ class OfflineProvider:
             await self._prepare(entry)
             if entry.interrupt_after is not None:
                 raise e.ProviderUnavailable(self.name, "scripted: connection lost mid-answer")
-            return Completion(text=text, model=request.model or self._model, provider=self.name,
-                              usage=_usage(request, text), finish_reason="stop")
+            return Completion(
+                text=text,
+                model=request.model or self._model,
+                provider=self.name,
+                usage=_usage(request, text),
+                finish_reason="stop",
+            )
 
         return await call(self.name, self._total, answer)
 
@@ -91,8 +103,12 @@ class OfflineProvider:
         self._check_open()
         vectors = tuple(self._vectors.get(t) or _hashed(t, self._dim) for t in request.inputs)
         tokens = sum(len(t.split()) for t in request.inputs)
-        return Embeddings(vectors=vectors, model=request.model or self._model,
-                          provider=self.name, usage=Usage(input_tokens=tokens))
+        return Embeddings(
+            vectors=vectors,
+            model=request.model or self._model,
+            provider=self.name,
+            usage=Usage(input_tokens=tokens),
+        )
 
     async def models(self) -> list[str]:
         self._check_open()

@@ -35,7 +35,13 @@ from mapekd.config.durations import Duration
 from mapekd.errors import ConfigError
 
 Fault = Literal[
-    "rate_limited", "overloaded", "server_error", "unavailable", "timeout", "malformed", "auth",
+    "rate_limited",
+    "overloaded",
+    "server_error",
+    "unavailable",
+    "timeout",
+    "malformed",
+    "auth",
 ]
 
 

@@ -22,13 +22,21 @@ from mapekd.llm.types import ChatRequest, Chunk, Completion, EmbeddingRequest, E
 
 class OllamaProvider(HttpProvider):
     def __init__(
-        self, config: OllamaConfig, *, api_key: SecretStr | None = None,
-        model: str | None = None, transport: httpx.AsyncBaseTransport | None = None,
+        self,
+        config: OllamaConfig,
+        *,
+        api_key: SecretStr | None = None,
+        model: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         headers, secrets = bearer_auth(api_key or config.api_key)
         super().__init__(
-            config.name, base_url=config.base_url, timeouts=config.timeouts, headers=headers,
-            transport=transport, secrets=secrets,
+            config.name,
+            base_url=config.base_url,
+            timeouts=config.timeouts,
+            headers=headers,
+            transport=transport,
+            secrets=secrets,
         )
         self._model = model or config.model
         self._keep_alive = config.keep_alive
@@ -77,8 +85,7 @@ class OllamaProvider(HttpProvider):
 
     async def embed(self, request: EmbeddingRequest) -> Embeddings:
         model = self._require_model(request.model)
-        body = await self._request_json("POST", "/api/embed",
-                                        {"model": model, "input": list(request.inputs)})
+        body = await self._request_json("POST", "/api/embed", {"model": model, "input": list(request.inputs)})
         try:
             vectors = tuple(tuple(float(x) for x in row) for row in body["embeddings"])
         except (KeyError, TypeError, ValueError) as exc:
@@ -86,8 +93,9 @@ class OllamaProvider(HttpProvider):
         if len(vectors) != len(request.inputs):
             raise MalformedResponse(self.name, "embeddings count differs from inputs")
         usage = Usage(input_tokens=int(body.get("prompt_eval_count") or 0))
-        return Embeddings(vectors=vectors, model=str(body.get("model") or model),
-                          provider=self.name, usage=usage)
+        return Embeddings(
+            vectors=vectors, model=str(body.get("model") or model), provider=self.name, usage=usage
+        )
 
     async def models(self) -> list[str]:
         body = await self._request_json("GET", "/api/tags")
@@ -107,15 +115,16 @@ class OllamaProvider(HttpProvider):
 
     def _completion(self, body: dict[str, Any], text: str) -> Completion:
         return Completion(
-            text=text, model=str(body.get("model") or self._model), provider=self.name,
-            usage=_usage(body), finish_reason=str(body.get("done_reason") or "stop"),
+            text=text,
+            model=str(body.get("model") or self._model),
+            provider=self.name,
+            usage=_usage(body),
+            finish_reason=str(body.get("done_reason") or "stop"),
         )
 
     def _payload(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
-        options: dict[str, Any] = {"temperature": request.temperature,
-                                   "num_predict": request.max_tokens}
-        optional = {"seed": request.seed, "top_p": request.top_p,
-                    "stop": list(request.stop) or None}
+        options: dict[str, Any] = {"temperature": request.temperature, "num_predict": request.max_tokens}
+        optional = {"seed": request.seed, "top_p": request.top_p, "stop": list(request.stop) or None}
         options.update({k: v for k, v in optional.items() if v is not None})
         options.update(request.options)
         payload: dict[str, Any] = {
@@ -134,5 +143,6 @@ class OllamaProvider(HttpProvider):
 
 
 def _usage(body: dict[str, Any]) -> Usage:
-    return Usage(input_tokens=int(body.get("prompt_eval_count") or 0),
-                 output_tokens=int(body.get("eval_count") or 0))
+    return Usage(
+        input_tokens=int(body.get("prompt_eval_count") or 0), output_tokens=int(body.get("eval_count") or 0)
+    )

@@ -30,13 +30,21 @@ from mapekd.llm.types import (
 
 class OpenAICompatProvider(HttpProvider):
     def __init__(
-        self, config: OpenAICompatConfig, *, api_key: SecretStr | None = None,
-        model: str | None = None, transport: httpx.AsyncBaseTransport | None = None,
+        self,
+        config: OpenAICompatConfig,
+        *,
+        api_key: SecretStr | None = None,
+        model: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         headers, secrets = bearer_auth(api_key or config.api_key)
         super().__init__(
-            config.name, base_url=config.base_url, timeouts=config.timeouts, headers=headers,
-            transport=transport, secrets=secrets,
+            config.name,
+            base_url=config.base_url,
+            timeouts=config.timeouts,
+            headers=headers,
+            transport=transport,
+            secrets=secrets,
         )
         self._model = model or config.model
         self._schema_mode = config.json_schema_mode
@@ -48,8 +56,11 @@ class OpenAICompatProvider(HttpProvider):
             message = choice["message"]
             text = message.get("content") or _tool_calls_text(message.get("tool_calls"))
             return Completion(
-                text=text, model=str(body.get("model") or self._model or ""), provider=self.name,
-                usage=_usage(body.get("usage")), finish_reason=choice.get("finish_reason"),
+                text=text,
+                model=str(body.get("model") or self._model or ""),
+                provider=self.name,
+                usage=_usage(body.get("usage")),
+                finish_reason=choice.get("finish_reason"),
             )
         except (KeyError, IndexError, TypeError, AttributeError) as exc:
             raise MalformedResponse(self.name, "no choices[0].message in the answer") from exc
@@ -58,8 +69,7 @@ class OpenAICompatProvider(HttpProvider):
         return self._guard(self._chunks(request))
 
     async def _chunks(self, request: ChatRequest) -> AsyncIterator[Chunk]:
-        payload = {**self._payload(request), "stream": True,
-                   "stream_options": {"include_usage": True}}
+        payload = {**self._payload(request), "stream": True, "stream_options": {"include_usage": True}}
         finish: str | None = None
         usage: Usage | None = None
         async for event in iter_sse(self._stream_lines("/chat/completions", payload)):
@@ -93,8 +103,10 @@ class OpenAICompatProvider(HttpProvider):
         if len(vectors) != len(request.inputs):
             raise MalformedResponse(self.name, "embeddings count differs from inputs")
         return Embeddings(
-            vectors=vectors, model=str(body.get("model") or payload.get("model", "")),
-            provider=self.name, usage=_usage(body.get("usage")),
+            vectors=vectors,
+            model=str(body.get("model") or payload.get("model", "")),
+            provider=self.name,
+            usage=_usage(body.get("usage")),
         )
 
     async def models(self) -> list[str]:
@@ -120,15 +132,23 @@ class OpenAICompatProvider(HttpProvider):
         }
         if model := request.model or self._model:
             payload["model"] = model
-        optional = {"top_p": request.top_p, "seed": request.seed,
-                    "stop": list(request.stop) or None, "tools": list(request.tools) or None}
+        optional = {
+            "top_p": request.top_p,
+            "seed": request.seed,
+            "stop": list(request.stop) or None,
+            "tools": list(request.tools) or None,
+        }
         payload.update({k: v for k, v in optional.items() if v is not None})
         if request.json_schema is not None:
             schema = dict(request.json_schema)
             payload["response_format"] = (
-                {"type": "json_object", "schema": schema} if self._schema_mode == "json_object"
-                else {"type": "json_schema",
-                      "json_schema": {"name": "answer", "schema": schema, "strict": True}})
+                {"type": "json_object", "schema": schema}
+                if self._schema_mode == "json_object"
+                else {
+                    "type": "json_schema",
+                    "json_schema": {"name": "answer", "schema": schema, "strict": True},
+                }
+            )
         payload.update(request.options)
         return payload
 
@@ -136,8 +156,9 @@ class OpenAICompatProvider(HttpProvider):
 def _usage(raw: Any) -> Usage:
     if not isinstance(raw, dict):
         return Usage()
-    return Usage(input_tokens=int(raw.get("prompt_tokens") or 0),
-                 output_tokens=int(raw.get("completion_tokens") or 0))
+    return Usage(
+        input_tokens=int(raw.get("prompt_tokens") or 0), output_tokens=int(raw.get("completion_tokens") or 0)
+    )
 
 
 def _tool_calls_text(calls: Any) -> str:
