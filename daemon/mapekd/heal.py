@@ -5,31 +5,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import Any
 
 from mapekd.analyze.incidents import ActiveIncident, IncidentTracker
 from mapekd.analyze.rules.base import Rule
 from mapekd.config.settings import Settings
 from mapekd.errors import ActionError
+from mapekd.execute.actions.webhook import WebhookAction
 from mapekd.execute.base import Action, ActionRequest, ExecResult
 from mapekd.execute.params import build_params
-from mapekd.execute.records import decision_event, finished_row, judge
+from mapekd.execute.records import decision_event, finished_row
+from mapekd.execute.verify import Pending, Recheck, Verifier
 from mapekd.knowledge.store import SqliteStore
-from mapekd.model import Sample
+from mapekd.notify.dispatcher import Notifier
+from mapekd.notify.notice import Notice
 from mapekd.plan.escalation import Escalation
 from mapekd.plan.planner import Choice, choose_remedy
 from mapekd.plan.policy import Counter, Policy
 
 log = logging.getLogger("mapekd.decision")
-Recheck = Callable[[str, str], Awaitable[Sample | None]]
-"""(check name, target) -> a fresh sample of that target, for verification."""
-
-
-@dataclass
-class Pending:
-    decision_id: int
-    execution_id: int
 
 
 class Healer:
@@ -42,20 +37,37 @@ class Healer:
         recheck: Recheck,
         *,
         dry_run: bool,
+        before_action: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.tracker = tracker
         self.actions = actions
-        self.recheck = recheck
         self.dry_run = dry_run
+        self.before_action = before_action
         self.policy = Policy(settings.policy, store)
-        self.escalation = Escalation(settings.policy.escalate, store, actions, dry_run=dry_run)
-        self.verifying: dict[int, asyncio.Task[None]] = {}
+        sinks = {n: a for n, a in actions.items() if isinstance(a, WebhookAction)}
+        self.notifier = Notifier(
+            settings.notifications, settings.policy.escalate, sinks, store, dry_run=dry_run
+        )
+        self.escalation = Escalation(store, self.notifier, dry_run=dry_run)
+        self.verifier = Verifier(store, tracker, recheck, dry_run=dry_run, on_outcome=self._on_outcome)
         self._no_remedy_logged: set[int] = set()
+        tracker.on_resolved = self._on_resolved
+
+    @property
+    def on_settled(self) -> Callable[[str], None] | None:
+        return self.verifier.on_settled
+
+    @on_settled.setter
+    def on_settled(self, kick: Callable[[str], None] | None) -> None:
+        self.verifier.on_settled = kick
+
+    def settle_now(self, check: str) -> None:
+        self.verifier.settle_now(check)
 
     async def handle(self, incident: ActiveIncident, rule: Rule, now: float) -> None:
-        if incident.status == "gave_up" or incident.id in self.verifying:
+        if incident.status == "gave_up" or self.verifier.busy(incident.id):
             return
         target = incident.symptom.target
         candidates = [n for n in rule.remedies if self.actions[n].applies_to(target)]
@@ -66,7 +78,7 @@ class Healer:
         if verdict == "cooldown":
             return
         if verdict == "give_up":
-            await self.escalation.give_up(incident, candidates, counter)
+            self.escalation.give_up(incident, candidates, counter)
             return
         choice = choose_remedy(
             candidates,
@@ -133,8 +145,8 @@ class Healer:
             )
             raise
         self.store.finish_execution(execution_id, finished_row(result))
-        self.verifying[incident.id] = asyncio.create_task(
-            self._verify(incident, rule, Pending(decision_id, execution_id), result, action_cfg.settle)
+        self.verifier.start(
+            incident, rule, Pending(decision_id, execution_id, rule.check), result, action_cfg.settle
         )
 
     async def _execute(
@@ -142,39 +154,42 @@ class Healer:
     ) -> ExecResult | None:
         if self.dry_run:
             return None
+        if self.before_action is not None:
+            self.before_action()
         request = ActionRequest(incident.id, incident.symptom.signature, incident.symptom.target, params)
         try:
             return await self.actions[name].run(request)
         except ActionError as exc:
             return ExecResult("failed", 0.0, error=str(exc))
 
-    async def _verify(
-        self, incident: ActiveIncident, rule: Rule, pending: Pending, result: ExecResult | None, settle: float
-    ) -> None:
-        try:
-            await asyncio.sleep(settle)
-            sample = await self.recheck(rule.check, incident.symptom.target)
-            holds = rule.holds_now(sample) if sample is not None else None
-            outcome, detail = judge(result, holds)
-            self.store.record_outcome(pending.execution_id, incident.id, outcome, detail)
-            log.warning(
-                "healing outcome",
-                extra={
-                    "event": {
-                        "event": "outcome",
-                        "incident": incident.id,
-                        "decision": pending.decision_id,
-                        "signature": incident.symptom.signature,
-                        "outcome": outcome,
-                        "detail": detail,
-                        "dry_run": self.dry_run,
-                    }
-                },
+    def _on_outcome(self, incident: ActiveIncident, decision_id: int, outcome: str, detail: str) -> None:
+        if outcome == "failed":
+            self.notifier.send(
+                Notice(
+                    "action_failed",
+                    incident.id,
+                    decision_id,
+                    incident.symptom.signature,
+                    incident.symptom.target,
+                    incident.symptom.message,
+                    {"detail": detail},
+                )
             )
-            if outcome == "resolved":
-                self.tracker.resolve_incident(incident.id, time.time(), reason="verified after action")
-        finally:
-            self.verifying.pop(incident.id, None)
+
+    def _on_resolved(self, row: dict[str, Any]) -> None:
+        decision_id = self.store.failed_decision(int(row["id"]))
+        if decision_id is not None:
+            self.notifier.send(
+                Notice(
+                    "resolved_after_failure",
+                    int(row["id"]),
+                    decision_id,
+                    row["signature"],
+                    row["target"],
+                    row["summary"],
+                    {},
+                )
+            )
 
     def _refuse(self, incident: ActiveIncident, choice: Choice, reason: str) -> None:
         decision = {
@@ -206,9 +221,5 @@ class Healer:
             )
 
     async def drain(self, timeout: float) -> None:
-        """Wait for verifications in flight (shutdown), cancelling what is left after timeout."""
-        tasks = list(self.verifying.values())
-        if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=timeout)
-            for task in pending:
-                task.cancel()
+        """Shutdown: verifications and notifications in flight, each within `timeout`."""
+        await asyncio.gather(self.verifier.drain(timeout), self.notifier.drain(timeout))

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from mapekd.config.loader import load_settings
+from mapekd.config.loader import load_settings, locate
 from mapekd.config.settings import Settings
 from mapekd.engine import Engine
 from mapekd.errors import ConfigError
@@ -59,7 +59,7 @@ class Daemon:
         try:
             async with httpx.AsyncClient() as http:
                 self.store, self.http = store, http
-                self.engine = self._build_engine(self.settings)
+                self.engine = self._build_engine(self.settings)  # a ConfigError here: exit 2
                 if once:
                     await self._cycle("once")
                     await self.engine.healer.drain(self.settings.daemon.shutdown_grace)
@@ -70,7 +70,16 @@ class Daemon:
         return 0
 
     def _build_engine(self, settings: Settings) -> Engine:
-        return Engine(settings, self.store, self.http, dry_run=self.dry_run, base_env=self.base_env)
+        try:
+            return Engine.build(
+                settings,
+                self.store,
+                self.http,
+                dry_run=self.force_dry_run or settings.daemon.dry_run,
+                base_env=self.base_env,
+            )
+        except ConfigError as exc:
+            raise locate(exc, self.config_path) from exc
 
     async def _serve(self) -> None:
         loop = asyncio.get_running_loop()
@@ -165,20 +174,26 @@ class Daemon:
             self._current = None
 
     async def _reload(self, scheduler: AsyncIOScheduler) -> None:
+        """Build the complete new engine first; swap only once it is built. Any failure leaves
+        the old engine, its watches and its settings untouched."""
         try:
             settings = load_settings(self.config_path, self.env)
-        except ConfigError as exc:
+            engine = self._build_engine(settings)
+        except Exception as exc:  # whatever fails, the running daemon stays as it is
+            error = str(exc) if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {exc}"
             log.error(
                 "reload failed; keeping the old configuration",
-                extra={"event": {"event": "reload_failed", "error": str(exc)}},
+                extra={"event": {"event": "reload_failed", "error": error}},
             )
             return
         async with self._lock:
-            self.engine.stop_watching()
-            self.settings = settings
-            self.engine = self._build_engine(settings)
-            self.engine.start_watching(self._kick)
+            old = self.engine
+            old.stop_watching()
+            self.settings, self.engine = settings, engine
+            engine.start_watching(self._kick)
             scheduler.reschedule_job("cycle", trigger="interval", seconds=settings.daemon.interval)
+        self._spawn(old.healer.drain(self.settings.daemon.shutdown_grace))
+        self._spawn(self._cycle("reload"))  # arm the new watches at once
         log.warning(
             "configuration reloaded",
             extra={

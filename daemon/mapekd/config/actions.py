@@ -73,6 +73,9 @@ class WebhookActionConfig(ActionBase):
     url: AnyHttpUrl
     headers: dict[str, SecretStr] = Field(default_factory=dict)
     timeout: Duration = 10.0
+    format: Literal["json", "slack"] = "json"
+    """Payload of notifications sent through this webhook: generic JSON, or a Slack-compatible
+    incoming-webhook message (`text` + `blocks`)."""
 
 
 ActionConfig = Annotated[

@@ -23,7 +23,8 @@ class HostCheckConfig(CheckBase):
 
 
 class ProcessCheckConfig(CheckBase):
-    """A watched process, matched by exactly one of name, cmdline substring or pidfile."""
+    """A watched process, matched by name, cmdline substring or pidfile; a pidfile may be
+    verified by a name or cmdline as well (a pid that does not match is a stale pidfile)."""
 
     type: Literal["process"]
     match_name: str | None = None
@@ -31,14 +32,16 @@ class ProcessCheckConfig(CheckBase):
     cmdline: str | None = None
     """Substring of the joined command line."""
     pidfile: str | None = None
+    """The pid to watch. With `match_name` or `cmdline` too, the pid must also match them."""
     watch: bool = True
     """Register a pidfd with the event loop so that a death is seen at once, not at the next poll."""
 
     @model_validator(mode="after")
-    def _exactly_one_matcher(self) -> ProcessCheckConfig:
-        given = [m for m in (self.match_name, self.cmdline, self.pidfile) if m]
-        if len(given) != 1:
-            raise ValueError("exactly one of match_name, cmdline or pidfile is required")
+    def _one_matcher(self) -> ProcessCheckConfig:
+        if self.match_name and self.cmdline:
+            raise ValueError("match_name and cmdline exclude each other")
+        if not (self.pidfile or self.match_name or self.cmdline):
+            raise ValueError("one of match_name, cmdline or pidfile is required")
         return self
 
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from mapekd.config.actions import ActionConfig, SignalActionConfig
+from mapekd.config.actions import ActionConfig, SignalActionConfig, WebhookActionConfig
 from mapekd.config.base import Name, StrictModel
 from mapekd.config.checks import CheckConfig, HostCheckConfig, ProcessCheckConfig
 from mapekd.config.durations import Duration
@@ -41,9 +41,28 @@ class PolicyConfig(StrictModel):
     max_actions: int = Field(default=3, ge=1)
     window: Duration = 600.0
     escalate: Name | None = None
-    """A webhook action called once when an incident gives up."""
+    """A webhook action notified once when an incident gives up (a notification sink: only
+    webhook actions may escalate; delivered in the background, retried, recorded)."""
     prefer_knowledge: bool = True
     """Choose the remedy with the best recorded success rate for the signature."""
+
+
+class NotificationsConfig(StrictModel):
+    """Notices to webhook actions (sinks), delivered off the loop's path, retried with backoff,
+    each delivery recorded in the knowledge base as an execution of kind `notify`."""
+
+    sinks: list[Name] = Field(default_factory=list)
+    """Webhook actions that receive the notices below (`format: slack` for Slack payloads)."""
+    events: list[Literal["gave_up", "approval_needed", "action_failed", "resolved_after_failure"]] = [
+        "gave_up",
+        "approval_needed",
+        "action_failed",
+        "resolved_after_failure",
+    ]
+    attempts: int = Field(default=5, ge=1, le=20)
+    backoff: Duration = 1.0
+    """Wait before the second attempt; doubled after each failure, up to `max_backoff`."""
+    max_backoff: Duration = 60.0
 
 
 class KnowledgeConfig(StrictModel):
@@ -60,6 +79,7 @@ class Settings(StrictModel):
     actions: list[ActionConfig] = Field(default_factory=list)
     policy: PolicyConfig = PolicyConfig()
     knowledge: KnowledgeConfig = KnowledgeConfig()
+    notifications: NotificationsConfig = NotificationsConfig()
     llm: LLMSettings = LLMSettings()
 
     # Raises ConfigError (not ValueError) so that pydantic lets it through with its exact key path.
@@ -81,8 +101,14 @@ class Settings(StrictModel):
                 checks.get(action.check), ProcessCheckConfig
             ):
                 raise ConfigError(f"{action.check!r} is not a process check", path=f"actions[{i}].check")
-        if self.policy.escalate is not None and self.policy.escalate not in actions:
-            raise ConfigError(f"unknown action {self.policy.escalate!r}", path="policy.escalate")
+        sinks = [("policy.escalate", self.policy.escalate)] if self.policy.escalate else []
+        sinks += [(f"notifications.sinks[{i}]", n) for i, n in enumerate(self.notifications.sinks)]
+        webhooks = {a.name for a in self.actions if isinstance(a, WebhookActionConfig)}
+        for path, name in sinks:
+            if name not in actions:
+                raise ConfigError(f"unknown action {name!r}", path=path)
+            if name not in webhooks:
+                raise ConfigError(f"{name!r} is not a webhook action: only webhooks notify", path=path)
         return self
 
     def check(self, name: str) -> CheckConfig:

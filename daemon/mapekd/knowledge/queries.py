@@ -10,9 +10,9 @@ import sqlite_utils
 
 from mapekd.errors import StoreError
 
-REAL_STATES = "('succeeded', 'failed', 'timeout')"
-"""SQL list of the execution states that really ran: only these count as evidence for success
-rates (dry-run would_execute and interrupted executions do not)."""
+REAL_STATES = "('succeeded', 'failed', 'timeout') AND e.kind = 'remedy'"
+"""SQL condition (after `e.state IN`) for remedies that really ran: only these count as evidence
+for success rates (dry-run would_execute, interrupted executions and notifications do not)."""
 
 
 class Queries:
@@ -46,9 +46,11 @@ class Queries:
         )
 
     def action_times(self, target: str, since: float) -> list[float]:
-        """Start times of executions (real or would_execute) on `target` since `since`."""
+        """Start times of remedies (real or would_execute) on `target` since `since`; notifications
+        are not actions on the target and do not count."""
         rows = self._rows(
-            "SELECT started_at FROM executions WHERE target = ? AND started_at >= ? ORDER BY started_at",
+            "SELECT started_at FROM executions WHERE target = ? AND kind = 'remedy' "
+            "AND started_at >= ? ORDER BY started_at",
             (target, since),
         )
         return [float(r["started_at"]) for r in rows]
@@ -63,6 +65,15 @@ class Queries:
             (signature,),
         )
         return {r["action"]: (int(r["ok"] or 0), int(r["n"])) for r in rows}
+
+    def failed_decision(self, incident_id: int) -> int | None:
+        """The latest decision of this incident whose remedy failed or did not resolve it."""
+        rows = self._rows(
+            "SELECT MAX(e.decision_id) AS d FROM executions e JOIN outcomes o ON o.execution_id = e.id "
+            "WHERE e.incident_id = ? AND e.kind = 'remedy' AND o.result != 'resolved'",
+            (incident_id,),
+        )
+        return rows[0]["d"] if rows and rows[0]["d"] is not None else None
 
     def action_stats(self) -> list[dict[str, Any]]:
         """Success rate per (signature, action) over real executions."""
@@ -100,8 +111,8 @@ _TIMELINE_QUERIES = (
     ),
     (
         "execution",
-        "SELECT id, decision_id, started_at AS ts, finished_at, action, target, state, "
-        "exit_code, duration_ms, output_tail, error FROM executions "
+        "SELECT id, decision_id, started_at AS ts, finished_at, kind AS purpose, event, action, target, "
+        "state, attempts, exit_code, duration_ms, output_tail, error FROM executions "
         "WHERE incident_id = ?",
     ),
     ("outcome", "SELECT id, execution_id, ts, result, detail FROM outcomes WHERE incident_id = ?"),

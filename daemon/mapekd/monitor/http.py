@@ -49,7 +49,7 @@ class HttpCheck:
         try:
             self._pattern = re.compile(body_regex) if body_regex else None
         except re.error as exc:
-            raise ConfigError(f"invalid body_regex: {exc}", path=f"checks.{name}") from None
+            raise ConfigError(f"invalid body_regex: {exc}", path=f"checks.{name}.body_regex") from None
 
     @classmethod
     def from_config(cls, config: CheckBase, *, http: httpx.AsyncClient) -> HttpCheck:
