@@ -10,8 +10,10 @@ from collections.abc import Callable, Mapping
 import httpx
 
 from mapekd.analyze.history import History
-from mapekd.analyze.incidents import IncidentTracker
+from mapekd.analyze.incidents import ActiveIncident, IncidentTracker
+from mapekd.analyze.rules.base import Rule
 from mapekd.analyze.rules.registry import lookback
+from mapekd.analyze.rules.trend import TrendRule
 from mapekd.assemble import Components, assemble
 from mapekd.config.settings import Settings
 from mapekd.heal import Healer
@@ -19,16 +21,26 @@ from mapekd.knowledge.store import SqliteStore
 from mapekd.model import Sample
 from mapekd.monitor.base import Watcher, collect_safely
 from mapekd.monitor.process import ProcessCheck
+from mapekd.plan.approval_gate import ApprovalGate
+from mapekd.plan.llm_plan import LLMPlanner
+from mapekd.prompting.context import Situation
 
 log = logging.getLogger("mapekd.engine")
 PRUNE_EVERY_S = 300.0
+SITUATION_SAMPLES = 20
 REARM_WINDOW_S = 10.0
 """After an action, how long a dead watched process is looked for (see ProcessCheck.await_restart)."""
 
 
 class Engine:
     def __init__(
-        self, settings: Settings, store: SqliteStore, components: Components, *, dry_run: bool
+        self,
+        settings: Settings,
+        store: SqliteStore,
+        components: Components,
+        *,
+        dry_run: bool,
+        planner: LLMPlanner | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -46,7 +58,11 @@ class Engine:
             self.recheck,
             dry_run=dry_run,
             before_action=self._expect_restarts,
+            planner=planner,
+            situation_of=self.situation_of,
         )
+        self.approvals = ApprovalGate(self.healer, {r.name: r for r in self.rules})
+        self._gate: asyncio.Task[None] | None = None
         self._notify: Callable[[str], None] | None = None
         self._rearming: dict[str, asyncio.Task[None]] = {}
         self._last_prune = 0.0
@@ -60,12 +76,18 @@ class Engine:
         *,
         dry_run: bool,
         base_env: Mapping[str, str],
+        planner: LLMPlanner | None = None,
     ) -> Engine:
         """Assemble every part first (raises ConfigError); nothing runs until start_watching."""
-        return cls(settings, store, assemble(settings, http=http, base_env=base_env), dry_run=dry_run)
+        components = assemble(settings, http=http, base_env=base_env)
+        return cls(settings, store, components, dry_run=dry_run, planner=planner)
+
+    def set_planner(self, planner: LLMPlanner | None) -> None:
+        self.healer.planner = self.healer.decider.planner = planner
 
     def start_watching(self, notify: Callable[[str], None]) -> None:
         self._notify = notify
+        self._gate = asyncio.ensure_future(self.approvals.run())
         self.healer.on_settled = notify
         for check in self.checks.values():
             if isinstance(check, Watcher):
@@ -73,6 +95,8 @@ class Engine:
 
     def stop_watching(self) -> None:
         self._notify = None
+        if self._gate is not None:
+            self._gate.cancel()
         for task in self._rearming.values():
             task.cancel()
         for check in self.checks.values():
@@ -114,6 +138,31 @@ class Engine:
         if target == f"check:{check_name}":
             return samples[0] if samples else None
         return next((s for s in samples if s.target == target), None)
+
+    def situation_of(self, incident: ActiveIncident, rule: Rule) -> Situation:
+        """What the prompts see of an incident: its symptom and the recent history of its target."""
+        sym = incident.symptom
+        samples = list(self.history.series(rule.check, sym.target))[-SITUATION_SAMPLES:]
+        trend = None
+        if isinstance(rule, TrendRule):
+            trend = {
+                "field": rule.config.field,
+                "threshold": rule.config.threshold,
+                "eta_s": sym.fields.get("eta_s"),
+            }
+        return Situation(
+            incident.id,
+            sym.signature,
+            rule.name,
+            rule.check,
+            sym.target,
+            sym.severity,
+            sym.message,
+            dict(sym.fields),
+            incident.opened_at,
+            samples,
+            trend,
+        )
 
     def _expect_restarts(self) -> None:
         """An action is about to run: it may (re)start a watched process. Look for each dead one

@@ -47,6 +47,28 @@ class PolicyConfig(StrictModel):
     """Choose the remedy with the best recorded success rate for the signature."""
 
 
+class PlanConfig(StrictModel):
+    """How a decision is made: knowledge first, then the LLM where there is a real choice, then
+    the rule's own remedy order. The LLM proposes; these guards dispose."""
+
+    llm: Literal["auto", "always", "never"] = "auto"
+    """auto: a rule with exactly one low-risk remedy acts at once (the analysis runs afterwards);
+    the LLM decides where there is a choice (several candidates, medium or high risk, no remedy
+    configured). always: the LLM plans every decision knowledge does not settle. never: no LLM."""
+    knowledge_min_successes: int = Field(default=3, ge=1)
+    """A remedy that resolved this signature at least this many times ..."""
+    knowledge_min_rate: float = Field(default=0.8, ge=0.0, le=1.0)
+    """... with at least this success rate is chosen from knowledge, with no LLM call."""
+    override_min_tries: int = Field(default=3, ge=1)
+    override_max_rate: float = Field(default=0.34, ge=0.0, le=1.0)
+    """An LLM choice tried at least `override_min_tries` times on this signature with a success
+    rate below this is overridden: the best-known remedy is taken instead, or it escalates."""
+    approval_ttl: Duration = 900.0
+    """How long a decision waits for `mapekd approve`; on expiry nothing runs."""
+    analyze: bool = True
+    """Ask the LLM for an analysis of each incident (attached to it; never delays an action)."""
+
+
 class NotificationsConfig(StrictModel):
     """Notices to webhook actions (sinks), delivered off the loop's path, retried with backoff,
     each delivery recorded in the knowledge base as an execution of kind `notify`."""
@@ -80,6 +102,7 @@ class Settings(StrictModel):
     policy: PolicyConfig = PolicyConfig()
     knowledge: KnowledgeConfig = KnowledgeConfig()
     notifications: NotificationsConfig = NotificationsConfig()
+    plan: PlanConfig = PlanConfig()
     llm: LLMSettings = LLMSettings()
 
     # Raises ConfigError (not ValueError) so that pydantic lets it through with its exact key path.

@@ -75,6 +75,18 @@ class Queries:
         )
         return rows[0]["d"] if rows and rows[0]["d"] is not None else None
 
+    def latest_symptom(self, incident_id: int) -> dict[str, Any] | None:
+        rows = self._rows(
+            "SELECT * FROM symptoms WHERE incident_id = ? ORDER BY id DESC LIMIT 1", (incident_id,)
+        )
+        if not rows:
+            return None
+        return {**rows[0], "fields": json.loads(rows[0]["fields"])}
+
+    def decision(self, decision_id: int) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM decisions WHERE id = ?", (decision_id,))
+        return rows[0] if rows else None
+
     def action_stats(self) -> list[dict[str, Any]]:
         """Success rate per (signature, action) over real executions."""
         return self._rows(
@@ -94,7 +106,7 @@ class Queries:
         events: list[dict[str, Any]] = []
         for kind, sql in _TIMELINE_QUERIES:
             for row in self._rows(sql, (incident_id,)):
-                for key in ("fields", "params", "candidates"):
+                for key in ("fields", "params", "candidates", "proposal", "parsed"):
                     if isinstance(row.get(key), str):
                         row[key] = json.loads(row[key])
                 events.append({"kind": kind, **row})
@@ -106,8 +118,9 @@ _TIMELINE_QUERIES = (
     ("symptom", "SELECT id, ts, rule, target, severity, message, fields FROM symptoms WHERE incident_id = ?"),
     (
         "decision",
-        "SELECT id, ts, verdict, action, target, params, candidates, source, risk, "
-        "confidence, reason, dry_run FROM decisions WHERE incident_id = ?",
+        "SELECT id, ts, verdict, action, target, params, candidates, source, risk, confidence, reason, "
+        "dry_run, override_reason, proposal, proposal_raw, prompt_template, prompt_version, model, "
+        "latency_ms FROM decisions WHERE incident_id = ?",
     ),
     (
         "execution",
@@ -116,5 +129,15 @@ _TIMELINE_QUERIES = (
         "WHERE incident_id = ?",
     ),
     ("outcome", "SELECT id, execution_id, ts, result, detail FROM outcomes WHERE incident_id = ?"),
+    (
+        "analysis",
+        "SELECT id, ts, state, summary, suspected_cause, confidence, parsed, error, prompt_template, "
+        "prompt_version, model, latency_ms FROM analyses WHERE incident_id = ?",
+    ),
+    (
+        "approval",
+        "SELECT id, decision_id, requested_at AS ts, action, state, expires_at, decided_at, decided_by, "
+        "reason FROM approvals WHERE incident_id = ?",
+    ),
 )
-_KIND_ORDER = {"symptom": 0, "decision": 1, "execution": 2, "outcome": 3}
+_KIND_ORDER = {"symptom": 0, "analysis": 1, "decision": 2, "approval": 3, "execution": 4, "outcome": 5}

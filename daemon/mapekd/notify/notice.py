@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Event = Literal["gave_up", "approval_needed", "action_failed", "resolved_after_failure"]
-EVENTS: tuple[Event, ...] = ("gave_up", "approval_needed", "action_failed", "resolved_after_failure")
+Event = Literal["gave_up", "escalated", "approval_needed", "action_failed", "resolved_after_failure"]
 
 _TITLES: dict[str, str] = {
     "gave_up": "mapekd gave up healing",
+    "escalated": "mapekd escalates: a person should look",
     "approval_needed": "mapekd needs an approval",
     "action_failed": "mapekd: a healing action failed",
     "resolved_after_failure": "mapekd: resolved after a failure",
