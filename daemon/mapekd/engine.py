@@ -17,6 +17,7 @@ from mapekd.config.settings import Settings
 from mapekd.execute.registry import ActionDeps, build_action
 from mapekd.heal import Healer
 from mapekd.knowledge.store import SqliteStore
+from mapekd.metrics import LoopMetrics
 from mapekd.model import Sample
 from mapekd.monitor.base import Check, Watcher, collect_safely
 from mapekd.monitor.process import ProcessCheck
@@ -35,9 +36,11 @@ class Engine:
         *,
         dry_run: bool,
         base_env: Mapping[str, str],
+        metrics: LoopMetrics | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
+        self.metrics = metrics
         self.checks: dict[str, Check] = {c.name: build_check(c, http=http) for c in settings.checks}
         self.timeouts = {c.name: c.timeout for c in settings.checks}
         self.rules: list[Rule] = [build_rule(r) for r in settings.rules]
@@ -45,7 +48,9 @@ class Engine:
         self.tracker = IncidentTracker(store)
         deps = ActionDeps(http=http, base_env=base_env, pids_of=self.pids_of)
         actions = {a.name: build_action(a, deps) for a in settings.actions}
-        self.healer = Healer(settings, store, self.tracker, actions, self.recheck, dry_run=dry_run)
+        self.healer = Healer(
+            settings, store, self.tracker, actions, self.recheck, dry_run=dry_run, metrics=metrics
+        )
         self._last_prune = 0.0
 
     def start_watching(self, notify: Callable[[str], None]) -> None:
@@ -61,6 +66,7 @@ class Engine:
     async def cycle(self) -> None:
         """Collect every check, evaluate every rule, act on what needs acting. Never raises for
         a single broken part: a failing check is an error sample, a failing incident is logged."""
+        started = time.perf_counter()
         results = await asyncio.gather(*(collect_safely(c, self.timeouts[n]) for n, c in self.checks.items()))
         samples = [s for batch in results for s in batch]
         now = time.time()
@@ -70,6 +76,9 @@ class Engine:
             self.store.record_samples(samples)
         await self._analyze_and_heal(now)
         self._prune_knowledge(now)
+        if self.metrics is not None:
+            self.metrics.cycle_done(time.perf_counter() - started, samples)
+            self.metrics.open_incidents(self.store.active_incidents())
 
     async def _analyze_and_heal(self, now: float) -> None:
         work = []

@@ -16,6 +16,7 @@ from mapekd.execute.base import Action, ActionRequest, ExecResult
 from mapekd.execute.params import build_params
 from mapekd.execute.records import decision_event, finished_row, judge
 from mapekd.knowledge.store import SqliteStore
+from mapekd.metrics import LoopMetrics
 from mapekd.model import Sample
 from mapekd.plan.escalation import Escalation
 from mapekd.plan.planner import Choice, choose_remedy
@@ -42,6 +43,7 @@ class Healer:
         recheck: Recheck,
         *,
         dry_run: bool,
+        metrics: LoopMetrics | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -49,8 +51,11 @@ class Healer:
         self.actions = actions
         self.recheck = recheck
         self.dry_run = dry_run
+        self.metrics = metrics
         self.policy = Policy(settings.policy, store)
-        self.escalation = Escalation(settings.policy.escalate, store, actions, dry_run=dry_run)
+        self.escalation = Escalation(
+            settings.policy.escalate, store, actions, dry_run=dry_run, metrics=metrics
+        )
         self.verifying: dict[int, asyncio.Task[None]] = {}
         self._no_remedy_logged: set[int] = set()
 
@@ -107,6 +112,8 @@ class Healer:
             "dry_run": self.dry_run,
         }
         decision_id = self.store.record_decision(decision)
+        if self.metrics is not None:
+            self.metrics.decision(choice.source, verdict)
         log.warning(
             "healing decision", extra={"event": decision_event(decision, decision_id, incident, counter)}
         )
@@ -133,6 +140,8 @@ class Healer:
             )
             raise
         self.store.finish_execution(execution_id, finished_row(result))
+        if self.metrics is not None:
+            self.metrics.execution(choice.action, result.state if result else "would_execute")
         self.verifying[incident.id] = asyncio.create_task(
             self._verify(incident, rule, Pending(decision_id, execution_id), result, action_cfg.settle)
         )
@@ -157,6 +166,8 @@ class Healer:
             holds = rule.holds_now(sample) if sample is not None else None
             outcome, detail = judge(result, holds)
             self.store.record_outcome(pending.execution_id, incident.id, outcome, detail)
+            if self.metrics is not None:
+                self.metrics.outcome(rule.name, outcome, time.time() - incident.opened_at)
             log.warning(
                 "healing outcome",
                 extra={
@@ -189,6 +200,8 @@ class Healer:
             "dry_run": self.dry_run,
         }
         self.store.record_decision(decision)
+        if self.metrics is not None:
+            self.metrics.decision("policy", "refused")
         log.error("decision refused", extra={"event": {**decision, "event": "decision"}})
 
     def _log_no_remedy(self, incident: ActiveIncident) -> None:

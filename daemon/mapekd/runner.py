@@ -12,12 +12,14 @@ from typing import Any
 
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from prometheus_client import CollectorRegistry
 
 from mapekd.config.loader import load_settings
 from mapekd.config.settings import Settings
 from mapekd.engine import Engine
 from mapekd.errors import ConfigError
 from mapekd.knowledge.store import SqliteStore
+from mapekd.metrics import LoopMetrics
 
 log = logging.getLogger("mapekd.daemon")
 
@@ -37,6 +39,8 @@ class Daemon:
         self.env = env
         self.base_env = base_env
         self.force_dry_run = force_dry_run
+        self.registry = CollectorRegistry()  # served at /metrics; the LLM layer shares it
+        self.metrics = LoopMetrics(self.registry)
         self._lock = asyncio.Lock()
         self._again = False
         self._ready = False
@@ -70,7 +74,14 @@ class Daemon:
         return 0
 
     def _build_engine(self, settings: Settings) -> Engine:
-        return Engine(settings, self.store, self.http, dry_run=self.dry_run, base_env=self.base_env)
+        return Engine(
+            settings,
+            self.store,
+            self.http,
+            dry_run=self.dry_run,
+            base_env=self.base_env,
+            metrics=self.metrics,
+        )
 
     async def _serve(self) -> None:
         loop = asyncio.get_running_loop()

@@ -9,6 +9,7 @@ from mapekd.analyze.incidents import ActiveIncident
 from mapekd.execute.base import Action, ActionRequest
 from mapekd.execute.records import decision_event
 from mapekd.knowledge.store import SqliteStore
+from mapekd.metrics import LoopMetrics
 from mapekd.plan.policy import Counter
 
 log = logging.getLogger("mapekd.decision")
@@ -16,12 +17,19 @@ log = logging.getLogger("mapekd.decision")
 
 class Escalation:
     def __init__(
-        self, escalate: str | None, store: SqliteStore, actions: dict[str, Action], *, dry_run: bool
+        self,
+        escalate: str | None,
+        store: SqliteStore,
+        actions: dict[str, Action],
+        *,
+        dry_run: bool,
+        metrics: LoopMetrics | None = None,
     ) -> None:
         self.escalate = escalate
         self.store = store
         self.actions = actions
         self.dry_run = dry_run
+        self.metrics = metrics
 
     async def give_up(self, incident: ActiveIncident, candidates: list[str], counter: Counter) -> None:
         self.store.give_up(incident.id)
@@ -38,6 +46,8 @@ class Escalation:
             f"(max {counter.limit}); escalating",
         }
         decision_id = self.store.record_decision(decision)
+        if self.metrics is not None:
+            self.metrics.gave_up(incident.symptom.rule)
         log.error(
             "gave up; escalating", extra={"event": decision_event(decision, decision_id, incident, counter)}
         )
