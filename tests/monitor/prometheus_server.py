@@ -64,8 +64,11 @@ def _process(argv: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
 
 
 @contextmanager
-def prometheus_with_exporters(directory: Path, jobs: list[str]) -> Iterator[PrometheusServer]:
-    """One node_exporter per job, scraped every second; returns once every job was scraped up."""
+def prometheus_with_exporters(
+    directory: Path, jobs: list[str], *, targets: dict[str, str] | None = None, rules: Path | None = None
+) -> Iterator[PrometheusServer]:
+    """One node_exporter per job in `jobs`, and the `targets` given (job -> host:port), scraped
+    every second, with the alert `rules` file if given; returns once every job was scraped up."""
     with ExitStack() as stack:
         exporters = {}
         for job in jobs:
@@ -75,7 +78,8 @@ def prometheus_with_exporters(directory: Path, jobs: list[str]) -> Iterator[Prom
                 job, address, stack.enter_context(_process(argv, directory / f"{job}.log"))
             )
         config = directory / "prometheus.yml"
-        config.write_text(_config(exporters))
+        scraped = {job: e.address for job, e in exporters.items()} | (targets or {})
+        config.write_text(_config(scraped, rules))
         port = free_port()
         argv = [
             binary("prometheus"),
@@ -85,16 +89,19 @@ def prometheus_with_exporters(directory: Path, jobs: list[str]) -> Iterator[Prom
         ]
         stack.enter_context(_process(argv, directory / "prometheus.log"))
         server = PrometheusServer(f"http://127.0.0.1:{port}", exporters)
-        wait_for(lambda: _all_up(server, jobs), timeout=90, interval=0.25, message="the first scrapes")
+        wait_for(
+            lambda: _all_up(server, list(scraped)), timeout=90, interval=0.25, message="the first scrapes"
+        )
         yield server
 
 
-def _config(exporters: dict[str, Exporter]) -> str:
+def _config(scraped: dict[str, str], rules: Path | None) -> str:
     jobs = "".join(
-        f"  - job_name: {e.job}\n    static_configs:\n      - targets: ['{e.address}']\n"
-        for e in exporters.values()
+        f"  - job_name: {job}\n    static_configs:\n      - targets: ['{address}']\n"
+        for job, address in scraped.items()
     )
-    return f"global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n{jobs}"
+    rule_files = f"rule_files: ['{rules}']\n" if rules else ""
+    return f"global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n{rule_files}scrape_configs:\n{jobs}"
 
 
 def _all_up(server: PrometheusServer, jobs: list[str]) -> bool:
