@@ -25,7 +25,7 @@ from mapekd.config.checks import CheckBase, PromqlCheckConfig, PromqlQuery
 from mapekd.errors import CheckError
 from mapekd.model import Sample
 from mapekd.monitor.base import describe_error, require_config
-from mapekd.monitor.http import read_at_most
+from mapekd.monitor.http import read_capped
 from mapekd.monitor.promql_series import to_samples
 
 
@@ -97,16 +97,7 @@ class PromqlCheck:
         async with self._client.stream(
             "GET", self._endpoint, params=params, headers=headers, timeout=self._timeout
         ) as response:
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > self._max_bytes:
-                raise CheckError(self._too_large())
-            body, truncated = await read_at_most(response, self._max_bytes)
-            if truncated:
-                raise CheckError(self._too_large())
-            return response.status_code, body
-
-    def _too_large(self) -> str:
-        return f"answer larger than max_bytes ({self._max_bytes}); reading stopped"
+            return response.status_code, await read_capped(response, self._max_bytes, "answer")
 
     def _secrets(self) -> list[str]:
         return [value.get_secret_value() for value in self._headers.values()]
