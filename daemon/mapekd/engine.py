@@ -18,6 +18,7 @@ from mapekd.assemble import Components, assemble
 from mapekd.config.settings import Settings
 from mapekd.heal import Healer
 from mapekd.knowledge.store import SqliteStore
+from mapekd.metrics import LoopMetrics
 from mapekd.model import Sample
 from mapekd.monitor.base import Watcher, collect_safely
 from mapekd.monitor.process import ProcessCheck
@@ -41,6 +42,7 @@ class Engine:
         *,
         dry_run: bool,
         planner: LLMPlanner | None = None,
+        metrics: LoopMetrics | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -50,6 +52,7 @@ class Engine:
         self.rules = components.rules
         self.history = History(lookback(settings.rules), started_at=time.time())
         self.tracker = IncidentTracker(store)
+        self.metrics = metrics
         self.healer = Healer(
             settings,
             store,
@@ -60,6 +63,7 @@ class Engine:
             before_action=self._expect_restarts,
             planner=planner,
             situation_of=self.situation_of,
+            metrics=metrics,
         )
         self.approvals = ApprovalGate(self.healer, {r.name: r for r in self.rules})
         self._gate: asyncio.Task[None] | None = None
@@ -77,10 +81,11 @@ class Engine:
         dry_run: bool,
         base_env: Mapping[str, str],
         planner: LLMPlanner | None = None,
+        metrics: LoopMetrics | None = None,
     ) -> Engine:
         """Assemble every part first (raises ConfigError); nothing runs until start_watching."""
         components = assemble(settings, http=http, base_env=base_env)
-        return cls(settings, store, components, dry_run=dry_run, planner=planner)
+        return cls(settings, store, components, dry_run=dry_run, planner=planner, metrics=metrics)
 
     def set_planner(self, planner: LLMPlanner | None) -> None:
         self.healer.planner = self.healer.decider.planner = planner
@@ -108,6 +113,7 @@ class Engine:
     async def cycle(self) -> None:
         """Collect every check, evaluate every rule, act on what needs acting. Never raises for
         a single broken part: a failing check is an error sample, a failing incident is logged."""
+        started = time.perf_counter()
         self.components.table.invalidate()
         results = await asyncio.gather(*(collect_safely(c, self.timeouts[n]) for n, c in self.checks.items()))
         samples = [s for batch in results for s in batch]
@@ -118,6 +124,9 @@ class Engine:
             self.store.record_samples(samples)
         await self._analyze_and_heal(now)
         self._prune_knowledge(now)
+        if self.metrics is not None:
+            self.metrics.cycle_done(time.perf_counter() - started, samples)
+            self.metrics.open_incidents(self.store.active_incidents())
 
     async def _analyze_and_heal(self, now: float) -> None:
         work = []

@@ -21,6 +21,7 @@ from mapekd.execute.actions.webhook import WebhookAction
 from mapekd.execute.base import Action
 from mapekd.execute.verify import Recheck, Verifier
 from mapekd.knowledge.store import SqliteStore
+from mapekd.metrics import LoopMetrics
 from mapekd.notify.dispatcher import Notifier
 from mapekd.notify.notice import Event, Notice
 from mapekd.plan.candidates import candidates_for
@@ -48,6 +49,7 @@ class Healer:
         before_action: Callable[[], None] | None = None,
         planner: LLMPlanner | None = None,
         situation_of: SituationOf | None = None,
+        metrics: LoopMetrics | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -58,8 +60,9 @@ class Healer:
         self.notifier = Notifier(
             settings.notifications, settings.policy.escalate, sinks, store, dry_run=dry_run
         )
-        self.escalation = Escalation(store, self.notifier, dry_run=dry_run)
+        self.escalation = Escalation(store, self.notifier, dry_run=dry_run, metrics=metrics)
         self.verifier = Verifier(store, tracker, recheck, dry_run=dry_run, on_outcome=self._on_outcome)
+        self.metrics = metrics
         self.actor = Actor(
             settings, store, actions, self.verifier, dry_run=dry_run, before_action=before_action
         )
@@ -238,6 +241,8 @@ class Healer:
         )
 
     def _on_outcome(self, incident: ActiveIncident, decision_id: int, outcome: str, detail: str) -> None:
+        if self.metrics is not None:
+            self.metrics.outcome(incident.symptom.rule, outcome, time.time() - incident.opened_at)
         if outcome == "failed":
             self._notify("action_failed", incident, decision_id, {"detail": detail})
 

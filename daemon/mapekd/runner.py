@@ -20,6 +20,7 @@ from mapekd.engine import Engine
 from mapekd.errors import ConfigError
 from mapekd.knowledge.runbooks import load_runbooks
 from mapekd.knowledge.store import SqliteStore
+from mapekd.metrics import LoopMetrics
 from mapekd.reasoning import CurrentGatewayMetrics, Reasoning
 
 log = logging.getLogger("mapekd.daemon")
@@ -46,6 +47,12 @@ class Daemon:
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._current: asyncio.Task[object] | None = None
+        self.registry = CollectorRegistry()  # served at /metrics
+        self.metrics = LoopMetrics(self.registry)
+        # The gateway's metrics live on its own registry (a reload builds a new gateway); the
+        # daemon's registry shows whichever gateway is current.
+        self.reasoning: Reasoning | None = None
+        self.registry.register(CurrentGatewayMetrics(lambda: self.reasoning))
 
     @property
     def dry_run(self) -> bool:
@@ -61,10 +68,6 @@ class Daemon:
             )
         load_runbooks(store)
         self.reasoning: Reasoning | None = None
-        self.registry = CollectorRegistry()
-        # The gateway's metrics live on its own registry (a reload builds a new gateway); the
-        # daemon's registry shows whichever gateway is current.
-        self.registry.register(CurrentGatewayMetrics(lambda: self.reasoning))
         try:
             async with httpx.AsyncClient() as http:
                 self.store, self.http = store, http
@@ -95,6 +98,7 @@ class Daemon:
                 self.http,
                 dry_run=self.force_dry_run or settings.daemon.dry_run,
                 base_env=self.base_env,
+                metrics=self.metrics,
             )
         except ConfigError as exc:
             raise locate(exc, self.config_path) from exc

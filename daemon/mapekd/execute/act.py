@@ -19,6 +19,7 @@ from mapekd.execute.params import build_params
 from mapekd.execute.records import decision_event, finished_row
 from mapekd.execute.verify import Pending, Verifier
 from mapekd.knowledge.store import SqliteStore
+from mapekd.metrics import LoopMetrics
 from mapekd.plan.policy import Counter
 from mapekd.plan.proposal import Candidate, Proposal
 
@@ -67,7 +68,9 @@ class Actor:
         *,
         dry_run: bool,
         before_action: Callable[[], None] | None,
+        metrics: LoopMetrics | None = None,
     ) -> None:
+        self.metrics = metrics
         self.settings = settings
         self.store = store
         self.actions = actions
@@ -77,6 +80,8 @@ class Actor:
 
     def record(self, incident: ActiveIncident, row: dict[str, Any], counter: Counter, message: str) -> int:
         decision_id = self.store.record_decision(row)
+        if self.metrics is not None:
+            self.metrics.decision(row["source"], row["verdict"])
         level = logging.ERROR if row["verdict"] in ("refused", "gave_up") else logging.WARNING
         log.log(level, message, extra={"event": decision_event(row, decision_id, incident, counter)})
         return decision_id
@@ -136,6 +141,8 @@ class Actor:
             )
             raise
         self.store.finish_execution(execution_id, finished_row(result))
+        if self.metrics is not None:
+            self.metrics.execution(proposal.action, result.state if result else "would_execute")
         self.verifier.start(
             incident, rule, Pending(decision_id, execution_id, rule.check), result, action_cfg.settle
         )

@@ -103,6 +103,18 @@ class HttpCheck:
         return [value.get_secret_value() for value in self._headers.values()]
 
 
+async def read_capped(response: httpx.Response, limit: int, what: str) -> bytes:
+    """The whole body; CheckError if it declares or turns out to be larger than `limit` (`max_bytes`),
+    and then no more of it is read."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise CheckError(f"{what} larger than max_bytes ({limit}); reading stopped")
+    body, truncated = await read_at_most(response, limit)
+    if truncated:
+        raise CheckError(f"{what} larger than max_bytes ({limit}); reading stopped")
+    return body
+
+
 async def read_at_most(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
     """Up to `limit` bytes of a streamed body, and whether there was more; reads no further."""
     chunks: list[bytes] = []

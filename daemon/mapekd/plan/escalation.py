@@ -8,6 +8,7 @@ import time
 from mapekd.analyze.incidents import ActiveIncident
 from mapekd.execute.records import decision_event
 from mapekd.knowledge.store import SqliteStore
+from mapekd.metrics import LoopMetrics
 from mapekd.notify.dispatcher import Notifier
 from mapekd.notify.notice import Notice
 from mapekd.plan.policy import Counter
@@ -16,7 +17,10 @@ log = logging.getLogger("mapekd.decision")
 
 
 class Escalation:
-    def __init__(self, store: SqliteStore, notifier: Notifier, *, dry_run: bool) -> None:
+    def __init__(
+        self, store: SqliteStore, notifier: Notifier, *, dry_run: bool, metrics: LoopMetrics | None = None
+    ) -> None:
+        self.metrics = metrics
         self.store = store
         self.notifier = notifier
         self.dry_run = dry_run
@@ -40,6 +44,8 @@ class Escalation:
             "reason": reason,
         }
         decision_id = self.store.record_decision(decision)
+        if self.metrics is not None:
+            self.metrics.gave_up(incident.symptom.rule)
         log.error(
             "gave up; escalating", extra={"event": decision_event(decision, decision_id, incident, counter)}
         )
