@@ -67,7 +67,6 @@ class Daemon:
                 extra={"event": {"event": "reconciled", "executions": interrupted}},
             )
         load_runbooks(store)
-        self.reasoning: Reasoning | None = None
         try:
             async with httpx.AsyncClient() as http:
                 self.store, self.http = store, http
