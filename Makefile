@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	# The CPU build of torch first (the semantic cache's embedder): left to itself pip would
 	# pick a newer CUDA build of several GB.
 	$(BIN)/pip install --quiet 'torch==2.13.0'
-	$(BIN)/pip install --quiet -e '.[dev,local,semantic]'
+	$(BIN)/pip install --quiet -e '.[dev,local,semantic,report]'
 	touch $@
 
 install: $(STAMP)

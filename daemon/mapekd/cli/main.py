@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from mapekd import __version__
-from mapekd.cli import daemon_cmds, decide_cmds, kb
+from mapekd.cli import daemon_cmds, decide_cmds, kb, report, status
 from mapekd.errors import ConfigError, MapekdError, StoreError
 
 EXIT_CONFIG = 2
@@ -34,7 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mapekd {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     daemon_cmds.register(sub, common)
+    status.register(sub, common)
     kb.register(sub, common)
+    report.register(sub, common)
     decide_cmds.register(sub, common)
     _register_llm(sub, common)
     return parser
