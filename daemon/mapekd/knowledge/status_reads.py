@@ -12,7 +12,11 @@ SUMMARY_FIELDS = 4
 
 
 def summarize(fields: dict[str, Any]) -> str:
-    """A sample's first few fields as `key=value`, numbers rounded: the check's last value."""
+    """The check's last value: why it failed to collect, else its first few fields as
+    `key=value`, numbers rounded (`ok` is shown as the state, not here)."""
+    if fields.get("error"):
+        return f"error: {fields['error']}"
+    fields = {k: v for k, v in fields.items() if k not in ("ok", "error")}
     parts = []
     for key, value in list(fields.items())[:SUMMARY_FIELDS]:
         shown = f"{value:.4g}" if isinstance(value, float) else str(value)
