@@ -9,6 +9,7 @@ from mapekd.llm.budget import Budget, BudgetHold
 from mapekd.llm.errors import (
     AuthenticationFailed,
     MalformedResponse,
+    ModelLoadFailed,
     ProviderError,
     ProviderTimeout,
     StreamInterrupted,
@@ -20,7 +21,7 @@ from mapekd.llm.pricing import PriceTable
 from mapekd.llm.routing import Strategy
 from mapekd.llm.types import Usage
 
-BREAKER_FAILURES = (MalformedResponse, AuthenticationFailed, StreamInterrupted)
+BREAKER_FAILURES = (MalformedResponse, AuthenticationFailed, StreamInterrupted, ModelLoadFailed)
 """Besides every retryable error (and a bare ProviderError, an unmapped failure), these say the
 provider, not the request, is broken. BadRequest and NotFound do not: the request was wrong, or
 (offline provider) there is no canned answer for this prompt."""
