@@ -48,7 +48,8 @@ class Attempt:
     route: Route
     slot: Slot
     model: str
-    """The model as priced and recorded (the provider may report a more precise one)."""
+    """The model asked for, and priced ("" when the provider picks its default: then the model
+    it reports is priced). Records carry the reported name, which may be a dated snapshot."""
     requested_model: str | None
     """What to ask the provider for; None: the slot's own default."""
     ctx: CallContext
@@ -61,13 +62,17 @@ class Attempt:
     done: bool = field(default=False)
 
     def succeed(self, usage: Usage, model: str, now: float) -> float:
-        """Settle at the real usage; returns the call's cost."""
+        """Settle at the real usage; returns the call's cost. `model` is the one reported."""
         if self.done:
             return 0.0
         self.done = True
         latency = now - self.started
         s = self.services
-        cost = s.prices.cost(self.route.name, model, usage)
+        priced = self.model or model
+        price = s.prices.price(self.route.name, priced)
+        cost = price.cost(usage.input_tokens, usage.output_tokens)
+        if price.unpriced:
+            s.recorder.metrics.unpriced_call(self.route.name, priced)
         self.reservation.settle(usage.total_tokens or self.reservation.tokens)
         s.budget.settle(self.hold, cost)
         self.route.breaker.record_success()
