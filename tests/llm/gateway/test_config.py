@@ -9,13 +9,13 @@ from mapekd.llm.config import LLMSettings
 from .doubles import provider
 
 
-def test_an_empty_section_is_valid_and_answers_offline() -> None:
+def test_an_empty_section_is_valid_with_the_implicit_offline_provider() -> None:
     settings = LLMSettings.model_validate({})
     assert settings.mode == "auto"
     assert settings.cache.semantic.enabled is False
     assert settings.cache.exact.enabled is True
     assert [p.type for p in settings.effective_providers()] == ["offline"]
-    assert settings.offline_providers() == ["offline"]
+    assert settings.offline_providers() == ["implicit_offline"]
 
 
 def test_durations_and_defaults_parse() -> None:
