@@ -24,6 +24,7 @@ from mapekd.llm.types import CallRecord, Usage
 from ..fakes.openai_api import SNAPSHOTS, FakeOpenAI
 from ..fakes.server import FakeServer
 from .doubles import ask
+from .loopback import LoopbackServer
 
 PRICE_IN, PRICE_OUT = 0.15, 0.6  # gpt-4o-mini, per million tokens
 ANSWER = "Hello from the fake server."  # the fake's usage: 9 prompt tokens, one per word out
@@ -89,6 +90,25 @@ async def test_a_dated_model_asked_for_is_priced_by_its_alias(openai: FakeServer
     await gw.chat(ask())
     await gw.close()
     assert records[-1].cost == pytest.approx(CALL_COST)
+    assert gw.status()["unpriced_models"] == []
+
+
+async def test_a_server_naming_another_model_is_priced_by_the_one_asked_for() -> None:
+    # llama.cpp's server names its model file, vLLM its path: neither is the configured name
+    async with LoopbackServer() as server:
+        settings = LLMSettings.model_validate(
+            {
+                "providers": [{"name": "hosted", "type": "openai_compat", "base_url": server.url}],
+                "roles": {"plan": {"model": "hosted-8b"}},
+                "prices": {"hosted-8b": {"input_per_mtok": 1.0, "output_per_mtok": 2.0}},
+            }
+        )
+        records: list[CallRecord] = []
+        gw = build_gateway(settings, sink=records.append)
+        await gw.chat(ask(role="plan"))
+        await gw.close()
+    assert records[-1].model == "loop-model"  # what the server said
+    assert records[-1].cost == pytest.approx((7 * 1.0 + 3 * 2.0) / 1e6)  # its usage, hosted-8b's price
     assert gw.status()["unpriced_models"] == []
 
 
