@@ -10,20 +10,27 @@ from collections.abc import Callable, Mapping
 import httpx
 
 from mapekd.analyze.history import History
-from mapekd.analyze.incidents import IncidentTracker
+from mapekd.analyze.incidents import ActiveIncident, IncidentTracker
 from mapekd.analyze.rules.base import Rule
-from mapekd.analyze.rules.registry import build_rule, lookback
+from mapekd.analyze.rules.registry import lookback
+from mapekd.analyze.rules.trend import TrendRule
+from mapekd.assemble import Components, assemble
 from mapekd.config.settings import Settings
-from mapekd.execute.registry import ActionDeps, build_action
 from mapekd.heal import Healer
 from mapekd.knowledge.store import SqliteStore
+from mapekd.metrics import LoopMetrics
 from mapekd.model import Sample
-from mapekd.monitor.base import Check, Watcher, collect_safely
+from mapekd.monitor.base import Watcher, collect_safely
 from mapekd.monitor.process import ProcessCheck
-from mapekd.monitor.registry import build_check
+from mapekd.plan.approval_gate import ApprovalGate
+from mapekd.plan.llm_plan import LLMPlanner
+from mapekd.prompting.context import Situation
 
 log = logging.getLogger("mapekd.engine")
 PRUNE_EVERY_S = 300.0
+SITUATION_SAMPLES = 20
+REARM_WINDOW_S = 10.0
+"""After an action, how long a dead watched process is looked for (see ProcessCheck.await_restart)."""
 
 
 class Engine:
@@ -31,36 +38,83 @@ class Engine:
         self,
         settings: Settings,
         store: SqliteStore,
+        components: Components,
+        *,
+        dry_run: bool,
+        planner: LLMPlanner | None = None,
+        metrics: LoopMetrics | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.components = components
+        self.checks = components.checks
+        self.timeouts = {c.name: c.timeout for c in settings.checks}
+        self.rules = components.rules
+        self.history = History(lookback(settings.rules), started_at=time.time())
+        self.tracker = IncidentTracker(store)
+        self.metrics = metrics
+        self.healer = Healer(
+            settings,
+            store,
+            self.tracker,
+            components.actions,
+            self.recheck,
+            dry_run=dry_run,
+            before_action=self._expect_restarts,
+            planner=planner,
+            situation_of=self.situation_of,
+            metrics=metrics,
+        )
+        self.approvals = ApprovalGate(self.healer, {r.name: r for r in self.rules})
+        self._gate: asyncio.Task[None] | None = None
+        self._notify: Callable[[str], None] | None = None
+        self._rearming: dict[str, asyncio.Task[None]] = {}
+        self._last_prune = 0.0
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        store: SqliteStore,
         http: httpx.AsyncClient,
         *,
         dry_run: bool,
         base_env: Mapping[str, str],
-    ) -> None:
-        self.settings = settings
-        self.store = store
-        self.checks: dict[str, Check] = {c.name: build_check(c, http=http) for c in settings.checks}
-        self.timeouts = {c.name: c.timeout for c in settings.checks}
-        self.rules: list[Rule] = [build_rule(r) for r in settings.rules]
-        self.history = History(lookback(settings.rules), started_at=time.time())
-        self.tracker = IncidentTracker(store)
-        deps = ActionDeps(http=http, base_env=base_env, pids_of=self.pids_of)
-        actions = {a.name: build_action(a, deps) for a in settings.actions}
-        self.healer = Healer(settings, store, self.tracker, actions, self.recheck, dry_run=dry_run)
-        self._last_prune = 0.0
+        planner: LLMPlanner | None = None,
+        metrics: LoopMetrics | None = None,
+    ) -> Engine:
+        """Assemble every part first (raises ConfigError); nothing runs until start_watching."""
+        components = assemble(settings, http=http, base_env=base_env)
+        return cls(settings, store, components, dry_run=dry_run, planner=planner, metrics=metrics)
+
+    def set_planner(self, planner: LLMPlanner | None) -> None:
+        self.healer.planner = self.healer.decider.planner = planner
 
     def start_watching(self, notify: Callable[[str], None]) -> None:
+        self._notify = notify
+        self._gate = asyncio.ensure_future(self.approvals.run())
+        self.healer.on_settled = notify
         for check in self.checks.values():
             if isinstance(check, Watcher):
                 check.start_watching(notify)
 
     def stop_watching(self) -> None:
+        self._notify = None
+        if self._gate is not None:
+            self._gate.cancel()
+        for task in self._rearming.values():
+            task.cancel()
         for check in self.checks.values():
             if isinstance(check, Watcher):
                 check.stop_watching()
+            if isinstance(check, ProcessCheck):
+                check.close()
 
     async def cycle(self) -> None:
         """Collect every check, evaluate every rule, act on what needs acting. Never raises for
         a single broken part: a failing check is an error sample, a failing incident is logged."""
+        started = time.perf_counter()
+        self.components.table.invalidate()
         results = await asyncio.gather(*(collect_safely(c, self.timeouts[n]) for n, c in self.checks.items()))
         samples = [s for batch in results for s in batch]
         now = time.time()
@@ -70,6 +124,9 @@ class Engine:
             self.store.record_samples(samples)
         await self._analyze_and_heal(now)
         self._prune_knowledge(now)
+        if self.metrics is not None:
+            self.metrics.cycle_done(time.perf_counter() - started, samples)
+            self.metrics.open_incidents(self.store.active_incidents())
 
     async def _analyze_and_heal(self, now: float) -> None:
         work = []
@@ -84,15 +141,57 @@ class Engine:
 
     async def recheck(self, check_name: str, target: str) -> Sample | None:
         """A fresh sample of `target` from its check (verification after an action)."""
+        self.components.table.invalidate()
         samples = await collect_safely(self.checks[check_name], self.timeouts[check_name])
         self.history.add(samples)
         if target == f"check:{check_name}":
             return samples[0] if samples else None
         return next((s for s in samples if s.target == target), None)
 
-    async def pids_of(self, check_name: str) -> list[int]:
-        check = self.checks[check_name]  # config validation guarantees a process check
-        return await check.matching_pids() if isinstance(check, ProcessCheck) else []
+    def situation_of(self, incident: ActiveIncident, rule: Rule) -> Situation:
+        """What the prompts see of an incident: its symptom and the recent history of its target."""
+        sym = incident.symptom
+        samples = list(self.history.series(rule.check, sym.target))[-SITUATION_SAMPLES:]
+        trend = None
+        if isinstance(rule, TrendRule):
+            trend = {
+                "field": rule.config.field,
+                "threshold": rule.config.threshold,
+                "eta_s": sym.fields.get("eta_s"),
+            }
+        return Situation(
+            incident.id,
+            sym.signature,
+            rule.name,
+            rule.check,
+            sym.target,
+            sym.severity,
+            sym.message,
+            dict(sym.fields),
+            incident.opened_at,
+            samples,
+            trend,
+        )
+
+    def _expect_restarts(self) -> None:
+        """An action is about to run: it may (re)start a watched process. Look for each dead one
+        so its watch is armed the moment it exists, not at the next collection."""
+        for name, check in self.checks.items():
+            if not isinstance(check, ProcessCheck) or not check.watching or name in self._rearming:
+                continue
+            if check.last is not None and check.last.alive:
+                continue
+            task = asyncio.create_task(self._rearm(name, check))
+            self._rearming[name] = task
+
+    async def _rearm(self, name: str, check: ProcessCheck) -> None:
+        try:
+            if await check.await_restart(REARM_WINDOW_S) and self._notify is not None:
+                if check.last is not None and not check.last.alive:
+                    self.healer.settle_now(name)  # the new instance died already
+                self._notify(name)
+        finally:
+            self._rearming.pop(name, None)
 
     def _prune_knowledge(self, now: float) -> None:
         if now - self._last_prune < PRUNE_EVERY_S:

@@ -10,6 +10,7 @@ at the boundary where they are caught, so callers handle our names, never a libr
     ├── ActionError          an action is unknown, not allowlisted, or its parameters are invalid
     │   └── ActionTimeout    an action ran past its timeout and was killed
     ├── StoreError           the knowledge base could not be opened, migrated, read or written
+    ├── ApprovalError        an approval is unknown, expired or already decided
     └── LLMError             the LLM provider layer (its own subtree lives in mapekd.llm.errors)
 """
 
@@ -53,6 +54,10 @@ class ActionTimeout(ActionError):
 
 class StoreError(MapekdError):
     """The knowledge base failed."""
+
+
+class ApprovalError(MapekdError):
+    """An approval cannot be decided: unknown, expired, or decided already."""
 
 
 class LLMError(MapekdError):

@@ -1,35 +1,39 @@
-"""Plan and Execute for one incident: candidates, policy, choice, execution, verification."""
+"""Plan and Execute for one incident: candidates, policy, a decision from the cheapest source that
+settles it, then execution and verification (or an approval, or an escalation).
+
+Decisions that need the LLM run in a task of their own, never inside the cycle: a slow model
+never delays crash detection or the healing of another incident.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import Any
 
 from mapekd.analyze.incidents import ActiveIncident, IncidentTracker
 from mapekd.analyze.rules.base import Rule
 from mapekd.config.settings import Settings
-from mapekd.errors import ActionError
-from mapekd.execute.base import Action, ActionRequest, ExecResult
-from mapekd.execute.params import build_params
-from mapekd.execute.records import decision_event, finished_row, judge
+from mapekd.execute.act import Actor, decision_row
+from mapekd.execute.actions.webhook import WebhookAction
+from mapekd.execute.base import Action
+from mapekd.execute.verify import Recheck, Verifier
 from mapekd.knowledge.store import SqliteStore
-from mapekd.model import Sample
+from mapekd.metrics import LoopMetrics
+from mapekd.notify.dispatcher import Notifier
+from mapekd.notify.notice import Event, Notice
+from mapekd.plan.candidates import candidates_for
+from mapekd.plan.decide import Decider
 from mapekd.plan.escalation import Escalation
-from mapekd.plan.planner import Choice, choose_remedy
+from mapekd.plan.llm_plan import LLMPlanner
 from mapekd.plan.policy import Counter, Policy
+from mapekd.plan.proposal import Candidate, Proposal
+from mapekd.prompting.context import Situation
 
 log = logging.getLogger("mapekd.decision")
-Recheck = Callable[[str, str], Awaitable[Sample | None]]
-"""(check name, target) -> a fresh sample of that target, for verification."""
-
-
-@dataclass
-class Pending:
-    decision_id: int
-    execution_id: int
+SituationOf = Callable[[ActiveIncident, Rule], Situation]
 
 
 class Healer:
@@ -42,160 +46,176 @@ class Healer:
         recheck: Recheck,
         *,
         dry_run: bool,
+        before_action: Callable[[], None] | None = None,
+        planner: LLMPlanner | None = None,
+        situation_of: SituationOf | None = None,
+        metrics: LoopMetrics | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
-        self.tracker = tracker
         self.actions = actions
-        self.recheck = recheck
         self.dry_run = dry_run
         self.policy = Policy(settings.policy, store)
-        self.escalation = Escalation(settings.policy.escalate, store, actions, dry_run=dry_run)
-        self.verifying: dict[int, asyncio.Task[None]] = {}
-        self._no_remedy_logged: set[int] = set()
+        sinks = {n: a for n, a in actions.items() if isinstance(a, WebhookAction)}
+        self.notifier = Notifier(
+            settings.notifications, settings.policy.escalate, sinks, store, dry_run=dry_run
+        )
+        self.escalation = Escalation(store, self.notifier, dry_run=dry_run, metrics=metrics)
+        self.verifier = Verifier(store, tracker, recheck, dry_run=dry_run, on_outcome=self._on_outcome)
+        self.metrics = metrics
+        self.actor = Actor(
+            settings, store, actions, self.verifier, dry_run=dry_run, before_action=before_action
+        )
+        self.configs = {a.name: a for a in settings.actions}
+        self.planner = planner
+        self.situation_of = situation_of
+        self.decider = Decider(
+            settings.plan, self.configs, planner, prefer_knowledge=settings.policy.prefer_knowledge
+        )
+        self.planning: dict[int, asyncio.Task[None]] = {}
+        self.analyzing: dict[int, asyncio.Task[None]] = {}
+        self.settled: set[int] = set()
+        """Incidents decided for good (no action, escalated, waiting for or refused an approval)."""
+        tracker.on_resolved = self._on_resolved
+
+    @property
+    def on_settled(self) -> Callable[[str], None] | None:
+        return self.verifier.on_settled
+
+    @on_settled.setter
+    def on_settled(self, kick: Callable[[str], None] | None) -> None:
+        self.verifier.on_settled = kick
+
+    def settle_now(self, check: str) -> None:
+        self.verifier.settle_now(check)
+
+    def busy(self, incident_id: int) -> bool:
+        return incident_id in self.settled or incident_id in self.planning or self.verifier.busy(incident_id)
+
+    def candidates(self, incident: ActiveIncident, rule: Rule) -> list[Candidate]:
+        sym = incident.symptom
+        return candidates_for(rule, sym.target, self.actions, self.configs, self.store, sym.signature)
 
     async def handle(self, incident: ActiveIncident, rule: Rule, now: float) -> None:
-        if incident.status == "gave_up" or incident.id in self.verifying:
+        if incident.status == "gave_up" or self.busy(incident.id):
             return
         target = incident.symptom.target
-        candidates = [n for n in rule.remedies if self.actions[n].applies_to(target)]
+        candidates = self.candidates(incident, rule)
         if not candidates:
-            self._log_no_remedy(incident)
+            self._settle_without_action(incident, "no applicable remedy")
             return
         verdict, counter = self.policy.verdict(target, now)
         if verdict == "cooldown":
             return
         if verdict == "give_up":
-            await self.escalation.give_up(incident, candidates, counter)
+            self.escalation.give_up(incident, [c.name for c in candidates], counter)
             return
-        choice = choose_remedy(
-            candidates,
-            incident.symptom.signature,
-            self.store,
-            prefer_knowledge=self.settings.policy.prefer_knowledge,
-        )
-        if choice is not None:
-            await self._act(incident, rule, choice, counter)
+        proposal = self.decider.fast(candidates)
+        if proposal is not None:
+            await self.carry_out(incident, rule, proposal, candidates, counter)
+            self._spawn(self.analyzing, incident.id, self._analyze(incident, rule))
+        else:
+            self._spawn(self.planning, incident.id, self._plan(incident, rule, candidates))
 
-    async def _act(self, incident: ActiveIncident, rule: Rule, choice: Choice, counter: Counter) -> None:
-        symptom = incident.symptom
-        action_cfg = self.settings.action(choice.action)
-        try:
-            params = build_params(
-                incident_id=incident.id,
-                rule=rule.name,
-                check=rule.check,
-                target=symptom.target,
-                fields=symptom.fields,
-            )
-        except ActionError as exc:
-            self._refuse(incident, choice, str(exc))
-            return
-        verdict = "would_execute" if self.dry_run else "execute"
-        decision = {
-            "incident_id": incident.id,
-            "ts": time.time(),
-            "verdict": verdict,
-            "action": choice.action,
-            "target": symptom.target,
-            "params": params,
-            "candidates": choice.candidates,
-            "source": choice.source,
-            "risk": action_cfg.risk,
-            "confidence": choice.confidence,
-            "reason": choice.reason,
-            "dry_run": self.dry_run,
-        }
-        decision_id = self.store.record_decision(decision)
-        log.warning(
-            "healing decision", extra={"event": decision_event(decision, decision_id, incident, counter)}
-        )
-        execution_id = self.store.start_execution(
-            {
-                "decision_id": decision_id,
-                "incident_id": incident.id,
-                "action": choice.action,
-                "target": symptom.target,
-                "started_at": time.time(),
-                "state": "would_execute" if self.dry_run else "started",
-            }
-        )
-        try:
-            result = await self._execute(choice.action, incident, params)
-        except asyncio.CancelledError:
-            self.store.finish_execution(
-                execution_id,
-                {
-                    "state": "interrupted",
-                    "finished_at": time.time(),
-                    "error": "daemon stopped before the action completed",
-                },
-            )
-            raise
-        self.store.finish_execution(execution_id, finished_row(result))
-        self.verifying[incident.id] = asyncio.create_task(
-            self._verify(incident, rule, Pending(decision_id, execution_id), result, action_cfg.settle)
-        )
-
-    async def _execute(
-        self, name: str, incident: ActiveIncident, params: dict[str, str]
-    ) -> ExecResult | None:
-        if self.dry_run:
-            return None
-        request = ActionRequest(incident.id, incident.symptom.signature, incident.symptom.target, params)
-        try:
-            return await self.actions[name].run(request)
-        except ActionError as exc:
-            return ExecResult("failed", 0.0, error=str(exc))
-
-    async def _verify(
-        self, incident: ActiveIncident, rule: Rule, pending: Pending, result: ExecResult | None, settle: float
+    async def carry_out(
+        self,
+        incident: ActiveIncident,
+        rule: Rule,
+        proposal: Proposal,
+        candidates: list[Candidate],
+        counter: Counter,
     ) -> None:
-        try:
-            await asyncio.sleep(settle)
-            sample = await self.recheck(rule.check, incident.symptom.target)
-            holds = rule.holds_now(sample) if sample is not None else None
-            outcome, detail = judge(result, holds)
-            self.store.record_outcome(pending.execution_id, incident.id, outcome, detail)
+        if proposal.intent == "act" and not proposal.needs_approval:
+            await self.actor.act(incident, rule, proposal, candidates, counter)
+            return
+        self.settled.add(incident.id)
+        verdict = {"none": "no_action", "escalate": "escalate"}.get(proposal.intent, "pending_approval")
+        row = decision_row(incident, proposal, candidates, verdict, dry_run=self.dry_run)
+        decision_id = self.actor.record(incident, row, counter, f"healing decision: {verdict}")
+        event: Event = "escalated" if verdict == "escalate" else "approval_needed"
+        if verdict == "pending_approval":
+            assert proposal.action is not None
+            approval = self.store.request_approval(
+                decision_id,
+                incident.id,
+                proposal.action,
+                incident.symptom.target,
+                self.settings.plan.approval_ttl,
+            )
             log.warning(
-                "healing outcome",
+                "waiting for approval",
                 extra={
                     "event": {
-                        "event": "outcome",
+                        "event": "approval_requested",
+                        "approval": approval,
                         "incident": incident.id,
-                        "decision": pending.decision_id,
-                        "signature": incident.symptom.signature,
-                        "outcome": outcome,
-                        "detail": detail,
-                        "dry_run": self.dry_run,
+                        "action": proposal.action,
+                        "ttl_s": self.settings.plan.approval_ttl,
                     }
                 },
             )
-            if outcome == "resolved":
-                self.tracker.resolve_incident(incident.id, time.time(), reason="verified after action")
+        if verdict != "no_action":
+            self._notify(event, incident, decision_id, {"action": proposal.action, "reason": proposal.reason})
+
+    async def _plan(self, incident: ActiveIncident, rule: Rule, candidates: list[Candidate]) -> None:
+        assert self.situation_of is not None
+        situation = self.situation_of(incident, rule)
+        analysis = await self._analysis_of(situation) if self.settings.plan.analyze else None
+        proposal = await self.decider.slow(situation, candidates, analysis)
+        verdict, counter = self.policy.verdict(incident.symptom.target, time.time())
+        if verdict != "act":  # something else acted on the target meanwhile; decide again later
+            return
+        await self.carry_out(incident, rule, proposal, candidates, counter)
+
+    async def _analyze(self, incident: ActiveIncident, rule: Rule) -> None:
+        """After a fast decision: the analysis, attached to the incident (never before acting)."""
+        if self.planner is not None and self.situation_of is not None and self.settings.plan.analyze:
+            await self._analysis_of(self.situation_of(incident, rule))
+
+    async def _analysis_of(self, situation: Situation) -> Any:
+        assert self.planner is not None
+        asked = await self.planner.analyze(situation)
+        parsed = asked.parsed
+        self.store.record_analysis(
+            {
+                "incident_id": situation.incident_id,
+                "ts": time.time(),
+                "state": "ok" if parsed else "invalid",
+                "summary": parsed.summary if parsed else "",
+                "confidence": parsed.confidence if parsed else None,
+                "suspected_cause": parsed.suspected_cause if parsed else "",
+                "raw": asked.raw,
+                "error": asked.error,
+                "parsed": parsed.model_dump_json() if parsed else None,
+                "prompt_template": asked.template,
+                "prompt_version": asked.version,
+                "model": asked.model,
+                "latency_ms": asked.latency_ms,
+            }
+        )
+        return parsed
+
+    def _spawn(self, tasks: dict[int, asyncio.Task[None]], incident_id: int, work: Any) -> None:
+        tasks[incident_id] = asyncio.create_task(self._guarded(tasks, incident_id, work))
+
+    async def _guarded(self, tasks: dict[int, asyncio.Task[None]], incident_id: int, work: Any) -> None:
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a failed decision task is logged; the loop and the incident go on
+            log.exception(
+                "deciding failed", extra={"event": {"event": "decide_failed", "incident": incident_id}}
+            )
         finally:
-            self.verifying.pop(incident.id, None)
+            if tasks.get(incident_id) is asyncio.current_task():
+                tasks.pop(incident_id, None)
 
-    def _refuse(self, incident: ActiveIncident, choice: Choice, reason: str) -> None:
-        decision = {
-            "incident_id": incident.id,
-            "ts": time.time(),
-            "verdict": "refused",
-            "action": choice.action,
-            "target": incident.symptom.target,
-            "candidates": choice.candidates,
-            "source": "policy",
-            "reason": reason,
-            "dry_run": self.dry_run,
-        }
-        self.store.record_decision(decision)
-        log.error("decision refused", extra={"event": {**decision, "event": "decision"}})
-
-    def _log_no_remedy(self, incident: ActiveIncident) -> None:
-        if incident.id not in self._no_remedy_logged:
-            self._no_remedy_logged.add(incident.id)
+    def _settle_without_action(self, incident: ActiveIncident, why: str) -> None:
+        if incident.id not in self.settled:
+            self.settled.add(incident.id)
             log.warning(
-                "no applicable remedy",
+                why,
                 extra={
                     "event": {
                         "event": "no_remedy",
@@ -205,10 +225,47 @@ class Healer:
                 },
             )
 
+    def _notify(
+        self, event: Event, incident: ActiveIncident, decision_id: int, details: dict[str, Any]
+    ) -> None:
+        self.notifier.send(
+            Notice(
+                event,
+                incident.id,
+                decision_id,
+                incident.symptom.signature,
+                incident.symptom.target,
+                incident.symptom.message,
+                details,
+            )
+        )
+
+    def _on_outcome(self, incident: ActiveIncident, decision_id: int, outcome: str, detail: str) -> None:
+        if self.metrics is not None:
+            self.metrics.outcome(incident.symptom.rule, outcome, time.time() - incident.opened_at)
+        if outcome == "failed":
+            self._notify("action_failed", incident, decision_id, {"detail": detail})
+
+    def _on_resolved(self, row: dict[str, Any]) -> None:
+        decision_id = self.store.failed_decision(int(row["id"]))
+        if decision_id is not None:
+            self.notifier.send(
+                Notice(
+                    "resolved_after_failure",
+                    int(row["id"]),
+                    decision_id,
+                    row["signature"],
+                    row["target"],
+                    row["summary"],
+                    {},
+                )
+            )
+
     async def drain(self, timeout: float) -> None:
-        """Wait for verifications in flight (shutdown), cancelling what is left after timeout."""
-        tasks = list(self.verifying.values())
-        if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=timeout)
+        """Shutdown: decisions, verifications and notifications in flight, each within `timeout`."""
+        planning = [*self.planning.values(), *self.analyzing.values()]
+        if planning:
+            _, pending = await asyncio.wait(planning, timeout=timeout)
             for task in pending:
                 task.cancel()
+        await asyncio.gather(self.verifier.drain(timeout), self.notifier.drain(timeout))

@@ -12,12 +12,16 @@ from typing import Any
 
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from prometheus_client import CollectorRegistry
 
-from mapekd.config.loader import load_settings
+from mapekd.config.loader import load_settings, locate
 from mapekd.config.settings import Settings
 from mapekd.engine import Engine
 from mapekd.errors import ConfigError
+from mapekd.knowledge.runbooks import load_runbooks
 from mapekd.knowledge.store import SqliteStore
+from mapekd.metrics import LoopMetrics
+from mapekd.reasoning import CurrentGatewayMetrics, Reasoning
 
 log = logging.getLogger("mapekd.daemon")
 
@@ -43,6 +47,12 @@ class Daemon:
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._current: asyncio.Task[object] | None = None
+        self.registry = CollectorRegistry()  # served at /metrics
+        self.metrics = LoopMetrics(self.registry)
+        # The gateway's metrics live on its own registry (a reload builds a new gateway); the
+        # daemon's registry shows whichever gateway is current.
+        self.reasoning: Reasoning | None = None
+        self.registry.register(CurrentGatewayMetrics(lambda: self.reasoning))
 
     @property
     def dry_run(self) -> bool:
@@ -56,21 +66,41 @@ class Daemon:
                 "reconciled executions interrupted by a previous stop",
                 extra={"event": {"event": "reconciled", "executions": interrupted}},
             )
+        load_runbooks(store)
         try:
             async with httpx.AsyncClient() as http:
                 self.store, self.http = store, http
-                self.engine = self._build_engine(self.settings)
+                self.engine, self.reasoning = self._build(self.settings)  # a ConfigError here: exit 2
                 if once:
                     await self._cycle("once")
                     await self.engine.healer.drain(self.settings.daemon.shutdown_grace)
                 else:
                     await self._serve()
         finally:
+            if self.reasoning is not None:
+                await self.reasoning.close()
             store.close()
         return 0
 
+    def _build(self, settings: Settings) -> tuple[Engine, Reasoning]:
+        """The engine and the LLM side for `settings`, complete, or a ConfigError."""
+        engine = self._build_engine(settings)
+        reasoning = Reasoning.build(settings, self.store)
+        engine.set_planner(reasoning.planner)
+        return engine, reasoning
+
     def _build_engine(self, settings: Settings) -> Engine:
-        return Engine(settings, self.store, self.http, dry_run=self.dry_run, base_env=self.base_env)
+        try:
+            return Engine.build(
+                settings,
+                self.store,
+                self.http,
+                dry_run=self.force_dry_run or settings.daemon.dry_run,
+                base_env=self.base_env,
+                metrics=self.metrics,
+            )
+        except ConfigError as exc:
+            raise locate(exc, self.config_path) from exc
 
     async def _serve(self) -> None:
         loop = asyncio.get_running_loop()
@@ -164,21 +194,33 @@ class Daemon:
                     break
             self._current = None
 
+    async def _retire(self, engine: Engine, reasoning: Reasoning | None) -> None:
+        await engine.healer.drain(self.settings.daemon.shutdown_grace)
+        if reasoning is not None:
+            await reasoning.close()
+
     async def _reload(self, scheduler: AsyncIOScheduler) -> None:
+        """Build the complete new engine first; swap only once it is built. Any failure leaves
+        the old engine, its watches and its settings untouched."""
         try:
             settings = load_settings(self.config_path, self.env)
-        except ConfigError as exc:
+            engine, reasoning = self._build(settings)
+        except Exception as exc:  # whatever fails, the running daemon stays as it is
+            error = str(exc) if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {exc}"
             log.error(
                 "reload failed; keeping the old configuration",
-                extra={"event": {"event": "reload_failed", "error": str(exc)}},
+                extra={"event": {"event": "reload_failed", "error": error}},
             )
             return
         async with self._lock:
-            self.engine.stop_watching()
-            self.settings = settings
-            self.engine = self._build_engine(settings)
-            self.engine.start_watching(self._kick)
+            old = self.engine
+            old.stop_watching()
+            self.settings, self.engine = settings, engine
+            old_reasoning, self.reasoning = self.reasoning, reasoning
+            engine.start_watching(self._kick)
             scheduler.reschedule_job("cycle", trigger="interval", seconds=settings.daemon.interval)
+        self._spawn(self._retire(old, old_reasoning))
+        self._spawn(self._cycle("reload"))  # arm the new watches at once
         log.warning(
             "configuration reloaded",
             extra={

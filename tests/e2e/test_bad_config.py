@@ -38,6 +38,19 @@ CASES = [
     ),
     ("checks:\n  - name: bad-name\n    type: host\n", "checks[0].name", 2),
     ("polcy:\n  cooldown: 5s\n", "polcy: unknown key", 1),
+    (
+        "actions:\n  - name: restart\n    type: command\n    argv: [echo, '{target}']\n"
+        "policy:\n  escalate: restart\n",
+        "policy.escalate: 'restart' is not a webhook action",
+        6,
+    ),
+    (
+        "actions:\n  - name: k\n    type: signal\n    check: p\n"
+        "checks:\n  - name: p\n    type: process\n    match_name: x\n"
+        "notifications:\n  sinks: [k]\n",
+        "notifications.sinks[0]: 'k' is not a webhook action",
+        10,
+    ),
 ]
 
 

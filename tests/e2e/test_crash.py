@@ -51,3 +51,33 @@ def test_crash_is_healed_verified_and_recorded(
     assert daemon.events("check_event", check="svc_process")
 
     assert daemon.stop() == 0
+
+
+def test_a_kill_moments_after_a_restart_is_still_seen_at_once(
+    tmp_path: Path, service: Service, daemons: list[Daemon]
+) -> None:
+    first_pid = service.start()
+    config = base_config(tmp_path, service, cooldown="0s")
+    # Neither the next scheduled cycle nor the end of the first verification can explain a fast
+    # second restart: only the watch armed on the new instance the moment it existed.
+    config["daemon"]["interval"] = "60s"
+    config["actions"][0]["settle"] = "30s"
+    daemon = Daemon(tmp_path, config)
+    daemons.append(daemon)
+    daemon.start()
+
+    kill(first_pid)
+    # The new instance is killed as soon as it has written its pidfile: before any collection.
+    second_pid = wait_for(
+        lambda: (p := service.pid()) != first_pid and p, interval=0.002, message="second instance"
+    )
+    kill(second_pid)
+    third_pid = wait_for(
+        lambda: (p := service.pid()) not in (first_pid, second_pid) and p,
+        timeout=10,
+        message="third instance, long before the next scheduled cycle",
+    )
+    wait_for(service.healthy, timeout=10, message="healthy again")
+    assert third_pid not in (first_pid, second_pid)
+    assert len(daemon.events("decision", signature=SIGNATURE, action="start_svc")) == 2
+    assert daemon.stop() == 0

@@ -7,11 +7,19 @@ import errno
 import os
 import signal
 
+import psutil
 import pytest
 
+from mapekd.monitor.identity import ObservedProcess, observe
 from mapekd.monitor.pidwatch import PidWatch
 
 from .conftest import own_pidfds
+
+
+def handle(pid: int) -> ObservedProcess:
+    observed = observe(psutil.Process(pid))
+    assert observed is not None
+    return observed
 
 
 class Recorder:
@@ -30,22 +38,24 @@ async def test_exit_of_the_watched_pid_notifies_and_closes_the_fd(spawn) -> None
     watch = PidWatch("svc", recorder)
     before = own_pidfds()
 
-    watch.watch(proc.pid)
-    assert watch.pid == proc.pid and own_pidfds() == before + 1
+    watch.watch(handle(proc.pid))
+    assert watch.identity is not None and watch.identity.pid == proc.pid
+    assert own_pidfds() == before + 1
     os.kill(proc.pid, signal.SIGKILL)
     await asyncio.wait_for(recorder.called.wait(), timeout=10)
 
     assert recorder.names == ["svc"]
-    assert watch.pid is None and own_pidfds() == before
+    assert watch.identity is None and own_pidfds() == before
 
 
-async def test_a_pid_already_gone_notifies_soon(spawn) -> None:
+async def test_a_process_gone_after_it_was_observed_notifies_soon(spawn) -> None:
     proc = spawn()
+    observed = handle(proc.pid)
     proc.kill()
-    proc.wait()  # reaped: the pid no longer exists
+    proc.wait()  # reaped: the pid no longer exists, but the pidfd still names that process
     recorder = Recorder()
 
-    PidWatch("svc", recorder).watch(proc.pid)
+    PidWatch("svc", recorder).watch(observed)
 
     await asyncio.wait_for(recorder.called.wait(), timeout=10)
     assert recorder.names == ["svc"]
@@ -56,13 +66,14 @@ async def test_rewatching_reuses_or_replaces_the_single_fd(spawn) -> None:
     watch = PidWatch("svc", Recorder())
     before = own_pidfds()
 
-    watch.watch(first.pid)
-    watch.watch(first.pid)
+    watch.watch(handle(first.pid))
+    watch.watch(handle(first.pid))  # the same process: the new handle is closed
     assert own_pidfds() == before + 1
-    watch.watch(second.pid)
-    assert watch.pid == second.pid and own_pidfds() == before + 1
+    watch.watch(handle(second.pid))
+    assert watch.identity is not None and watch.identity.pid == second.pid
+    assert own_pidfds() == before + 1
     watch.clear()
-    assert watch.pid is None and own_pidfds() == before
+    assert watch.identity is None and own_pidfds() == before
 
 
 async def test_without_pidfd_support_the_watch_silently_does_nothing(spawn, pidfd_unsupported: None) -> None:
@@ -70,10 +81,10 @@ async def test_without_pidfd_support_the_watch_silently_does_nothing(spawn, pidf
     recorder = Recorder()
     watch = PidWatch("svc", recorder)
 
-    watch.watch(proc.pid)
+    watch.watch(handle(proc.pid))
     await asyncio.sleep(0)  # give a wrongly scheduled notify the chance to run
 
-    assert watch.pid is None and recorder.names == []
+    assert watch.identity is None and recorder.names == []
 
 
 @pytest.fixture

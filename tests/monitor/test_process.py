@@ -16,12 +16,15 @@ from mapekd.errors import ConfigError
 from mapekd.monitor.base import Watcher
 from mapekd.monitor.process import ProcessCheck
 from mapekd.monitor.procfind import ProcessMatcher
+from mapekd.monitor.proctable import ProcessTable
 
 from .conftest import is_zombie, own_pidfds, wait_until
 
 FIELDS = {
     "ok",
     "alive",
+    "state",
+    "detail",
     "pid",
     "count",
     "cpu_percent",
@@ -49,6 +52,12 @@ async def test_match_name_finds_the_process_by_its_exact_name(spawn, tmp_path: P
     assert sample.fields["rss_bytes"] > 0 and sample.fields["threads"] >= 1
     assert sample.fields["open_fds"] >= 3  # our own child: readable
     assert sample.fields["uptime_s"] >= 0
+
+
+def table_with_cmdlines() -> ProcessTable:
+    table = ProcessTable()
+    table.need_cmdline()
+    return table
 
 
 async def test_match_name_is_exact_not_a_prefix(spawn, tmp_path: Path) -> None:
@@ -112,9 +121,9 @@ async def test_the_daemons_own_process_never_matches(write_pidfile) -> None:
 def test_the_matcher_never_finds_its_own_process() -> None:
     own_cmdline = " ".join(psutil.Process().cmdline())
 
-    found = ProcessMatcher(cmdline=own_cmdline).find()
+    found = ProcessMatcher(cmdline=own_cmdline).find(table_with_cmdlines())
 
-    assert os.getpid() not in [proc.pid for proc in found]
+    assert os.getpid() not in [proc.pid for proc in found.procs]
 
 
 async def test_a_zombie_is_dead(spawn, token: str, write_pidfile) -> None:
@@ -170,33 +179,43 @@ async def test_the_watch_follows_the_current_pid_without_leaking_fds(spawn, toke
     check = ProcessCheck("svc", cmdline=token)
     check.start_watching(lambda name: None)
     await check.collect()
-    await check.collect()  # same pid: the same pidfd, not a second one
-    assert own_pidfds() == before + 1
+    await check.collect()  # same process: one handle (for signals) and one watch, not more
+    assert own_pidfds() == before + 2
 
     first.kill()
     first.wait()
     second = spawn(token)
-    [sample] = await check.collect()  # the new pid replaces the old watch
+    [sample] = await check.collect()  # the new process replaces the old handle and watch
     assert sample.fields["pid"] == second.pid
-    assert own_pidfds() == before + 1
+    assert own_pidfds() == before + 2
 
     check.stop_watching()
+    check.close()
     assert own_pidfds() == before
 
 
 async def test_no_watch_when_the_config_disables_it(spawn, token: str) -> None:
-    spawn(token)
+    proc = spawn(token)
     before = own_pidfds()
     check = ProcessCheck("svc", cmdline=token, watch=False)
-    check.start_watching(lambda name: None)
+    names: list[str] = []
+    check.start_watching(names.append)
 
     await check.collect()
+    assert own_pidfds() == before + 1  # the handle a signal would use; no watch
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    await asyncio.sleep(0.3)  # a watch would have reported the death by now
 
-    assert own_pidfds() == before
+    assert names == [] and not check.watching
+    check.close()
 
 
-def test_exactly_one_matcher_is_required() -> None:
+def test_one_matcher_is_required_and_a_pidfile_may_add_one() -> None:
     with pytest.raises(ConfigError):
         ProcessCheck("svc", match_name="a", cmdline="b")
     with pytest.raises(ConfigError):
         ProcessCheck("svc")
+    with pytest.raises(ConfigError):
+        ProcessCheck("svc", pidfile="p", match_name="a", cmdline="b")
+    ProcessCheck("svc", pidfile="p", cmdline="b")

@@ -22,6 +22,12 @@ CONFIGS = {
         "url": "http://127.0.0.1:9100/metrics",
         "metrics": [{"name": "up"}],
     },
+    "promql": {
+        "type": "promql",
+        "name": "node",
+        "url": "http://127.0.0.1:9090",
+        "queries": [{"name": "up", "query": "up"}],
+    },
 }
 
 

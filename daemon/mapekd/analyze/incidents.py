@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,8 @@ class ActiveIncident:
 class IncidentTracker:
     def __init__(self, store: SqliteStore) -> None:
         self.store = store
+        self.on_resolved: Callable[[dict[str, Any]], None] | None = None
+        """Told of every incident resolved (its row as it was before)."""
 
     def update(self, rule: Rule, result: RuleResult, now: float) -> list[ActiveIncident]:
         active = [self._open_or_touch(symptom) for symptom in result.firing]

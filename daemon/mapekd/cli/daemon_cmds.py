@@ -6,7 +6,8 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from mapekd.config.loader import load_settings
+from mapekd.config.loader import load_settings, locate
+from mapekd.errors import ConfigError
 
 
 def register(
@@ -45,6 +46,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    """Load and build exactly as `run` does (nothing is started or executed)."""
+    import httpx
+
+    from mapekd.assemble import assemble
+
     settings = load_settings(args.config, args.env)
+    try:
+        assemble(settings, http=httpx.AsyncClient(), base_env=args.base_env)
+    except ConfigError as exc:
+        raise locate(exc, args.config) from exc
     print(f"ok: {len(settings.checks)} checks, {len(settings.rules)} rules, {len(settings.actions)} actions")
     return 0

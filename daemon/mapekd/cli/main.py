@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from mapekd import __version__
-from mapekd.cli import daemon_cmds, kb
+from mapekd.cli import daemon_cmds, decide_cmds, kb
 from mapekd.errors import ConfigError, MapekdError, StoreError
 
 EXIT_CONFIG = 2
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     daemon_cmds.register(sub, common)
     kb.register(sub, common)
+    decide_cmds.register(sub, common)
     _register_llm(sub, common)
     return parser
 

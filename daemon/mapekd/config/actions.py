@@ -24,6 +24,13 @@ class ActionBase(StrictModel):
     settle: Duration = 5.0
     """How long after the action the triggering rule is re-evaluated to record the outcome."""
     risk: Literal["low", "medium", "high"] = "low"
+    """High-risk actions always wait for an approval, whoever proposes them."""
+    description: str | None = None
+    """What the action does, in one line, for people and for the plan prompt."""
+    min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    """An LLM proposal of this action with a lower stated confidence is not acted on."""
+    max_risk: Literal["low", "medium", "high"] = "medium"
+    """An LLM proposal of this action that it rates riskier than this waits for an approval."""
 
 
 class SystemdActionConfig(ActionBase):
@@ -73,6 +80,9 @@ class WebhookActionConfig(ActionBase):
     url: AnyHttpUrl
     headers: dict[str, SecretStr] = Field(default_factory=dict)
     timeout: Duration = 10.0
+    format: Literal["json", "slack"] = "json"
+    """Payload of notifications sent through this webhook: generic JSON, or a Slack-compatible
+    incoming-webhook message (`text` + `blocks`)."""
 
 
 ActionConfig = Annotated[

@@ -23,7 +23,8 @@ class HostCheckConfig(CheckBase):
 
 
 class ProcessCheckConfig(CheckBase):
-    """A watched process, matched by exactly one of name, cmdline substring or pidfile."""
+    """A watched process, matched by name, cmdline substring or pidfile; a pidfile may be
+    verified by a name or cmdline as well (a pid that does not match is a stale pidfile)."""
 
     type: Literal["process"]
     match_name: str | None = None
@@ -31,14 +32,16 @@ class ProcessCheckConfig(CheckBase):
     cmdline: str | None = None
     """Substring of the joined command line."""
     pidfile: str | None = None
+    """The pid to watch. With `match_name` or `cmdline` too, the pid must also match them."""
     watch: bool = True
     """Register a pidfd with the event loop so that a death is seen at once, not at the next poll."""
 
     @model_validator(mode="after")
-    def _exactly_one_matcher(self) -> ProcessCheckConfig:
-        given = [m for m in (self.match_name, self.cmdline, self.pidfile) if m]
-        if len(given) != 1:
-            raise ValueError("exactly one of match_name, cmdline or pidfile is required")
+    def _one_matcher(self) -> ProcessCheckConfig:
+        if self.match_name and self.cmdline:
+            raise ValueError("match_name and cmdline exclude each other")
+        if not (self.pidfile or self.match_name or self.cmdline):
+            raise ValueError("one of match_name, cmdline or pidfile is required")
         return self
 
 
@@ -72,7 +75,46 @@ class PrometheusCheckConfig(CheckBase):
     max_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
 
 
+class PromqlQuery(StrictModel):
+    name: Name
+    query: str = Field(min_length=1)
+    """A PromQL expression, evaluated as an instant query."""
+    field: Name | None = None
+    """Name of the sample field the value lands in; default: the query's name."""
+
+
+PROMQL_OWN_FIELDS = frozenset({"ok", "error", "query_ms"})
+
+
+class PromqlCheckConfig(CheckBase):
+    type: Literal["promql"]
+    url: AnyHttpUrl
+    """Base URL of the Prometheus server (the query goes to <url>/api/v1/query)."""
+    queries: list[PromqlQuery] = Field(min_length=1)
+    headers: dict[str, SecretStr] = Field(default_factory=dict)
+    """Header values are secrets (e.g. a bearer token): never logged, never sent to an LLM."""
+    max_series: int = Field(default=100, gt=0)
+    """More series than this in one answer is an error, not that many targets."""
+    max_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+
+    @model_validator(mode="after")
+    def _distinct_fields(self) -> PromqlCheckConfig:
+        names = [q.name for q in self.queries]
+        fields = [q.field or q.name for q in self.queries]
+        written = fields + [f"{f}_series" for f in fields]
+        clashes = {n for n in written if n in PROMQL_OWN_FIELDS or written.count(n) > 1}
+        if len(set(names)) != len(names) or clashes:
+            detail = f"; fields clash: {', '.join(sorted(clashes))}" if clashes else ""
+            raise ValueError(f"queries need distinct names and fields{detail}")
+        return self
+
+
 CheckConfig = Annotated[
-    HostCheckConfig | ProcessCheckConfig | SystemdCheckConfig | HttpCheckConfig | PrometheusCheckConfig,
+    HostCheckConfig
+    | ProcessCheckConfig
+    | SystemdCheckConfig
+    | HttpCheckConfig
+    | PrometheusCheckConfig
+    | PromqlCheckConfig,
     Field(discriminator="type"),
 ]

@@ -114,3 +114,15 @@ def _line_for(node: Any, dotted: str) -> int | None:
         if piece:
             parts.append(int(piece) if piece.isdigit() else piece)
     return line_of(node, tuple(parts))
+
+
+def locate(exc: ConfigError, path: str | Path | None) -> ConfigError:
+    """`exc` (raised after loading, e.g. by the build step) with the line of its key path in the
+    file at `path`; unchanged when there is no file or the line is already known."""
+    if path is None or exc.line is not None:
+        return exc
+    try:
+        _, node = parse_yaml(_read(Path(path)))
+    except ConfigError:
+        return exc
+    return ConfigError(exc.message, path=exc.path, line=_line_for(node, exc.path))

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from mapekd.config.actions import ActionConfig, SignalActionConfig
+from mapekd.config.actions import ActionConfig, SignalActionConfig, WebhookActionConfig
 from mapekd.config.base import Name, StrictModel
 from mapekd.config.checks import CheckConfig, HostCheckConfig, ProcessCheckConfig
 from mapekd.config.durations import Duration
@@ -41,9 +41,50 @@ class PolicyConfig(StrictModel):
     max_actions: int = Field(default=3, ge=1)
     window: Duration = 600.0
     escalate: Name | None = None
-    """A webhook action called once when an incident gives up."""
+    """A webhook action notified once when an incident gives up (a notification sink: only
+    webhook actions may escalate; delivered in the background, retried, recorded)."""
     prefer_knowledge: bool = True
     """Choose the remedy with the best recorded success rate for the signature."""
+
+
+class PlanConfig(StrictModel):
+    """How a decision is made: knowledge first, then the LLM where there is a real choice, then
+    the rule's own remedy order. The LLM proposes; these guards dispose."""
+
+    llm: Literal["auto", "always", "never"] = "auto"
+    """auto: a rule with exactly one low-risk remedy acts at once (the analysis runs afterwards);
+    the LLM decides where there is a choice (several candidates, medium or high risk, no remedy
+    configured). always: the LLM plans every decision knowledge does not settle. never: no LLM."""
+    knowledge_min_successes: int = Field(default=3, ge=1)
+    """A remedy that resolved this signature at least this many times ..."""
+    knowledge_min_rate: float = Field(default=0.8, ge=0.0, le=1.0)
+    """... with at least this success rate is chosen from knowledge, with no LLM call."""
+    override_min_tries: int = Field(default=3, ge=1)
+    override_max_rate: float = Field(default=0.34, ge=0.0, le=1.0)
+    """An LLM choice tried at least `override_min_tries` times on this signature with a success
+    rate below this is overridden: the best-known remedy is taken instead, or it escalates."""
+    approval_ttl: Duration = 900.0
+    """How long a decision waits for `mapekd approve`; on expiry nothing runs."""
+    analyze: bool = True
+    """Ask the LLM for an analysis of each incident (attached to it; never delays an action)."""
+
+
+class NotificationsConfig(StrictModel):
+    """Notices to webhook actions (sinks), delivered off the loop's path, retried with backoff,
+    each delivery recorded in the knowledge base as an execution of kind `notify`."""
+
+    sinks: list[Name] = Field(default_factory=list)
+    """Webhook actions that receive the notices below (`format: slack` for Slack payloads)."""
+    events: list[Literal["gave_up", "approval_needed", "action_failed", "resolved_after_failure"]] = [
+        "gave_up",
+        "approval_needed",
+        "action_failed",
+        "resolved_after_failure",
+    ]
+    attempts: int = Field(default=5, ge=1, le=20)
+    backoff: Duration = 1.0
+    """Wait before the second attempt; doubled after each failure, up to `max_backoff`."""
+    max_backoff: Duration = 60.0
 
 
 class KnowledgeConfig(StrictModel):
@@ -60,6 +101,8 @@ class Settings(StrictModel):
     actions: list[ActionConfig] = Field(default_factory=list)
     policy: PolicyConfig = PolicyConfig()
     knowledge: KnowledgeConfig = KnowledgeConfig()
+    notifications: NotificationsConfig = NotificationsConfig()
+    plan: PlanConfig = PlanConfig()
     llm: LLMSettings = LLMSettings()
 
     # Raises ConfigError (not ValueError) so that pydantic lets it through with its exact key path.
@@ -81,8 +124,14 @@ class Settings(StrictModel):
                 checks.get(action.check), ProcessCheckConfig
             ):
                 raise ConfigError(f"{action.check!r} is not a process check", path=f"actions[{i}].check")
-        if self.policy.escalate is not None and self.policy.escalate not in actions:
-            raise ConfigError(f"unknown action {self.policy.escalate!r}", path="policy.escalate")
+        sinks = [("policy.escalate", self.policy.escalate)] if self.policy.escalate else []
+        sinks += [(f"notifications.sinks[{i}]", n) for i, n in enumerate(self.notifications.sinks)]
+        webhooks = {a.name for a in self.actions if isinstance(a, WebhookActionConfig)}
+        for path, name in sinks:
+            if name not in actions:
+                raise ConfigError(f"unknown action {name!r}", path=path)
+            if name not in webhooks:
+                raise ConfigError(f"{name!r} is not a webhook action: only webhooks notify", path=path)
         return self
 
     def check(self, name: str) -> CheckConfig:

@@ -11,7 +11,7 @@ import httpx
 from mapekd.config.actions import ActionConfig
 from mapekd.errors import ConfigError
 from mapekd.execute.actions.command import CommandAction
-from mapekd.execute.actions.signal import PidLookup, SignalAction
+from mapekd.execute.actions.signal import ObservedLookup, SignalAction
 from mapekd.execute.actions.systemd import SystemdAction
 from mapekd.execute.actions.webhook import WebhookAction
 from mapekd.execute.base import Action
@@ -21,13 +21,13 @@ from mapekd.execute.base import Action
 class ActionDeps:
     http: httpx.AsyncClient
     base_env: Mapping[str, str]
-    pids_of: PidLookup
+    observed_of: ObservedLookup
 
 
 ACTION_TYPES: dict[str, Callable[[Any, ActionDeps], Action]] = {
     "command": lambda c, d: CommandAction(c, base_env=d.base_env),
     "systemd": lambda c, d: SystemdAction(c, base_env=d.base_env),
-    "signal": lambda c, d: SignalAction(c, pids_of=d.pids_of),
+    "signal": lambda c, d: SignalAction(c, observed_of=d.observed_of),
     "webhook": lambda c, d: WebhookAction(c, http=d.http),
 }
 

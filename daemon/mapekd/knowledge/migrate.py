@@ -15,13 +15,23 @@ def apply_migrations(conn: sqlite3.Connection, directory: Path) -> list[str]:
     """Apply the pending migrations in name order; return the names applied."""
     conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
     done = {row[0] for row in conn.execute("SELECT name FROM migrations")}
-    applied = []
-    for path in sorted(directory.glob("*.sql")):
-        if path.stem in done:
-            continue
-        _apply_one(conn, path)
-        applied.append(path.stem)
-    return applied
+    pending = [p for p in sorted(directory.glob("*.sql")) if p.stem not in done]
+    if not pending:
+        return []
+    # A migration may rebuild a table that others reference (SQLite cannot alter a CHECK): the
+    # documented way is with foreign keys off, checked once it is done. The pragma is a no-op
+    # inside a transaction, so it is set around them.
+    enforced = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    conn.execute("PRAGMA foreign_keys=OFF")
+    try:
+        for path in pending:
+            _apply_one(conn, path)
+        broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise StoreError(f"migrations left {len(broken)} broken foreign key(s): {broken[:3]}")
+    finally:
+        conn.execute(f"PRAGMA foreign_keys={'ON' if enforced else 'OFF'}")
+    return [p.stem for p in pending]
 
 
 def _apply_one(conn: sqlite3.Connection, path: Path) -> None:

@@ -10,9 +10,9 @@ import sqlite_utils
 
 from mapekd.errors import StoreError
 
-REAL_STATES = "('succeeded', 'failed', 'timeout')"
-"""SQL list of the execution states that really ran: only these count as evidence for success
-rates (dry-run would_execute and interrupted executions do not)."""
+REAL_STATES = "('succeeded', 'failed', 'timeout') AND e.kind = 'remedy'"
+"""SQL condition (after `e.state IN`) for remedies that really ran: only these count as evidence
+for success rates (dry-run would_execute, interrupted executions and notifications do not)."""
 
 
 class Queries:
@@ -46,9 +46,11 @@ class Queries:
         )
 
     def action_times(self, target: str, since: float) -> list[float]:
-        """Start times of executions (real or would_execute) on `target` since `since`."""
+        """Start times of remedies (real or would_execute) on `target` since `since`; notifications
+        are not actions on the target and do not count."""
         rows = self._rows(
-            "SELECT started_at FROM executions WHERE target = ? AND started_at >= ? ORDER BY started_at",
+            "SELECT started_at FROM executions WHERE target = ? AND kind = 'remedy' "
+            "AND started_at >= ? ORDER BY started_at",
             (target, since),
         )
         return [float(r["started_at"]) for r in rows]
@@ -63,6 +65,27 @@ class Queries:
             (signature,),
         )
         return {r["action"]: (int(r["ok"] or 0), int(r["n"])) for r in rows}
+
+    def failed_decision(self, incident_id: int) -> int | None:
+        """The latest decision of this incident whose remedy failed or did not resolve it."""
+        rows = self._rows(
+            "SELECT MAX(e.decision_id) AS d FROM executions e JOIN outcomes o ON o.execution_id = e.id "
+            "WHERE e.incident_id = ? AND e.kind = 'remedy' AND o.result != 'resolved'",
+            (incident_id,),
+        )
+        return rows[0]["d"] if rows and rows[0]["d"] is not None else None
+
+    def latest_symptom(self, incident_id: int) -> dict[str, Any] | None:
+        rows = self._rows(
+            "SELECT * FROM symptoms WHERE incident_id = ? ORDER BY id DESC LIMIT 1", (incident_id,)
+        )
+        if not rows:
+            return None
+        return {**rows[0], "fields": json.loads(rows[0]["fields"])}
+
+    def decision(self, decision_id: int) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM decisions WHERE id = ?", (decision_id,))
+        return rows[0] if rows else None
 
     def action_stats(self) -> list[dict[str, Any]]:
         """Success rate per (signature, action) over real executions."""
@@ -83,7 +106,7 @@ class Queries:
         events: list[dict[str, Any]] = []
         for kind, sql in _TIMELINE_QUERIES:
             for row in self._rows(sql, (incident_id,)):
-                for key in ("fields", "params", "candidates"):
+                for key in ("fields", "params", "candidates", "proposal", "parsed"):
                     if isinstance(row.get(key), str):
                         row[key] = json.loads(row[key])
                 events.append({"kind": kind, **row})
@@ -95,15 +118,26 @@ _TIMELINE_QUERIES = (
     ("symptom", "SELECT id, ts, rule, target, severity, message, fields FROM symptoms WHERE incident_id = ?"),
     (
         "decision",
-        "SELECT id, ts, verdict, action, target, params, candidates, source, risk, "
-        "confidence, reason, dry_run FROM decisions WHERE incident_id = ?",
+        "SELECT id, ts, verdict, action, target, params, candidates, source, risk, confidence, reason, "
+        "dry_run, override_reason, proposal, proposal_raw, prompt_template, prompt_version, model, "
+        "latency_ms FROM decisions WHERE incident_id = ?",
     ),
     (
         "execution",
-        "SELECT id, decision_id, started_at AS ts, finished_at, action, target, state, "
-        "exit_code, duration_ms, output_tail, error FROM executions "
+        "SELECT id, decision_id, started_at AS ts, finished_at, kind AS purpose, event, action, target, "
+        "state, attempts, exit_code, duration_ms, output_tail, error FROM executions "
         "WHERE incident_id = ?",
     ),
     ("outcome", "SELECT id, execution_id, ts, result, detail FROM outcomes WHERE incident_id = ?"),
+    (
+        "analysis",
+        "SELECT id, ts, state, summary, suspected_cause, confidence, parsed, error, prompt_template, "
+        "prompt_version, model, latency_ms FROM analyses WHERE incident_id = ?",
+    ),
+    (
+        "approval",
+        "SELECT id, decision_id, requested_at AS ts, action, state, expires_at, decided_at, decided_by, "
+        "reason FROM approvals WHERE incident_id = ?",
+    ),
 )
-_KIND_ORDER = {"symptom": 0, "decision": 1, "execution": 2, "outcome": 3}
+_KIND_ORDER = {"symptom": 0, "analysis": 1, "decision": 2, "approval": 3, "execution": 4, "outcome": 5}

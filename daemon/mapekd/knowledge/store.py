@@ -11,14 +11,14 @@ from typing import Any
 import sqlite_utils
 
 from mapekd.errors import StoreError
+from mapekd.knowledge.approvals import ApprovalStore
 from mapekd.knowledge.migrate import apply_migrations
-from mapekd.knowledge.queries import Queries
 from mapekd.llm.types import CallRecord
 from mapekd.model import Sample, Symptom
 from mapekd.resources import migrations_dir
 
 
-class SqliteStore(Queries):
+class SqliteStore(ApprovalStore):
     """One connection, WAL, foreign keys on. Cheap calls, made inline from the event loop."""
 
     def __init__(self, path: str | Path, *, migrations: Path | None = None) -> None:
@@ -134,14 +134,26 @@ class SqliteStore(Queries):
         except sqlite3.Error as exc:
             raise StoreError(f"cannot reconcile executions: {exc}") from exc
 
+    def record_analysis(self, row: dict[str, Any]) -> int:
+        return self._insert("analyses", row)
+
     # llm calls -------------------------------------------------------------------------------
-    def record_llm_call(self, record: CallRecord, *, incident_id: int | None = None) -> int:
+    def record_llm_call(
+        self,
+        record: CallRecord,
+        *,
+        incident_id: int | None = None,
+        template: str | None = None,
+        version: str | None = None,
+    ) -> int:
         """A gateway call record (usable directly as the gateway's sink)."""
         return self._insert(
             "llm_calls",
             {
                 "ts": record.ts,
                 "incident_id": incident_id,
+                "prompt_template": template,
+                "prompt_version": version,
                 "kind": record.kind,
                 "role": record.role,
                 "tenant": record.tenant,

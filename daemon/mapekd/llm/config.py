@@ -129,6 +129,10 @@ class LLMSettings(StrictModel):
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
     """Keyed by model name, or `provider/model` to price one provider's model apart."""
     budgets: BudgetSettings = BudgetSettings()
+    plan_deadline: Duration = 30.0
+    """How long the daemon waits for a plan from the LLM before it decides from the rule."""
+    analyze_deadline: Duration = 30.0
+    """How long an incident's analysis may take (it never delays an action)."""
 
     @model_validator(mode="after")
     def _references_resolve(self) -> LLMSettings:

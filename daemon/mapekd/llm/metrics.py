@@ -14,6 +14,7 @@ global one, so tests and several gateways in one process don't collide).
                                                       (model: as the provider named it)
     llm_unpriced_calls_total{provider,model}          answered calls charged 0: no price for the
                                                       model asked for (a paid provider's)
+    llm_budget_daily_spent / llm_budget_daily_limit   today's (UTC) spend and limit (no limit: absent)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import NamedTuple
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from mapekd.llm.budget import Budget
 from mapekd.llm.types import Usage
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
@@ -74,6 +76,15 @@ class LLMMetrics:
 
     def bind_breaker(self, provider: str, read: Callable[[], float]) -> None:
         self.breaker.labels(provider).set_function(read)
+
+    def bind_budget(self, budget: Budget) -> None:
+        """Export today's spend, read at scrape time, and the daily limit if there is one (no
+        limit: no series, so no alert divides by it). Once per registry, like the gateway."""
+        spent = Gauge("llm_budget_daily_spent", "Spent today (UTC) incl. holds", registry=self.registry)
+        spent.set_function(lambda: float(budget.snapshot()["daily_spent"]))
+        if budget.settings.daily is not None:
+            limit = Gauge("llm_budget_daily_limit", "Daily budget limit", registry=self.registry)
+            limit.set(budget.settings.daily)
 
     def _for(self, provider: str, kind: str) -> _Children:
         """Labelled children, resolved once: labels() costs microseconds on every call."""

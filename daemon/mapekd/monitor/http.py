@@ -49,7 +49,7 @@ class HttpCheck:
         try:
             self._pattern = re.compile(body_regex) if body_regex else None
         except re.error as exc:
-            raise ConfigError(f"invalid body_regex: {exc}", path=f"checks.{name}") from None
+            raise ConfigError(f"invalid body_regex: {exc}", path=f"checks.{name}.body_regex") from None
 
     @classmethod
     def from_config(cls, config: CheckBase, *, http: httpx.AsyncClient) -> HttpCheck:
@@ -101,6 +101,18 @@ class HttpCheck:
 
     def _secrets(self) -> list[str]:
         return [value.get_secret_value() for value in self._headers.values()]
+
+
+async def read_capped(response: httpx.Response, limit: int, what: str) -> bytes:
+    """The whole body; CheckError if it declares or turns out to be larger than `limit` (`max_bytes`),
+    and then no more of it is read."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise CheckError(f"{what} larger than max_bytes ({limit}); reading stopped")
+    body, truncated = await read_at_most(response, limit)
+    if truncated:
+        raise CheckError(f"{what} larger than max_bytes ({limit}); reading stopped")
+    return body
 
 
 async def read_at_most(response: httpx.Response, limit: int) -> tuple[bytes, bool]:

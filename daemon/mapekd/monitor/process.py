@@ -1,13 +1,19 @@
 """`type: process`: is a process alive, and how heavy is it.
 
-Matched by exactly one of: `match_name` (exact process name), `cmdline` (substring of the command
-line joined by spaces) or `pidfile` (a pid that must be alive). The daemon's own process and zombies
-never match. When several processes match, the oldest one (the parent of a pre-forking server,
-usually) is the one measured and watched; `count` says how many matched.
+Matched by one of: `match_name` (exact process name), `cmdline` (substring of the command line
+joined by spaces) or `pidfile` (a pid that must be alive), where a pidfile may be verified by
+`match_name` or `cmdline` too. The daemon's own process and zombies never match. When several
+processes match, the oldest one (the parent of a pre-forking server, usually) is the one measured
+and watched; `count` says how many matched.
 
-Target `process:<check name>`; fields: ok (= alive), alive, pid, count, cpu_percent, rss_bytes,
-open_fds, threads, uptime_s, error. cpu_percent is None on the first collection of a pid (it is a
-rate between two collections); open_fds is None where the OS denies it (another user's process).
+Identity: a process is (pid, start time). The check remembers what it watched; a pidfile that
+still names the same pid, now held by a process with another start time, and that was not
+rewritten since, means the watched process died and its pid was reused: state `pid_reused`.
+
+Target `process:<check name>`; fields: ok (= alive), alive, state (running | dead |
+stale_pidfile | pid_reused), detail, pid, count, cpu_percent, rss_bytes, open_fds, threads,
+uptime_s, error. cpu_percent is None on the first collection of a pid (a rate between two
+collections); open_fds is None where the OS denies it (another user's process).
 """
 
 from __future__ import annotations
@@ -17,30 +23,19 @@ import time
 from collections.abc import Callable
 
 import httpx
-import psutil
 
 from mapekd.config.checks import CheckBase, ProcessCheckConfig
-from mapekd.errors import CheckError, ConfigError
-from mapekd.model import FieldValue, Sample
-from mapekd.monitor.base import describe_error, require_config
+from mapekd.errors import ConfigError
+from mapekd.model import Sample
+from mapekd.monitor.base import require_config
+from mapekd.monitor.identity import ObservedProcess
 from mapekd.monitor.pidwatch import PidWatch
+from mapekd.monitor.process_observe import Observation, Observer
 from mapekd.monitor.procfind import ProcessMatcher
+from mapekd.monitor.proctable import ProcessTable
 
-Fields = dict[str, FieldValue]
-
-_DEAD: Fields = {
-    "ok": False,
-    "alive": False,
-    "pid": None,
-    "count": 0,
-    "cpu_percent": None,
-    "rss_bytes": None,
-    "open_fds": None,
-    "threads": None,
-    "uptime_s": None,
-    "error": None,
-}
-"""The fields of a process that is not running: the same keys as a live one."""
+REARM_POLL_S = 0.02
+"""How often a restarted process is looked for (a pidfile read, or one scan)."""
 
 
 class ProcessCheck:
@@ -52,31 +47,43 @@ class ProcessCheck:
         cmdline: str | None = None,
         pidfile: str | None = None,
         watch: bool = True,
+        table: ProcessTable | None = None,
     ) -> None:
-        if len([m for m in (match_name, cmdline, pidfile) if m]) != 1:
+        if (not pidfile and not (match_name or cmdline)) or (match_name and cmdline):
             raise ConfigError(
-                "exactly one of match_name, cmdline or pidfile is required", path=f"checks.{name}"
+                "one of match_name, cmdline or pidfile is required (a pidfile may add one of the other two)",
+                path=f"checks.{name}",
             )
         self.name = name
         self.targets = (f"process:{name}",)
-        self._matcher = ProcessMatcher(match_name, cmdline, pidfile)
+        self._scans_cmdline = bool(cmdline and not pidfile)
+        self.table = table or ProcessTable()
+        self._own_table = table is None
+        """An own table is scanned afresh at every collection; a shared one once per cycle."""
+        if self._scans_cmdline:
+            self.table.need_cmdline()
+        self._observer = Observer(ProcessMatcher(match_name, cmdline, pidfile), self.table)
         self._watch_enabled = watch
         self._watch: PidWatch | None = None
-        self._measured: psutil.Process | None = None  # kept: cpu_percent is relative to it
+        self._observed: list[ObservedProcess] = []
+        self.last: Observation | None = None
 
     @classmethod
     def from_config(cls, config: CheckBase, *, http: httpx.AsyncClient) -> ProcessCheck:
         cfg = require_config(config, ProcessCheckConfig)
         return cls(
-            cfg.name,
-            match_name=cfg.match_name,
-            cmdline=cfg.cmdline,
-            pidfile=cfg.pidfile,
-            watch=cfg.watch,
+            cfg.name, match_name=cfg.match_name, cmdline=cfg.cmdline, pidfile=cfg.pidfile, watch=cfg.watch
         )
 
+    def share_table(self, table: ProcessTable) -> None:
+        """Use the cycle's shared process-table scan (the engine's) instead of an own one."""
+        if self._scans_cmdline:
+            table.need_cmdline()
+        self.table = self._observer.table = table
+        self._own_table = False
+
     def start_watching(self, notify: Callable[[str], None]) -> None:
-        """From now on every collection arms a pidfd watch on the pid it found."""
+        """From now on every collection arms a pidfd watch on the process it found."""
         self.stop_watching()
         if self._watch_enabled:
             self._watch = PidWatch(self.name, notify)
@@ -86,71 +93,55 @@ class ProcessCheck:
             self._watch.clear()
             self._watch = None
 
+    def close(self) -> None:
+        """Close the handles on the observed processes (the check is being discarded)."""
+        for handle in self._observed:
+            handle.close()
+        self._observed = []
+
+    @property
+    def watching(self) -> bool:
+        return self._watch is not None
+
     async def collect(self) -> list[Sample]:
-        fields, self._measured = await asyncio.to_thread(self._observe, self._measured)
-        if self._watch is not None:
-            pid = fields.get("pid")
-            if fields["alive"] and isinstance(pid, int):
-                self._watch.watch(pid)
-            else:
-                self._watch.clear()
-        return [Sample(self.name, self.targets[0], fields)]
+        if self._own_table:
+            self.table.invalidate()
+        observation = await asyncio.to_thread(self._observer.observe)
+        self._adopt(observation)
+        return [Sample(self.name, self.targets[0], observation.fields)]
 
-    async def matching_pids(self) -> list[int]:
-        """The pids this check matches right now: the only ones a `signal` action may touch."""
-        try:
-            procs = await asyncio.to_thread(self._matcher.find)
-        except CheckError:
-            return []
-        return [p.pid for p in procs]
+    def observed(self) -> list[ObservedProcess]:
+        """Handles (own pidfds) on the processes matched at the last collection: the only ones a
+        `signal` action may touch. The caller closes them."""
+        return [o.copy() for o in self._observed]
 
-    def _observe(self, previous: psutil.Process | None) -> tuple[Fields, psutil.Process | None]:
-        """Runs in a worker thread: /proc reads block. Returns fields and the measured process."""
-        try:
-            matches = self._matcher.find()
-            for proc in sorted(matches, key=_create_time):
-                if previous is not None and proc == previous:
-                    proc = previous  # same pid and start time: keep the cpu_percent baseline
-                try:
-                    fields = _measure(proc, first=proc is not previous)
-                except psutil.NoSuchProcess:  # exited (or became a zombie) since the scan
-                    continue
-                return {**fields, "count": len(matches)}, proc
-        except CheckError as exc:
-            return {**_DEAD, "error": str(exc)}, None
-        except psutil.Error as exc:  # e.g. AccessDenied: we cannot tell, so the check fails
-            raise CheckError(f"reading processes failed: {describe_error(exc)}") from None
-        return dict(_DEAD), None
+    async def await_restart(self, window: float) -> bool:
+        """After an action that may (re)start this process: look for it every REARM_POLL_S for up
+        to `window` seconds, and arm the watch as soon as it exists, so that a death moments after
+        a restart is still seen at once. True when something changed (it came up, or a new
+        instance came up and died already): the caller runs a cycle at once."""
+        before = self.last
+        deadline = time.monotonic() + window
+        while time.monotonic() < deadline and self._watch is not None:
+            await asyncio.sleep(REARM_POLL_S)
+            self.table.invalidate()
+            observation = await asyncio.to_thread(self._observer.observe)
+            if observation.alive or observation.replaces(before):
+                self._adopt(observation)
+                return True
+            observation.close()
+        return False
 
-
-def _create_time(proc: psutil.Process) -> float:
-    try:
-        return proc.create_time()
-    except psutil.Error:
-        return float("inf")  # vanished: sorted last, and _measure skips it
-
-
-def _measure(proc: psutil.Process, *, first: bool) -> Fields:
-    """Raises psutil.NoSuchProcess when the process is gone or a zombie."""
-    with proc.oneshot():
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            raise psutil.ZombieProcess(proc.pid)
-        cpu = proc.cpu_percent(None)  # the first call only sets the baseline
-        return {
-            "ok": True,
-            "alive": True,
-            "pid": proc.pid,
-            "cpu_percent": None if first else cpu,
-            "rss_bytes": _or_none(lambda: proc.memory_info().rss),
-            "open_fds": _or_none(proc.num_fds),
-            "threads": _or_none(proc.num_threads),
-            "uptime_s": round(time.time() - proc.create_time(), 3),
-            "error": None,
-        }
-
-
-def _or_none(read: Callable[[], int]) -> int | None:
-    try:
-        return read()
-    except psutil.AccessDenied:
-        return None
+    def _adopt(self, observation: Observation) -> None:
+        """Make `observation` current (on the event loop thread): arm the watch on its process,
+        close the handles of the previous one."""
+        for old in self._observed:
+            old.close()
+        self._observed = observation.processes
+        self.last = observation
+        if self._watch is None:
+            return
+        if observation.watched is not None:
+            self._watch.watch(observation.watched.copy())
+        else:
+            self._watch.clear()

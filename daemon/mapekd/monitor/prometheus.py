@@ -26,7 +26,7 @@ from mapekd.config.checks import CheckBase, MetricSelector, PrometheusCheckConfi
 from mapekd.errors import CheckError, ConfigError
 from mapekd.model import FieldValue, Sample
 from mapekd.monitor.base import describe_error, require_config
-from mapekd.monitor.http import read_at_most
+from mapekd.monitor.http import read_capped
 
 _OWN_FIELDS = frozenset({"ok", "error", "scrape_ms", "bytes"})
 _ACCEPT = "text/plain;version=0.0.4"  # the text format: the one the parser reads
@@ -92,16 +92,7 @@ class PrometheusCheck:
         ) as response:
             if not response.is_success:
                 raise CheckError(f"exposition endpoint answered HTTP {response.status_code}")
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > self._max_bytes:
-                raise CheckError(self._too_large())
-            body, truncated = await read_at_most(response, self._max_bytes)
-            if truncated:
-                raise CheckError(self._too_large())
-            return body
-
-    def _too_large(self) -> str:
-        return f"exposition larger than max_bytes ({self._max_bytes}); reading stopped"
+            return await read_capped(response, self._max_bytes, "exposition")
 
     def _failed(self, error: str) -> list[Sample]:
         return [Sample.failed(self.name, self.targets[0], error)]

@@ -14,6 +14,7 @@ from mapekd.monitor.host import HostCheck
 from mapekd.monitor.http import HttpCheck
 from mapekd.monitor.process import ProcessCheck
 from mapekd.monitor.prometheus import PrometheusCheck
+from mapekd.monitor.promql import PromqlCheck
 from mapekd.monitor.systemd import SystemdCheck
 
 
@@ -29,6 +30,7 @@ CHECK_TYPES: Final[Mapping[str, CheckClass]] = {
     "systemd": SystemdCheck,
     "http": HttpCheck,
     "prometheus": PrometheusCheck,
+    "promql": PromqlCheck,
 }
 """Config `type` -> check class. Read only: a new check type is a new entry here."""
 

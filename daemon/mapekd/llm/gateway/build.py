@@ -69,6 +69,7 @@ def build_gateway(
     )
     for route in routes:
         metrics.bind_breaker(route.name, _breaker_reader(route.breaker))
+    metrics.bind_budget(services.budget)
     gateway = Gateway(
         settings,
         routes,

@@ -1,0 +1,161 @@
+"""Carrying out one decision: record it, record the execution as started, run the action, record
+how it ended, start verification. In dry-run the same path runs and nothing is executed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from mapekd.analyze.incidents import ActiveIncident
+from mapekd.analyze.rules.base import Rule
+from mapekd.config.settings import Settings
+from mapekd.errors import ActionError
+from mapekd.execute.base import Action, ActionRequest, ExecResult
+from mapekd.execute.params import build_params
+from mapekd.execute.records import decision_event, finished_row
+from mapekd.execute.verify import Pending, Verifier
+from mapekd.knowledge.store import SqliteStore
+from mapekd.metrics import LoopMetrics
+from mapekd.plan.policy import Counter
+from mapekd.plan.proposal import Candidate, Proposal
+
+log = logging.getLogger("mapekd.decision")
+
+
+def decision_row(
+    incident: ActiveIncident,
+    proposal: Proposal,
+    candidates: list[Candidate],
+    verdict: str,
+    *,
+    dry_run: bool,
+    risk: str | None = None,
+) -> dict[str, Any]:
+    llm = proposal.llm
+    return {
+        "incident_id": incident.id,
+        "ts": time.time(),
+        "verdict": verdict,
+        "action": proposal.action,
+        "target": incident.symptom.target,
+        "candidates": [c.name for c in candidates],
+        "source": proposal.source,
+        "risk": risk or proposal.risk,
+        "confidence": proposal.confidence,
+        "reason": proposal.reason,
+        "dry_run": dry_run,
+        "override_reason": proposal.override_reason,
+        "prompt_template": llm.get("template"),
+        "prompt_version": llm.get("version"),
+        "model": llm.get("model"),
+        "proposal_raw": llm.get("raw"),
+        "latency_ms": llm.get("latency_ms"),
+        "proposal": json.dumps(llm["parsed"]) if "parsed" in llm else None,
+    }
+
+
+class Actor:
+    def __init__(
+        self,
+        settings: Settings,
+        store: SqliteStore,
+        actions: dict[str, Action],
+        verifier: Verifier,
+        *,
+        dry_run: bool,
+        before_action: Callable[[], None] | None,
+        metrics: LoopMetrics | None = None,
+    ) -> None:
+        self.metrics = metrics
+        self.settings = settings
+        self.store = store
+        self.actions = actions
+        self.verifier = verifier
+        self.dry_run = dry_run
+        self.before_action = before_action
+
+    def record(self, incident: ActiveIncident, row: dict[str, Any], counter: Counter, message: str) -> int:
+        decision_id = self.store.record_decision(row)
+        if self.metrics is not None:
+            self.metrics.decision(row["source"], row["verdict"])
+        level = logging.ERROR if row["verdict"] in ("refused", "gave_up") else logging.WARNING
+        log.log(level, message, extra={"event": decision_event(row, decision_id, incident, counter)})
+        return decision_id
+
+    async def act(
+        self,
+        incident: ActiveIncident,
+        rule: Rule,
+        proposal: Proposal,
+        candidates: list[Candidate],
+        counter: Counter,
+    ) -> None:
+        assert proposal.action is not None
+        symptom = incident.symptom
+        action_cfg = self.settings.action(proposal.action)
+        verdict = "would_execute" if self.dry_run else "execute"
+        row = decision_row(
+            incident, proposal, candidates, verdict, dry_run=self.dry_run, risk=action_cfg.risk
+        )
+        try:
+            row["params"] = build_params(
+                incident_id=incident.id,
+                rule=rule.name,
+                check=rule.check,
+                target=symptom.target,
+                fields=symptom.fields,
+            )
+        except ActionError as exc:
+            self.record(
+                incident,
+                {**row, "verdict": "refused", "source": "policy", "reason": str(exc)},
+                counter,
+                "decision refused",
+            )
+            return
+        decision_id = self.record(incident, row, counter, "healing decision")
+        execution_id = self.store.start_execution(
+            {
+                "decision_id": decision_id,
+                "incident_id": incident.id,
+                "action": proposal.action,
+                "target": symptom.target,
+                "started_at": time.time(),
+                "state": "would_execute" if self.dry_run else "started",
+            }
+        )
+        try:
+            result = await self._execute(proposal.action, incident, row["params"])
+        except asyncio.CancelledError:
+            self.store.finish_execution(
+                execution_id,
+                {
+                    "state": "interrupted",
+                    "finished_at": time.time(),
+                    "error": "daemon stopped before the action completed",
+                },
+            )
+            raise
+        self.store.finish_execution(execution_id, finished_row(result))
+        if self.metrics is not None:
+            self.metrics.execution(proposal.action, result.state if result else "would_execute")
+        self.verifier.start(
+            incident, rule, Pending(decision_id, execution_id, rule.check), result, action_cfg.settle
+        )
+
+    async def _execute(
+        self, name: str, incident: ActiveIncident, params: dict[str, str]
+    ) -> ExecResult | None:
+        if self.dry_run:
+            return None
+        if self.before_action is not None:
+            self.before_action()
+        request = ActionRequest(incident.id, incident.symptom.signature, incident.symptom.target, params)
+        try:
+            return await self.actions[name].run(request)
+        except ActionError as exc:
+            return ExecResult("failed", 0.0, error=str(exc))

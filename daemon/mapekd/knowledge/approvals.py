@@ -1,0 +1,82 @@
+"""Approvals in the knowledge base: a decision that waits for a person.
+
+`mapekd approve ID` / `mapekd deny ID` (and the API) write here; the daemon polls `due` about once
+a second. States: pending -> approved -> executed, or pending -> denied | expired (final).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from typing import Any
+
+from mapekd.errors import ApprovalError, StoreError
+from mapekd.knowledge.queries import Queries
+
+
+class ApprovalStore(Queries):
+    def request_approval(
+        self, decision_id: int, incident_id: int, action: str, target: str, ttl: float
+    ) -> int:
+        now = time.time()
+        cursor = self._write(
+            "INSERT INTO approvals (decision_id, incident_id, action, target, state, requested_at, "
+            "expires_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+            (decision_id, incident_id, action, target, now, now + ttl),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def approval(self, approval_id: int) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM approvals WHERE id = ?", (approval_id,))
+        return rows[0] if rows else None
+
+    def pending_approvals(self) -> list[dict[str, Any]]:
+        return self._rows(
+            "SELECT a.id, a.decision_id, a.incident_id, a.action, a.target, a.requested_at, a.expires_at, "
+            "d.source, d.reason, d.confidence, i.signature FROM approvals a "
+            "JOIN decisions d ON d.id = a.decision_id JOIN incidents i ON i.id = a.incident_id "
+            "WHERE a.state = 'pending' AND a.expires_at > ? ORDER BY a.id",
+            (time.time(),),
+        )
+
+    def decide_approval(self, approval_id: int, approve: bool, by: str) -> str:
+        """Approve or deny a pending approval; raises ApprovalError when it is unknown, expired or
+        already decided (a denial is final, and so is an approval)."""
+        state = "approved" if approve else "denied"
+        cursor = self._write(
+            "UPDATE approvals SET state = ?, decided_at = ?, decided_by = ? "
+            "WHERE id = ? AND state = 'pending' AND expires_at > ?",
+            (state, time.time(), by, approval_id, time.time()),
+        )
+        if cursor.rowcount == 1:
+            return state
+        row = self.approval(approval_id)
+        if row is None:
+            raise ApprovalError(f"no approval {approval_id}")
+        current = "expired" if row["state"] == "pending" else row["state"]
+        raise ApprovalError(f"approval {approval_id} is {current}: it can no longer be decided")
+
+    def due_approvals(self) -> list[dict[str, Any]]:
+        """Approved and not yet executed: the daemon runs these."""
+        return self._rows("SELECT * FROM approvals WHERE state = 'approved' ORDER BY id")
+
+    def expire_approvals(self, now: float) -> list[dict[str, Any]]:
+        """Mark pending approvals past their TTL expired; returns them (nothing of theirs runs)."""
+        rows = self._rows("SELECT * FROM approvals WHERE state = 'pending' AND expires_at <= ?", (now,))
+        if rows:
+            self._write(
+                "UPDATE approvals SET state = 'expired', decided_at = ? WHERE state = 'pending' "
+                "AND expires_at <= ?",
+                (now, now),
+            )
+        return rows
+
+    def close_approval(self, approval_id: int, state: str, reason: str = "") -> None:
+        self._write("UPDATE approvals SET state = ?, reason = ? WHERE id = ?", (state, reason, approval_id))
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
+        try:
+            with self.db.conn:
+                return self.db.conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write approvals: {exc}") from exc

@@ -1,0 +1,171 @@
+"""One observation of a process check: find, verify identity, measure, open pidfds.
+
+Runs in a worker thread (/proc reads block). The Observer remembers the identity of what it last
+watched, so that a pid handed to another process is told apart from the watched one.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import psutil
+
+from mapekd.errors import CheckError
+from mapekd.model import FieldValue
+from mapekd.monitor.base import describe_error
+from mapekd.monitor.identity import ObservedProcess, ProcIdentity, observe
+from mapekd.monitor.procfind import Found, ProcessMatcher
+from mapekd.monitor.proctable import ProcessTable
+
+Fields = dict[str, FieldValue]
+MAX_HANDLES = 64
+"""Pidfds kept per check for the matched processes (the ones a signal may reach)."""
+
+_DEAD: Fields = {
+    "ok": False,
+    "alive": False,
+    "state": "dead",
+    "detail": None,
+    "pid": None,
+    "count": 0,
+    "cpu_percent": None,
+    "rss_bytes": None,
+    "open_fds": None,
+    "threads": None,
+    "uptime_s": None,
+    "error": None,
+}
+"""The fields of a process that is not running: the same keys as a live one."""
+
+
+@dataclass
+class Observation:
+    fields: Fields
+    processes: list[ObservedProcess] = field(default_factory=list)
+    watched: ObservedProcess | None = None
+    pidfile_mtime: float | None = None
+
+    @property
+    def alive(self) -> bool:
+        return bool(self.fields["alive"])
+
+    def replaces(self, before: Observation | None) -> bool:
+        """A pidfile rewritten since `before`: a new instance wrote it (even if it died since)."""
+        return self.pidfile_mtime is not None and (
+            before is None or before.pidfile_mtime != self.pidfile_mtime
+        )
+
+    def close(self) -> None:
+        for handle in self.processes:
+            handle.close()
+
+
+class Observer:
+    def __init__(self, matcher: ProcessMatcher, table: ProcessTable) -> None:
+        self.matcher = matcher
+        self.table = table
+        self._lock = threading.Lock()
+        self._identity: ProcIdentity | None = None
+        self._identity_since: float = 0.0
+        self._measured: psutil.Process | None = None  # kept: cpu_percent is relative to it
+
+    def observe(self) -> Observation:
+        with self._lock:
+            try:
+                found = self.matcher.find(self.table)
+            except CheckError as exc:
+                return Observation({**_DEAD, "error": str(exc)})
+            except psutil.Error as exc:  # e.g. AccessDenied: we cannot tell, so the check fails
+                raise CheckError(f"reading processes failed: {describe_error(exc)}") from None
+            if found.stale is not None:
+                return self._not_running("stale_pidfile", found.stale, found)
+            return self._measure_oldest(found)
+
+    def _not_running(self, state: str, detail: str, found: Found) -> Observation:
+        return Observation({**_DEAD, "state": state, "detail": detail}, pidfile_mtime=found.pidfile_mtime)
+
+    def _measure_oldest(self, found: Found) -> Observation:
+        handles = [
+            h for p in sorted(found.procs, key=_create_time)[:MAX_HANDLES] if (h := _handle(p)) is not None
+        ]
+        for handle in handles:
+            reused = self._reused(handle.identity, found)
+            if reused is not None:
+                for h in handles:
+                    h.close()
+                return self._not_running("pid_reused", reused, found)
+            try:
+                fields = self._measure(handle.identity)
+            except psutil.NoSuchProcess:  # exited (or became a zombie) since the scan
+                continue
+            self._identity, self._identity_since = handle.identity, time.time()
+            fields["count"] = len(found.procs)
+            return Observation(fields, handles, handle, found.pidfile_mtime)
+        for h in handles:
+            h.close()
+        return Observation(dict(_DEAD), pidfile_mtime=found.pidfile_mtime)
+
+    def _reused(self, identity: ProcIdentity, found: Found) -> str | None:
+        """The pidfile still names the watched pid, but another process holds it now and the
+        file was not rewritten since: the watched process is dead."""
+        known = self._identity
+        if found.pidfile_mtime is None or known is None or known.pid != identity.pid:
+            return None
+        if known.create_time == identity.create_time or found.pidfile_mtime > self._identity_since:
+            return None
+        return (
+            f"pid {identity.pid} now belongs to another process (started "
+            f"{identity.create_time - known.create_time:+.1f}s after the watched one)"
+        )
+
+    def _measure(self, identity: ProcIdentity) -> Fields:
+        """Raises psutil.NoSuchProcess when the process is gone or a zombie."""
+        previous = self._measured
+        same = (
+            previous is not None
+            and previous.pid == identity.pid
+            and previous.create_time() == identity.create_time
+        )
+        proc = previous if same and previous is not None else psutil.Process(identity.pid)
+        with proc.oneshot():
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                raise psutil.ZombieProcess(proc.pid)
+            cpu = proc.cpu_percent(None)  # the first call only sets the baseline
+            fields: Fields = {
+                **_DEAD,
+                "ok": True,
+                "alive": True,
+                "state": "running",
+                "pid": proc.pid,
+                "cpu_percent": cpu if same else None,
+                "rss_bytes": _or_none(lambda: proc.memory_info().rss),
+                "open_fds": _or_none(proc.num_fds),
+                "threads": _or_none(proc.num_threads),
+                "uptime_s": round(time.time() - identity.create_time, 3),
+            }
+        self._measured = proc
+        return fields
+
+
+def _handle(proc: psutil.Process) -> ObservedProcess | None:
+    try:
+        return observe(proc)
+    except psutil.Error:
+        return None
+
+
+def _create_time(proc: psutil.Process) -> float:
+    try:
+        return proc.create_time()
+    except psutil.Error:
+        return float("inf")  # vanished: sorted last, and skipped
+
+
+def _or_none(read: Callable[[], int]) -> int | None:
+    try:
+        return read()
+    except psutil.AccessDenied:
+        return None

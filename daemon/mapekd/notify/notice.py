@@ -1,0 +1,56 @@
+"""What a notification says, and how it looks to a generic JSON webhook or to Slack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Event = Literal["gave_up", "escalated", "approval_needed", "action_failed", "resolved_after_failure"]
+
+_TITLES: dict[str, str] = {
+    "gave_up": "mapekd gave up healing",
+    "escalated": "mapekd escalates: a person should look",
+    "approval_needed": "mapekd needs an approval",
+    "action_failed": "mapekd: a healing action failed",
+    "resolved_after_failure": "mapekd: resolved after a failure",
+}
+
+
+@dataclass(frozen=True)
+class Notice:
+    event: Event
+    incident_id: int
+    decision_id: int
+    signature: str
+    target: str
+    summary: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def json_payload(notice: Notice, sink: str) -> dict[str, Any]:
+    """The generic payload; `status` and `params.status` keep the shape of an action's webhook."""
+    return {
+        "event": notice.event,
+        "status": notice.event,
+        "incident": notice.incident_id,
+        "decision": notice.decision_id,
+        "signature": notice.signature,
+        "target": notice.target,
+        "summary": notice.summary,
+        "details": notice.details,
+        "action": sink,
+        "params": {"status": notice.event, "symptom": notice.summary},
+    }
+
+
+def slack_payload(notice: Notice, sink: str) -> dict[str, Any]:
+    """An incoming-webhook message: `text` as the fallback, one section block with the facts."""
+    title = _TITLES[notice.event]
+    facts = f"*{notice.signature}* (incident {notice.incident_id})\n{notice.summary}"
+    return {
+        "text": f"{title}: {notice.signature} — {notice.summary}",
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": title}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": facts}},
+        ],
+    }

@@ -1,0 +1,97 @@
+"""The approval gate: decisions waiting for a person are decided in the knowledge base (`mapekd
+approve ID`, `mapekd deny ID`, the API); the daemon polls about once a second. An approved
+decision runs (policy permitting, on an incident still open); a denied one never does; an expired
+one never does, and its expiry is recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from mapekd.analyze.incidents import ActiveIncident
+from mapekd.analyze.rules.base import Rule
+from mapekd.heal import Healer
+from mapekd.model import Symptom
+from mapekd.plan.proposal import Proposal
+
+log = logging.getLogger("mapekd.decision")
+POLL_S = 1.0
+
+
+class ApprovalGate:
+    def __init__(self, healer: Healer, rules: Mapping[str, Rule]) -> None:
+        self.healer = healer
+        self.store = healer.store
+        self.rules = rules
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(POLL_S)
+            try:
+                await self.poll()
+            except Exception:  # a failed poll is logged; the next one tries again
+                log.exception("approval poll failed")
+
+    async def poll(self) -> None:
+        for row in self.store.expire_approvals(time.time()):
+            log.warning(
+                "approval expired; nothing runs",
+                extra={
+                    "event": {
+                        "event": "approval_expired",
+                        "approval": row["id"],
+                        "incident": row["incident_id"],
+                        "action": row["action"],
+                    }
+                },
+            )
+        for row in self.store.due_approvals():
+            await self._run_approved(row)
+
+    async def _run_approved(self, approval: dict[str, Any]) -> None:
+        incident = self.store.incident(approval["incident_id"])
+        decision = self.store.decision(approval["decision_id"])
+        symptom = self.store.latest_symptom(approval["incident_id"])
+        rule = self.rules.get(incident["rule"]) if incident else None
+        if (
+            incident is None
+            or incident["resolved_at"] is not None
+            or rule is None
+            or not decision
+            or not symptom
+        ):
+            self.store.close_approval(
+                approval["id"], "expired", "the incident resolved (or its rule went) first"
+            )
+            return
+        verdict, counter = self.healer.policy.verdict(approval["target"], time.time())
+        if verdict != "act":
+            self.store.close_approval(approval["id"], "expired", f"policy said {verdict} when approved")
+            return
+        self.store.close_approval(approval["id"], "executed")
+        active = ActiveIncident(
+            int(incident["id"]), str(incident["status"]), _symptom(symptom), float(incident["opened_at"])
+        )
+        proposal = Proposal(
+            "act",
+            approval["action"],
+            decision["source"],
+            f"approved by {approval['decided_by']} (approval {approval['id']})",
+            confidence=decision["confidence"],
+            risk=decision["risk"],
+        )
+        log.warning(
+            "approved decision runs",
+            extra={
+                "event": {"event": "approval_executed", "approval": approval["id"], "incident": active.id}
+            },
+        )
+        candidates = self.healer.candidates(active, rule)
+        await self.healer.actor.act(active, rule, proposal, candidates, counter)
+
+
+def _symptom(row: dict[str, Any]) -> Symptom:
+    return Symptom(row["rule"], row["target"], row["severity"], row["message"], row["fields"], row["ts"])

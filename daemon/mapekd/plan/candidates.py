@@ -1,0 +1,54 @@
+"""The candidates for an incident: the rule's remedies that apply to its target; where the rule
+configures none, every whitelisted action that applies (such a proposal always needs approval).
+Notification sinks (webhooks) are never candidates for healing."""
+
+from __future__ import annotations
+
+from mapekd.analyze.rules.base import Rule
+from mapekd.config.actions import ActionConfig, SignalActionConfig, WebhookActionConfig
+from mapekd.execute.base import Action
+from mapekd.knowledge.queries import Queries
+from mapekd.plan.proposal import Candidate
+
+
+def candidates_for(
+    rule: Rule,
+    target: str,
+    actions: dict[str, Action],
+    configs: dict[str, ActionConfig],
+    queries: Queries,
+    signature: str,
+) -> list[Candidate]:
+    from_rule = bool(rule.remedies)
+    names = rule.remedies if from_rule else [n for n, c in configs.items() if _may_heal(c, target)]
+    rates = queries.success_rates(signature) if names else {}
+    out = []
+    for name in names:
+        if not actions[name].applies_to(target):
+            continue
+        ok, tries = rates.get(name, (0, 0))
+        cfg = configs[name]
+        out.append(Candidate(name, cfg.type, describe(cfg), cfg.risk, from_rule, ok, tries))
+    return out
+
+
+def _may_heal(config: ActionConfig, target: str) -> bool:
+    if isinstance(config, WebhookActionConfig):
+        return False
+    if isinstance(config, SignalActionConfig):
+        return target == f"process:{config.check}"
+    return True
+
+
+def describe(config: ActionConfig) -> str:
+    if config.description:
+        return config.description
+    match config.type:
+        case "systemd":
+            return f"systemctl {config.verb} of the incident's unit (allowed: {', '.join(config.units)})"
+        case "signal":
+            return f"send {config.signal} to the processes of check {config.check}"
+        case "command":
+            return f"run {config.argv[0]}" + (" (starts a long-running service)" if config.detach else "")
+        case _:
+            return f"POST the incident to {config.url.host}"

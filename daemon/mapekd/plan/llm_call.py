@@ -1,0 +1,134 @@
+"""The one way the daemon asks its LLM: render a template (fitted to the model's context), redact
+the rendered messages (the one choke point before anything leaves the process), call the gateway
+with the JSON schema and a deadline, parse into a typed model, one repair attempt.
+
+Output that does not parse is never acted on: the caller gets `parsed=None` and the reason.
+Every call record is tagged with the incident, template and version (see `call_tags`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from mapekd.errors import MapekdError
+from mapekd.llm.gateway import Gateway
+from mapekd.llm.types import ChatRequest, Message
+from mapekd.prompting.env import Prompts, Rendered
+from mapekd.prompting.output import OutputInvalid, repair_messages
+from mapekd.prompting.redact import Redactor
+
+T = TypeVar("T")
+CallTags = tuple[int | None, str | None, str | None]
+"""(incident id, template, version) of the call in flight, for the call-record sink."""
+call_tags: ContextVar[CallTags] = ContextVar("call_tags", default=(None, None, None))
+
+
+@dataclass
+class Asked(Generic[T]):
+    parsed: T | None
+    raw: str
+    error: str | None
+    template: str
+    version: str
+    model: str | None
+    latency_ms: float
+
+    def record(self) -> dict[str, Any]:
+        """What the decision row keeps of this call."""
+        return {
+            "template": self.template,
+            "version": self.version,
+            "model": self.model,
+            "raw": self.raw,
+            "error": self.error,
+            "latency_ms": self.latency_ms,
+        }
+
+
+class LLMCaller:
+    def __init__(
+        self,
+        gateway: Gateway,
+        prompts: Prompts,
+        redactor: Redactor,
+        *,
+        context_tokens: int = 2048,
+        max_tokens: int = 384,
+    ) -> None:
+        self.gateway = gateway
+        self.prompts = prompts
+        self.redactor = redactor
+        self.context_tokens = context_tokens
+        self.max_tokens = max_tokens
+
+    async def ask(
+        self,
+        template: str,
+        context: Mapping[str, Any],
+        schema: Mapping[str, Any] | None,
+        parse: Callable[[str], T],
+        *,
+        role: str,
+        incident_id: int | None,
+        deadline: float,
+    ) -> Asked[T]:
+        rendered = self.prompts.render_fitted(template, context, self.context_tokens - self.max_tokens)
+        started = time.monotonic()
+        raw, model, error = "", None, None
+        with _tagged((incident_id, rendered.template, rendered.version)):
+            try:
+                async with asyncio.timeout(deadline):
+                    raw, model = await self._chat(rendered.messages, schema, role, incident_id)
+                    try:
+                        return self._done(parse(self.redactor.restore(raw)), raw, rendered, model, started)
+                    except OutputInvalid as exc:  # one repair attempt, then give up
+                        messages = repair_messages(rendered, raw, str(exc))
+                        raw, model = await self._chat(messages, schema, role, incident_id)
+                        return self._done(parse(self.redactor.restore(raw)), raw, rendered, model, started)
+            except TimeoutError:
+                error = f"no answer within the {deadline:g}s deadline"
+            except OutputInvalid as exc:
+                error = f"invalid output after one repair: {exc}"
+            except MapekdError as exc:  # the provider layer's errors (mapped there by type)
+                error = f"{type(exc).__name__}: {exc}"
+        return Asked(None, raw, error, rendered.template, rendered.version, model, _ms(started))
+
+    async def _chat(
+        self,
+        messages: tuple[Message, ...],
+        schema: Mapping[str, Any] | None,
+        role: str,
+        incident_id: int | None,
+    ) -> tuple[str, str]:
+        request = ChatRequest(
+            messages=self.redactor.redact(messages),
+            max_tokens=self.max_tokens,
+            temperature=0.0,
+            json_schema=schema,
+            role=role,
+            task=f"incident-{incident_id}" if incident_id is not None else None,
+        )
+        completion = await self.gateway.chat(request)
+        return completion.text, completion.model
+
+    def _done(self, parsed: T, raw: str, rendered: Rendered, model: str, started: float) -> Asked[T]:
+        return Asked(parsed, raw, None, rendered.template, rendered.version, model, _ms(started))
+
+
+@contextmanager
+def _tagged(tags: CallTags) -> Iterator[None]:
+    token = call_tags.set(tags)
+    try:
+        yield
+    finally:
+        call_tags.reset(token)
+
+
+def _ms(started: float) -> float:
+    return round((time.monotonic() - started) * 1000, 1)

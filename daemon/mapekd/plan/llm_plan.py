@@ -1,0 +1,90 @@
+"""The LLM as a decision source: analyze.j2 reads the situation, plan.j2 chooses among the
+candidates. Both are fed by what the knowledge base remembers; neither decides anything itself:
+the plan comes back as a Proposal for the guardrails."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from mapekd.knowledge.queries import Queries
+from mapekd.knowledge.recall import matching_runbooks, recent_actions, similar_incidents
+from mapekd.llm.config import LLMSettings
+from mapekd.plan.llm_call import Asked, LLMCaller
+from mapekd.plan.proposal import Candidate, Intent, Proposal
+from mapekd.prompting.context import CandidateView, Situation, analyze_context, plan_context
+from mapekd.prompting.host import snapshot_host
+from mapekd.prompting.output import (
+    Analysis,
+    PlanProposal,
+    analysis_schema,
+    parse_analysis,
+    parse_plan,
+    plan_schema,
+)
+
+
+class LLMPlanner:
+    def __init__(self, caller: LLMCaller, queries: Queries, settings: LLMSettings) -> None:
+        self.caller = caller
+        self.queries = queries
+        self.settings = settings
+
+    async def analyze(self, situation: Situation) -> Asked[Analysis]:
+        host = await asyncio.to_thread(snapshot_host)
+        similar = similar_incidents(self.queries, situation.signature, situation.rule)
+        context = analyze_context(situation, host, similar)
+        return await self.caller.ask(
+            "analyze.j2",
+            context,
+            analysis_schema(),
+            parse_analysis,
+            role="analyze",
+            incident_id=situation.incident_id,
+            deadline=self.settings.analyze_deadline,
+        )
+
+    async def plan(
+        self, situation: Situation, analysis: Analysis | None, candidates: list[Candidate]
+    ) -> tuple[Proposal | None, dict[str, Any]]:
+        """The LLM's proposal (None when it gave no valid one) and what to record of the call."""
+        names = [c.name for c in candidates]
+        views = [
+            CandidateView(c.name, c.kind, c.description, situation.target, c.risk, c.successes, c.tries)
+            for c in candidates
+        ]
+        context = plan_context(
+            situation,
+            analysis,
+            views,
+            recent_actions(self.queries, situation.target),
+            matching_runbooks(self.queries, situation.rule, situation.check, situation.signature),
+        )
+        asked = await self.caller.ask(
+            "plan.j2",
+            context,
+            plan_schema(names),
+            lambda t: parse_plan(t, names),
+            role="plan",
+            incident_id=situation.incident_id,
+            deadline=self.settings.plan_deadline,
+        )
+        record = asked.record()
+        if asked.parsed is None:
+            return None, record
+        record["parsed"] = asked.parsed.model_dump()
+        return _proposal(asked.parsed, record), record
+
+
+def _proposal(plan: PlanProposal, record: dict[str, Any]) -> Proposal:
+    intent: Intent = "none" if plan.action == "none" else "escalate" if plan.action == "escalate" else "act"
+    return Proposal(
+        intent,
+        None if intent != "act" else plan.action,
+        "llm",
+        plan.rationale[:500],
+        confidence=plan.confidence,
+        risk=plan.risk,
+        params=dict(plan.params),
+        llm=record,
+    )

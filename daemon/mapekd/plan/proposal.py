@@ -1,0 +1,41 @@
+"""What a decision source proposes, and the candidates it chooses among."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Source = Literal["rule", "knowledge", "llm", "policy"]
+Risk = Literal["low", "medium", "high"]
+Intent = Literal["act", "none", "escalate"]
+RISK_ORDER: dict[str, int] = {"low": 0, "medium": 1, "high": 2}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A whitelisted action that may act on this incident's target."""
+
+    name: str
+    kind: str
+    description: str
+    risk: Risk
+    from_rule: bool
+    """One of the rule's own remedies (False: proposed where the rule configures none)."""
+    successes: int = 0
+    tries: int = 0
+
+
+@dataclass
+class Proposal:
+    intent: Intent
+    action: str | None
+    source: Source
+    reason: str
+    confidence: float | None = None
+    risk: Risk | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    needs_approval: bool = False
+    llm: dict[str, Any] = field(default_factory=dict)
+    """What the LLM was asked and said (template, version, model, raw, parsed, latency_ms, error),
+    recorded with the decision even when another source decided in the end."""
+    override_reason: str | None = None
