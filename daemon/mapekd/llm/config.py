@@ -27,7 +27,12 @@ from pydantic import Field, model_validator
 from mapekd.config.base import Name, StrictModel
 from mapekd.config.durations import Duration
 from mapekd.errors import ConfigError
-from mapekd.llm.providers.config import LocalLlamaConfig, OfflineConfig, ProviderConfig
+from mapekd.llm.providers.config import (
+    ImplicitOfflineConfig,
+    LocalLlamaConfig,
+    OfflineConfig,
+    ProviderConfig,
+)
 
 Strategy = Literal["failover", "round_robin", "least_latency", "random", "weighted"]
 Algorithm = Literal["token_bucket", "sliding_window", "fixed_window"]
@@ -161,7 +166,7 @@ class LLMSettings(StrictModel):
         """The configured providers; with none, the implicit offline provider (no answers)."""
         if self.providers:
             return list(self.providers)
-        return [OfflineConfig(name=IMPLICIT_PROVIDER, type="offline")]
+        return [ImplicitOfflineConfig(name=IMPLICIT_PROVIDER, type="offline")]
 
     def offline_providers(self) -> list[str]:
         return [p.name for p in self.effective_providers() if isinstance(p, OFFLINE_TYPES)]

@@ -133,5 +133,5 @@ def _route(
         limits=limits,
         offline=isinstance(config, OFFLINE_TYPES),
         timeout_s=config.timeouts.total,
-        implicit=not settings.providers,
+        implicit=config.implicit,
     )
