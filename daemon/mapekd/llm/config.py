@@ -12,7 +12,9 @@
       prices: {gpt-4o-mini: {input_per_mtok: 0.15, output_per_mtok: 0.6}}
       budgets: {daily: 5.0, per_task: 0.05}
 
-An empty section is valid: with no providers the gateway answers from an implicit offline provider.
+An empty section is valid: with no providers the gateway has one implicit offline provider,
+`implicit_offline`, with no answers (every chat fails over to the loop's rules); status and smoke
+say so.
 Cross references (routing, roles, limits naming providers) raise ConfigError with the key path.
 """
 
@@ -25,13 +27,21 @@ from pydantic import Field, model_validator
 from mapekd.config.base import Name, StrictModel
 from mapekd.config.durations import Duration
 from mapekd.errors import ConfigError
-from mapekd.llm.providers.config import LocalLlamaConfig, OfflineConfig, ProviderConfig
+from mapekd.llm.providers.config import (
+    ImplicitOfflineConfig,
+    LocalLlamaConfig,
+    OfflineConfig,
+    ProviderConfig,
+)
 
 Strategy = Literal["failover", "round_robin", "least_latency", "random", "weighted"]
 Algorithm = Literal["token_bucket", "sliding_window", "fixed_window"]
 
 SEMANTIC_MIN_THRESHOLD = 0.95
 """Below this, paraphrase caches serve wrong answers (negations, swapped entities)."""
+
+IMPLICIT_PROVIDER = "implicit_offline"
+IMPLICIT_NOTE = "no llm providers configured; this implicit offline provider has no answers"
 
 OFFLINE_TYPES = (OfflineConfig, LocalLlamaConfig)
 """Provider configurations that answer without any network: the only ones `mode: offline` uses."""
@@ -153,10 +163,10 @@ class LLMSettings(StrictModel):
         return self
 
     def effective_providers(self) -> list[ProviderConfig]:
-        """The configured providers; with none, one implicit offline provider."""
+        """The configured providers; with none, the implicit offline provider (no answers)."""
         if self.providers:
             return list(self.providers)
-        return [OfflineConfig(name="offline", type="offline")]
+        return [ImplicitOfflineConfig(name=IMPLICIT_PROVIDER, type="offline")]
 
     def offline_providers(self) -> list[str]:
         return [p.name for p in self.effective_providers() if isinstance(p, OFFLINE_TYPES)]

@@ -9,13 +9,21 @@ from mapekd.llm.config import LLMSettings
 from .doubles import provider
 
 
-def test_an_empty_section_is_valid_and_answers_offline() -> None:
+def test_an_empty_section_is_valid_with_the_implicit_offline_provider() -> None:
     settings = LLMSettings.model_validate({})
     assert settings.mode == "auto"
     assert settings.cache.semantic.enabled is False
     assert settings.cache.exact.enabled is True
     assert [p.type for p in settings.effective_providers()] == ["offline"]
-    assert settings.offline_providers() == ["offline"]
+    assert settings.offline_providers() == ["implicit_offline"]
+    assert [p.implicit for p in settings.effective_providers()] == [True]
+
+
+def test_only_the_implicit_provider_is_implicit_and_no_one_can_claim_to_be() -> None:
+    settings = LLMSettings.model_validate({"providers": [provider("canned", "offline")]})
+    assert [p.implicit for p in settings.effective_providers()] == [False]
+    with pytest.raises(ValidationError):
+        LLMSettings.model_validate({"providers": [provider("canned", "offline", implicit=True)]})
 
 
 def test_durations_and_defaults_parse() -> None:
