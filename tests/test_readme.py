@@ -26,7 +26,8 @@ def config_keys() -> list[str]:
 
 def resolve(model: type[BaseModel], path: list[str]) -> bool:
     field = model.model_fields.get(path[0]) or next(
-        (f for f in model.model_fields.values() if f.alias == path[0]), None)
+        (f for f in model.model_fields.values() if f.alias == path[0]), None
+    )
     if field is None:
         return False
     if len(path) == 1:

@@ -27,6 +27,7 @@ from pydantic import Field, model_validator
 from mapekd.config.base import Name, StrictModel
 from mapekd.config.durations import Duration
 from mapekd.errors import ConfigError
+from mapekd.llm.embedded import EMBEDDED_PROVIDER, embedded_model_installed
 from mapekd.llm.providers.config import (
     ImplicitOfflineConfig,
     LocalLlamaConfig,
@@ -134,6 +135,9 @@ class LLMSettings(StrictModel):
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
     """Keyed by model name, or `provider/model` to price one provider's model apart."""
     budgets: BudgetSettings = BudgetSettings()
+    embedded: bool = True
+    """With no providers configured: use the embedded SmolLM2-135M-Instruct (in-process, the
+    `[local]` extra) before the implicit offline provider. False: no LLM unless configured."""
     plan_deadline: Duration = 30.0
     """How long the daemon waits for a plan from the LLM before it decides from the rule."""
     analyze_deadline: Duration = 30.0
@@ -158,15 +162,19 @@ class LLMSettings(StrictModel):
                 raise ConfigError(f"unknown provider {name!r} (known: {listed})", path=path)
         if self.mode == "offline" and self.providers and not self.offline_providers():
             raise ConfigError("mode offline needs an offline or local_llama provider", path="llm.mode")
-        if self.mode == "online" and len(self.offline_providers()) == len(names or [""]):
+        if self.mode == "online" and all(isinstance(p, OFFLINE_TYPES) for p in self.providers):
             raise ConfigError("mode online needs a provider that is not offline", path="llm.mode")
         return self
 
     def effective_providers(self) -> list[ProviderConfig]:
-        """The configured providers; with none, the implicit offline provider (no answers)."""
+        """The configured providers; with none, the embedded model (when `embedded` and the
+        `[local]` extra is installed) and then the implicit offline provider (no answers)."""
         if self.providers:
             return list(self.providers)
-        return [ImplicitOfflineConfig(name=IMPLICIT_PROVIDER, type="offline")]
+        implicit: list[ProviderConfig] = [ImplicitOfflineConfig(name=IMPLICIT_PROVIDER, type="offline")]
+        if self.embedded and embedded_model_installed():
+            return [LocalLlamaConfig(name=EMBEDDED_PROVIDER, type="local_llama"), *implicit]
+        return implicit
 
     def offline_providers(self) -> list[str]:
         return [p.name for p in self.effective_providers() if isinstance(p, OFFLINE_TYPES)]

@@ -36,24 +36,36 @@ def failed(report: dict[str, Any], provider: str, check: str = "chat") -> dict[s
 
 
 async def test_the_implicit_provider_is_skipped_with_what_to_do() -> None:
-    report = await run_smoke(build_gateway(LLMSettings()))
+    report = await run_smoke(build_gateway(LLMSettings(embedded=False)))
     assert report["ok"] is True and report["tested"] == 0
     implicit = report["providers"]["implicit_offline"]
     assert implicit["ok"] is None and implicit["note"] == IMPLICIT_NOTE
     assert "llm.providers" in implicit["hint"] and implicit["checks"] == {}
 
 
-def test_smoke_and_status_of_the_example_config_say_nothing_is_configured(
+def test_smoke_of_the_example_config_passes_on_the_embedded_model(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.chdir(tmp_path)  # its relative knowledge.path must not name a real file
     assert main(["llm", "smoke", "--config", str(EXAMPLE)]) == 0
     out = capsys.readouterr().out
+    assert "embedded: ok" in out and "smoke: all providers ok" in out
+    assert "chat       ok" in out and "json       ok" in out
+
+
+def test_smoke_and_status_without_any_llm_say_nothing_is_configured(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "none.yaml"
+    config.write_text("llm:\n  embedded: false\n")
+    assert main(["llm", "smoke", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
     assert "implicit_offline: skipped: no llm providers configured; this implicit offline provider" in out
     assert "hint: add a provider under llm.providers (see config/full.yaml)" in out
     assert "smoke: nothing tested (no llm providers configured)" in out
     assert "base_url" not in out
-    assert main(["llm", "status", "--config", str(EXAMPLE)]) == 0
+    assert main(["llm", "status", "--config", str(config)]) == 0
     assert f"implicit_offline: {IMPLICIT_NOTE}" in capsys.readouterr().out
 
 
