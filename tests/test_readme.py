@@ -69,7 +69,7 @@ def test_every_command_and_option_in_the_readme_exists(row: str) -> None:
     text = row.replace("\\|", "|")
     alternatives = text.split("[")[0].split("|")
     head = [w for w in alternatives[0].split()[1:] if re.fullmatch(r"[a-z][a-z-]*", w)]
-    paths = [head[:-1] + [alt.split()[-1]] for alt in alternatives] if len(alternatives) > 1 else [head]
+    paths = [[*head[:-1], alt.split()[-1]] for alt in alternatives] if len(alternatives) > 1 else [head]
     for path in paths:
         parser = subparser(build_parser(), path)
         options = {o for a in parser._actions for o in a.option_strings}
