@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.knowledge.history import NOW, fill_history
 
 from mapekd.knowledge.runbooks import load_runbooks
 from mapekd.knowledge.store import SqliteStore
 from mapekd.model import Sample, Symptom
 from mapekd.prompting import CandidateView, HostSnapshot, Prompts, Situation, snapshot_host
+from tests.knowledge.history import NOW, fill_history
 
 DATA_SECTION = re.compile(r"<data>\n(.*?)\n</data>", re.S)
 

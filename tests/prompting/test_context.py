@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tests.prompting.conftest import NOW, World
-
 from mapekd.model import Sample
 from mapekd.prompting import CandidateView, plan_context
 from mapekd.prompting.views import sample_table, timeline_view
+from tests.prompting.conftest import NOW, World
 
 
 def test_sample_table_has_one_header_and_leaves_out_empty_columns() -> None:

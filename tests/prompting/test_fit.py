@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.prompting.conftest import NOW, World, data_sections, outside_data, sections
 
 from mapekd.knowledge import recall
 from mapekd.llm.providers.local_llama import smollm2_path
@@ -30,6 +29,7 @@ from mapekd.prompting import (
     render_fitted,
 )
 from mapekd.prompting.host import ProcessInfo
+from tests.prompting.conftest import NOW, World, data_sections, outside_data, sections
 
 
 @pytest.fixture(scope="module")

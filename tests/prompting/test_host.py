@@ -7,9 +7,9 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from tests.conftest import wait_for
 
 from mapekd.prompting import HostSnapshot, snapshot_host
+from tests.conftest import wait_for
 
 BUSY = "import time\nend = time.time() + 60\nwhile time.time() < end: pass"
 FAT = """

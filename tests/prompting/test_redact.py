@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from tests.prompting.conftest import NOW, World
 
 from mapekd.config.settings import Settings
 from mapekd.llm.types import Message
 from mapekd.model import Sample
 from mapekd.prompting import CandidateView, HostSnapshot, Prompts, Redactor, analyze_context, plan_context
 from mapekd.prompting.host import ProcessInfo
+from tests.prompting.conftest import NOW, World
 
 CONFIGURED = {
     "http header": "canary-header-7f3a9c",

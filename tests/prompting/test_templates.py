@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from tests.prompting.conftest import World, data_sections, outside_data, sections
-
 from mapekd.knowledge import recall
 from mapekd.prompting import (
     HostSnapshot,
@@ -21,6 +19,7 @@ from mapekd.prompting import (
 )
 from mapekd.prompting.context import incident_view
 from mapekd.prompting.output import copies_example
+from tests.prompting.conftest import World, data_sections, outside_data, sections
 
 ANALYSIS = parse_analysis(
     json.dumps(
