@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from mapekd.config.settings import Settings
 from mapekd.llm.types import Message
-from mapekd.prompting.secrets import (
+from mapekd.prompting.credentials import (
     CREDENTIAL_PATTERNS,
     MIN_SECRET_CHARS,
     configured_hosts,
