@@ -13,7 +13,9 @@ $(STAMP): pyproject.toml
 	# The CPU build of torch first (the semantic cache's embedder): left to itself pip would
 	# pick a newer CUDA build of several GB.
 	$(BIN)/pip install --quiet 'torch==2.13.0'
-	$(BIN)/pip install --quiet -e '.[dev,local,semantic,report]'
+	# llama.cpp built for the generic CPU: a native build (AVX-512/AMX where the build machine has
+	# them) has been seen to crash in inference on the very machine that built it.
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install --quiet -e '.[dev,local,semantic,report]'
 	touch $@
 
 install: $(STAMP)

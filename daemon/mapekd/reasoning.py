@@ -14,6 +14,7 @@ from prometheus_client.registry import Collector
 
 from mapekd.config.settings import Settings
 from mapekd.knowledge.store import SqliteStore
+from mapekd.llm.budget import start_of_utc_day
 from mapekd.llm.gateway import Gateway, build_gateway
 from mapekd.llm.types import CallRecord
 from mapekd.plan.llm_call import LLMCaller, call_tags
@@ -22,7 +23,6 @@ from mapekd.prompting.env import Prompts
 from mapekd.prompting.redact import Redactor
 
 log = logging.getLogger("mapekd.daemon")
-DAY_S = 86400.0
 
 
 class Reasoning:
@@ -36,9 +36,8 @@ class Reasoning:
             incident, template, version = call_tags.get()
             store.record_llm_call(record, incident_id=incident, template=template, version=version)
 
-        gateway = build_gateway(settings.llm, registry=CollectorRegistry(), sink=sink)
-        now = time.time()
-        gateway.services.budget.seed_daily(store.llm_spent_since(now - now % DAY_S))
+        spent = store.llm_spent_since(start_of_utc_day(time.time()))
+        gateway = build_gateway(settings.llm, registry=CollectorRegistry(), sink=sink, spent_today=spent)
         if not usable(settings):
             log.warning(
                 "no LLM available: deciding from rules and knowledge only",

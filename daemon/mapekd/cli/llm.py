@@ -4,6 +4,9 @@ mapekd llm status [--json]                        providers, breakers, limits, c
 mapekd llm chat "why is nginx down?" [--provider P] [--stream] [--role R]
 mapekd llm smoke [--provider P] [--report out.json]   per provider: reachable, chat,
                                                   JSON-schema answer, embedding
+
+Each seeds the daily budget with today's spend from the knowledge base (--db, default
+knowledge.path of the config) when that file exists; none is created just to read it.
 """
 
 from __future__ import annotations
@@ -12,11 +15,14 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any, TextIO
 
 from mapekd.cli.render import print_table
 from mapekd.config.loader import load_settings
+from mapekd.errors import StoreError
+from mapekd.llm.budget import start_of_utc_day
 from mapekd.llm.config import LLMSettings
 from mapekd.llm.gateway import Gateway, build_gateway
 from mapekd.llm.gateway.smoke import run_smoke
@@ -30,7 +36,9 @@ def register(
     sub: argparse._SubParsersAction[argparse.ArgumentParser],
     common: argparse.ArgumentParser | None = None,
 ) -> None:
-    parents = [common] if common is not None else []
+    shared = argparse.ArgumentParser(add_help=False, parents=[common] if common is not None else [])
+    shared.add_argument("--db", help="knowledge base to seed today's spend from (default: knowledge.path)")
+    parents = [shared]
     llm = sub.add_parser("llm", help="the LLM gateway: status, a chat, a smoke test")
     llm_sub = llm.add_subparsers(dest="llm_command", required=True, metavar="LLM_COMMAND")
     status = llm_sub.add_parser("status", parents=parents, help="providers, breakers, limits")
@@ -49,18 +57,42 @@ def register(
     smoke.set_defaults(handler=cmd_smoke)
 
 
-def load_llm_settings(args: argparse.Namespace) -> LLMSettings:
-    """`args.llm_settings` if a caller set it (tests), else the `llm:` section of --config."""
+def load_llm_settings(args: argparse.Namespace) -> tuple[LLMSettings, str | None]:
+    """The `llm:` section and the knowledge base to seed from: `args.llm_settings` if a caller
+    set it (tests; then only --db names a knowledge base), else --config."""
+    db: str | None = getattr(args, "db", None)
     given = getattr(args, "llm_settings", None)
     if isinstance(given, LLMSettings):
-        return given
-    return load_settings(args.config, getattr(args, "env", None)).llm
+        return given, db
+    settings = load_settings(args.config, getattr(args, "env", None))
+    return settings.llm, db or str(settings.knowledge.path)
+
+
+def spent_today(db: str | None, now: float) -> float:
+    """Today's LLM spend recorded in the knowledge base `db`; 0 when there is none to read."""
+    if db is None or not Path(db).is_file():
+        return 0.0
+    from mapekd.knowledge.store import SqliteStore  # only the commands that seed need SQLite
+
+    try:
+        store = SqliteStore(db)
+        try:
+            return store.llm_spent_since(start_of_utc_day(now))
+        finally:
+            store.close()
+    except StoreError as exc:
+        print(f"mapekd: today's LLM spend is unknown ({exc}); the daily budget starts at 0", file=sys.stderr)
+        return 0.0
 
 
 def _gateway(args: argparse.Namespace, records: list[CallRecord] | None = None) -> Gateway:
     options: dict[str, Any] = dict(getattr(args, "gateway_options", {}) or {})
+    settings, db = load_llm_settings(args)
     return build_gateway(
-        load_llm_settings(args), sink=records.append if records is not None else None, **options
+        settings,
+        sink=records.append if records is not None else None,
+        spent_today=spent_today(db, time.time()),
+        **options,
     )
 
 
@@ -121,8 +153,15 @@ def print_status(report: dict[str, Any], out: TextIO) -> None:
         f", per task {budget['per_task_limit'] or 'unlimited'}",
         file=out,
     )
+    for p in report["providers"]:
+        if p.get("note"):
+            print(f"{p['name']}: {p['note']}", file=out)
     if report["unpriced_models"]:
-        print("no price for: " + ", ".join(report["unpriced_models"]), file=out)
+        print(
+            "no price for: " + ", ".join(report["unpriced_models"]) + " (charged 0, so budgets do not "
+            "limit them: add them under llm.prices)",
+            file=out,
+        )
 
 
 def _limit(meter: dict[str, int] | None) -> str:
@@ -175,10 +214,19 @@ def cmd_smoke(args: argparse.Namespace) -> int:
 def print_smoke(report: dict[str, Any], out: TextIO) -> None:
     marks = {True: "ok", False: "FAIL", None: "skip"}
     for name, provider in report["providers"].items():
-        print(f"{name}: {'ok' if provider['ok'] else 'FAILED'}", file=out)
+        state = {True: "ok", False: "FAILED", None: "skipped"}[provider["ok"]]
+        print(f"{name}: {state}" + (f": {provider['note']}" if provider.get("note") else ""), file=out)
+        if provider.get("hint"):
+            print(f"  hint: {provider['hint']}", file=out)
         for check, result in provider["checks"].items():
             line = f"  {check:<10} {marks[result['ok']]:<5} {result['latency_ms']:>8.1f} ms  "
             print(line + result.get("detail", ""), file=out)
             if result.get("hint"):
                 print(f"             hint: {result['hint']}", file=out)
-    print("smoke: " + ("all providers ok" if report["ok"] else "some providers failed"), file=out)
+    if not report["ok"]:
+        summary = "some providers failed"
+    elif report["tested"] == 0:
+        summary = "nothing tested (no llm providers configured)"
+    else:
+        summary = "all providers ok"
+    print("smoke: " + summary, file=out)

@@ -4,7 +4,7 @@ A call reserves its worst-case cost (estimated input + max_tokens, at its model'
 the day and its task, and raises BudgetExceeded if either would go over; afterwards the hold is
 settled to the real cost. Holding, not just checking, keeps concurrent calls from overspending.
 The day is the UTC day of the wall clock; `seed_daily` restores the day's spend after a restart
-(from the knowledge base's call records).
+(from the knowledge base's call records since `start_of_utc_day(now)`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ from mapekd.llm.errors import BudgetExceeded
 DAY_S = 86400
 MAX_TASKS = 10_000
 """Per-task spend is kept for this many most recent tasks."""
+
+
+def start_of_utc_day(now: float) -> float:
+    """The Unix time of 00:00 UTC of the day `now` falls in: where the daily budget starts."""
+    return float(now // DAY_S * DAY_S)
 
 
 class BudgetHold:
@@ -50,6 +55,7 @@ class Budget:
         return today
 
     def seed_daily(self, spent: float) -> None:
+        """Add what today's calls cost before this process started (restart, CLI)."""
         self._roll()
         self.daily_spent += spent
 

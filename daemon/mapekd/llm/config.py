@@ -12,7 +12,9 @@
       prices: {gpt-4o-mini: {input_per_mtok: 0.15, output_per_mtok: 0.6}}
       budgets: {daily: 5.0, per_task: 0.05}
 
-An empty section is valid: with no providers the gateway answers from an implicit offline provider.
+An empty section is valid: with no providers the gateway has one implicit offline provider,
+`implicit_offline`, with no answers (every chat fails over to the loop's rules); status and smoke
+say so.
 Cross references (routing, roles, limits naming providers) raise ConfigError with the key path.
 """
 
@@ -25,13 +27,22 @@ from pydantic import Field, model_validator
 from mapekd.config.base import Name, StrictModel
 from mapekd.config.durations import Duration
 from mapekd.errors import ConfigError
-from mapekd.llm.providers.config import LocalLlamaConfig, OfflineConfig, ProviderConfig
+from mapekd.llm.embedded import EMBEDDED_PROVIDER, embedded_model_installed
+from mapekd.llm.providers.config import (
+    ImplicitOfflineConfig,
+    LocalLlamaConfig,
+    OfflineConfig,
+    ProviderConfig,
+)
 
 Strategy = Literal["failover", "round_robin", "least_latency", "random", "weighted"]
 Algorithm = Literal["token_bucket", "sliding_window", "fixed_window"]
 
 SEMANTIC_MIN_THRESHOLD = 0.95
 """Below this, paraphrase caches serve wrong answers (negations, swapped entities)."""
+
+IMPLICIT_PROVIDER = "implicit_offline"
+IMPLICIT_NOTE = "no llm providers configured; this implicit offline provider has no answers"
 
 OFFLINE_TYPES = (OfflineConfig, LocalLlamaConfig)
 """Provider configurations that answer without any network: the only ones `mode: offline` uses."""
@@ -124,6 +135,9 @@ class LLMSettings(StrictModel):
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
     """Keyed by model name, or `provider/model` to price one provider's model apart."""
     budgets: BudgetSettings = BudgetSettings()
+    embedded: bool = True
+    """With no providers configured: use the embedded SmolLM2-135M-Instruct (in-process, the
+    `[local]` extra) before the implicit offline provider. False: no LLM unless configured."""
     plan_deadline: Duration = 30.0
     """How long the daemon waits for a plan from the LLM before it decides from the rule."""
     analyze_deadline: Duration = 30.0
@@ -148,15 +162,19 @@ class LLMSettings(StrictModel):
                 raise ConfigError(f"unknown provider {name!r} (known: {listed})", path=path)
         if self.mode == "offline" and self.providers and not self.offline_providers():
             raise ConfigError("mode offline needs an offline or local_llama provider", path="llm.mode")
-        if self.mode == "online" and len(self.offline_providers()) == len(names or [""]):
+        if self.mode == "online" and all(isinstance(p, OFFLINE_TYPES) for p in self.providers):
             raise ConfigError("mode online needs a provider that is not offline", path="llm.mode")
         return self
 
     def effective_providers(self) -> list[ProviderConfig]:
-        """The configured providers; with none, one implicit offline provider."""
+        """The configured providers; with none, the embedded model (when `embedded` and the
+        `[local]` extra is installed) and then the implicit offline provider (no answers)."""
         if self.providers:
             return list(self.providers)
-        return [OfflineConfig(name="offline", type="offline")]
+        implicit: list[ProviderConfig] = [ImplicitOfflineConfig(name=IMPLICIT_PROVIDER, type="offline")]
+        if self.embedded and embedded_model_installed():
+            return [LocalLlamaConfig(name=EMBEDDED_PROVIDER, type="local_llama"), *implicit]
+        return implicit
 
     def offline_providers(self) -> list[str]:
         return [p.name for p in self.effective_providers() if isinstance(p, OFFLINE_TYPES)]

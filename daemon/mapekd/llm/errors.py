@@ -11,6 +11,7 @@ LLMError (mapekd.errors)
 │   ├── NotFound                HTTP 404 (unknown model or route)
 │   ├── BadRequest              other HTTP 4xx: the request itself is wrong
 │   ├── MalformedResponse       the body is not what the wire format promises
+│   ├── ModelLoadFailed         a local model cannot be loaded (file, format, memory, extra)
 │   └── StreamInterrupted       the stream failed after its first chunk
 ├── UnsupportedFeature          this provider cannot do that (e.g. embeddings)
 ├── BudgetExceeded              a daily or per-task budget would be exceeded
@@ -85,6 +86,10 @@ class MalformedResponse(ProviderError):
 
 
 class StreamInterrupted(ProviderError):
+    pass
+
+
+class ModelLoadFailed(ProviderError):
     pass
 
 

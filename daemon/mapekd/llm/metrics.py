@@ -11,6 +11,9 @@ global one, so tests and several gateways in one process don't collide).
     llm_gateway_offline_hits_total                    answers that came from an offline provider
     llm_breaker_state{provider}                       0 closed, 1 half-open, 2 open
     llm_cost_total{provider,model}                    money spent, in the price table's unit
+                                                      (model: as the provider named it)
+    llm_unpriced_calls_total{provider,model}          answered calls charged 0: no price for the
+                                                      model asked for (a paid provider's)
     llm_budget_daily_spent / llm_budget_daily_limit   today's (UTC) spend and limit (no limit: absent)
 """
 
@@ -59,8 +62,15 @@ class LLMMetrics:
         )
         self.breaker = Gauge("llm_breaker_state", "0 closed, 1 half-open, 2 open", ["provider"], registry=r)
         self.cost = Counter("llm_cost_total", "Money spent on LLM calls", ["provider", "model"], registry=r)
+        self.unpriced = Counter(
+            "llm_unpriced_calls_total",
+            "Answered calls charged 0 because their model has no price",
+            ["provider", "model"],
+            registry=r,
+        )
 
         self._children: dict[tuple[str, str], _Children] = {}
+        self._unpriced: dict[tuple[str, str], Counter] = {}
         self.exact_hit = self.cache_hits.labels("exact")
         self.exact_miss = self.cache_misses.labels("exact")
 
@@ -99,6 +109,12 @@ class LLMMetrics:
             children.output_tokens.inc(usage.output_tokens)
         if cost:
             self.cost.labels(provider, model).inc(cost)
+
+    def unpriced_call(self, provider: str, model: str) -> None:
+        child = self._unpriced.get((provider, model))
+        if child is None:
+            child = self._unpriced[(provider, model)] = self.unpriced.labels(provider, model)
+        child.inc()
 
     def error(self, provider: str, kind: str, latency_s: float, error: str) -> None:
         children = self._for(provider, kind)

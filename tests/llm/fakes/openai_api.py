@@ -3,6 +3,8 @@
 Documented shapes: chat.completion objects, SSE streams of chat.completion.chunk objects ending
 in `data: [DONE]`, a choices-less usage chunk when `stream_options.include_usage`, error bodies
 `{"error": {"message", "type", "param", "code"}}`, /v1/embeddings and /v1/models lists.
+Like OpenAI, a chat asked of an alias answers with the dated snapshot that served it
+(`gpt-4o-mini` -> `gpt-4o-mini-2024-07-18`); an unknown model is a 404 `model_not_found`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,13 @@ from typing import Any
 from .script import Fault, Script, pieces
 from .server import Reply, Request
 
-MODEL = "gpt-4o-mini-2024-07-18"
+SNAPSHOTS = {
+    "gpt-4o-mini": "gpt-4o-mini-2024-07-18",
+    "gpt-4o": "gpt-4o-2024-08-06",
+    "gpt-4.1-nano": "gpt-4.1-nano-2025-04-14",
+}
+"""Alias -> the snapshot OpenAI names in its answers. A snapshot asked for answers as itself."""
+MODEL = SNAPSHOTS["gpt-4o-mini"]
 EMBED_DIM = 4
 
 
@@ -22,6 +30,7 @@ class FakeOpenAI:
         self.script = Script()
         self.key = key
         self.models = ["gpt-4o-mini", "text-embedding-3-small"]
+        """What /v1/models lists; chats accept every alias and snapshot of SNAPSHOTS."""
 
     def __call__(self, request: Request) -> Reply:
         if self.key and request.headers.get("authorization") != f"Bearer {self.key}":
@@ -58,18 +67,24 @@ class FakeOpenAI:
                 None,
                 "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
             )
+        if not body.get("model"):
+            return _error(400, "invalid_request_error", None, "you must provide a model parameter")
+        model = _served(body["model"])
+        if model is None:
+            message = f"The model `{body['model']}` does not exist or you do not have access to it."
+            return _error(404, "invalid_request_error", "model_not_found", message)
         item = self.script.next()
         if isinstance(item, Fault) and item.kind != "cut":
             return _fault(item, streaming=bool(body.get("stream")))
         if body.get("stream"):
             usage = (body.get("stream_options") or {}).get("include_usage", False)
-            return _stream(item, usage)
+            return _stream(item, usage, model)
         return Reply.json(
             {
                 "id": "chatcmpl-123",
                 "object": "chat.completion",
                 "created": 1700000000,
-                "model": MODEL,
+                "model": model,
                 "system_fingerprint": "fp_44709d6fcb",
                 "choices": [
                     {
@@ -100,17 +115,23 @@ class FakeOpenAI:
         )
 
 
+def _served(asked: str) -> str | None:
+    if asked in SNAPSHOTS.values():
+        return asked
+    return SNAPSHOTS.get(asked)
+
+
 def _usage(text: str) -> dict[str, int]:
     out = len(text.split())
     return {"prompt_tokens": 9, "completion_tokens": out, "total_tokens": 9 + out}
 
 
-def _chunk(delta: dict[str, Any], finish: str | None, usage: bool) -> dict[str, Any]:
+def _chunk(delta: dict[str, Any], finish: str | None, usage: bool, model: str) -> dict[str, Any]:
     value: dict[str, Any] = {
         "id": "chatcmpl-123",
         "object": "chat.completion.chunk",
         "created": 1700000000,
-        "model": MODEL,
+        "model": model,
         "system_fingerprint": "fp_44709d6fcb",
         "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
     }
@@ -123,16 +144,16 @@ def _sse(value: Any) -> bytes:
     return b"data: " + (value if isinstance(value, bytes) else json.dumps(value).encode()) + b"\n\n"
 
 
-def _stream(item: str | Fault, include_usage: bool) -> Reply:
+def _stream(item: str | Fault, include_usage: bool, model: str) -> Reply:
     cut = isinstance(item, Fault)
     text = "This stream will break in the middle of it" if cut else str(item)
-    events = [_sse(_chunk({"role": "assistant", "content": ""}, None, include_usage))]
-    events += [_sse(_chunk({"content": p}, None, include_usage)) for p in pieces(text)]
+    events = [_sse(_chunk({"role": "assistant", "content": ""}, None, include_usage, model))]
+    events += [_sse(_chunk({"content": p}, None, include_usage, model)) for p in pieces(text)]
     if cut:
         return Reply(headers={"content-type": "text/event-stream"}, chunks=events[:3], cut=True)
-    events.append(_sse(_chunk({}, "stop", include_usage)))
+    events.append(_sse(_chunk({}, "stop", include_usage, model)))
     if include_usage:
-        final = {**_chunk({}, None, False), "choices": [], "usage": _usage(text)}
+        final = {**_chunk({}, None, False, model), "choices": [], "usage": _usage(text)}
         events.append(_sse(final))
     events.append(_sse(b"[DONE]"))
     return Reply(headers={"content-type": "text/event-stream"}, chunks=events)

@@ -2,26 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from mapekd.llm.budget import Budget
-from mapekd.llm.config import BudgetSettings, ModelPrice
+from mapekd.llm.budget import Budget, start_of_utc_day
+from mapekd.llm.config import BudgetSettings
 from mapekd.llm.errors import BudgetExceeded
-from mapekd.llm.pricing import PriceTable
-from mapekd.llm.types import Usage
 
 from .doubles import FakeClock
-
-
-def test_prices_per_million_tokens_provider_specific_first() -> None:
-    table = PriceTable(
-        {
-            "gpt-x": ModelPrice(input_per_mtok=1.0, output_per_mtok=4.0),
-            "azure/gpt-x": ModelPrice(input_per_mtok=2.0, output_per_mtok=8.0),
-        }
-    )
-    assert table.cost("openai", "gpt-x", Usage(1_000_000, 500_000)) == pytest.approx(3.0)
-    assert table.cost("azure", "gpt-x", Usage(1000, 1000)) == pytest.approx(0.01)
-    assert table.cost("local", "smollm", Usage(999, 999)) == 0.0
-    assert table.unpriced == {"local/smollm"}
 
 
 def test_daily_budget_is_enforced_before_the_call_and_settled_after() -> None:
@@ -53,3 +38,15 @@ def test_seed_daily_restores_the_days_spend() -> None:
     budget.seed_daily(0.95)
     with pytest.raises(BudgetExceeded):
         budget.reserve(0.1, None)
+
+
+@pytest.mark.parametrize(
+    ("now", "start"),
+    [
+        (1_700_000_000.5, 1_699_920_000.0),  # 2023-11-14 22:13:20.5 UTC -> 2023-11-14 00:00 UTC
+        (1_699_920_000.0, 1_699_920_000.0),  # midnight itself starts its day
+        (1_699_919_999.9, 1_699_833_600.0),  # a tenth of a second before: the previous day
+    ],
+)
+def test_start_of_utc_day(now: float, start: float) -> None:
+    assert start_of_utc_day(now) == start

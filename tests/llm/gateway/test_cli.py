@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,12 @@ import pytest
 from pydantic import SecretStr
 
 from mapekd.cli import llm as cli
+from mapekd.knowledge.store import SqliteStore
+from mapekd.llm.budget import start_of_utc_day
 from mapekd.llm.config import LLMSettings
 from mapekd.llm.errors import AuthenticationFailed
 from mapekd.llm.providers.config import ProviderConfig
+from mapekd.llm.types import CallRecord, Usage
 
 from .doubles import ScriptedProvider, provider
 
@@ -93,3 +97,26 @@ def test_smoke_one_provider(capsys: pytest.CaptureFixture[str]) -> None:
     args = parse(["llm", "smoke", "--provider", "a"], Factory())
     assert args.handler(args) == 0
     assert "a: ok" in capsys.readouterr().out
+
+
+def test_commands_seed_todays_spend_from_the_knowledge_base(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "kb.db"
+    store = SqliteStore(db)
+    today = start_of_utc_day(time.time())
+    for cost, ts in ((0.25, today + 1), (0.5, today + 2), (9.0, today - 1)):  # the last: yesterday
+        store.record_llm_call(CallRecord("a", "m", "chat", Usage(10, 5), cost, 0.1, ts=ts))
+    store.close()
+    args = parse(["llm", "status", "--json", "--db", str(db)], Factory())
+    assert args.handler(args) == 0
+    assert json.loads(capsys.readouterr().out)["budget"]["daily_spent"] == 0.75
+
+
+def test_a_missing_knowledge_base_is_not_created_to_seed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = parse(["llm", "status", "--json", "--db", str(tmp_path / "none.db")], Factory())
+    assert args.handler(args) == 0
+    assert json.loads(capsys.readouterr().out)["budget"]["daily_spent"] == 0
+    assert not (tmp_path / "none.db").exists()

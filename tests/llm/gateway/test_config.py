@@ -5,17 +5,36 @@ from pydantic import ValidationError
 
 from mapekd.errors import ConfigError
 from mapekd.llm.config import LLMSettings
+from mapekd.llm.embedded import embedded_model_installed
 
 from .doubles import provider
 
 
-def test_an_empty_section_is_valid_and_answers_offline() -> None:
-    settings = LLMSettings.model_validate({})
+def test_an_empty_section_is_valid_with_the_implicit_offline_provider() -> None:
+    settings = LLMSettings.model_validate({"embedded": False})
     assert settings.mode == "auto"
     assert settings.cache.semantic.enabled is False
     assert settings.cache.exact.enabled is True
     assert [p.type for p in settings.effective_providers()] == ["offline"]
-    assert settings.offline_providers() == ["offline"]
+    assert settings.offline_providers() == ["implicit_offline"]
+    assert [p.implicit for p in settings.effective_providers()] == [True]
+
+
+def test_with_the_local_extra_an_empty_section_uses_the_embedded_model_first() -> None:
+    assert embedded_model_installed()  # `make` installs the [local] extra
+    providers = LLMSettings.model_validate({}).effective_providers()
+    assert [(p.name, p.type) for p in providers] == [
+        ("embedded", "local_llama"),
+        ("implicit_offline", "offline"),
+    ]
+    assert [p.implicit for p in providers] == [False, True]
+
+
+def test_only_the_implicit_provider_is_implicit_and_no_one_can_claim_to_be() -> None:
+    settings = LLMSettings.model_validate({"providers": [provider("canned", "offline")]})
+    assert [p.implicit for p in settings.effective_providers()] == [False]
+    with pytest.raises(ValidationError):
+        LLMSettings.model_validate({"providers": [provider("canned", "offline", implicit=True)]})
 
 
 def test_durations_and_defaults_parse() -> None:

@@ -10,6 +10,7 @@ from mapekd.llm.errors import (
     AuthenticationFailed,
     BadRequest,
     CircuitOpen,
+    ModelLoadFailed,
     NotFound,
     ProviderTimeout,
     ProviderUnavailable,
@@ -122,6 +123,14 @@ async def test_bad_requests_do_not_open_the_breaker() -> None:
             await env.gateway.chat(ask())
     assert env.gateway.routes[0].breaker.state.value == "closed"
     env.p("a").default = AuthenticationFailed("a", "401")
+    with pytest.raises(AllProvidersFailed):
+        await env.gateway.chat(ask())
+    assert env.gateway.routes[0].breaker.state.value == "open"
+
+
+async def test_a_model_that_cannot_load_opens_the_breaker() -> None:
+    env = make_env({"providers": [provider("local", "local_llama")], "breaker": {"failure_threshold": 1}})
+    env.p("local").default = ModelLoadFailed("local", "cannot load /m.gguf: ValueError")
     with pytest.raises(AllProvidersFailed):
         await env.gateway.chat(ask())
     assert env.gateway.routes[0].breaker.state.value == "open"

@@ -26,6 +26,7 @@ METRICS = [
     "llm_gateway_offline_hits_total",
     "llm_breaker_state",
     "llm_cost_total",
+    "llm_unpriced_calls_total",
 ]
 
 

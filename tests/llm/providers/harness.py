@@ -90,6 +90,9 @@ class OpenAIHarness(HttpHarness):
         super().__init__()
         self.api = FakeOpenAI()
 
+    def raw_config(self, total: float) -> dict[str, Any]:
+        return {**super().raw_config(total), "model": "gpt-4o-mini"}
+
 
 class OllamaHarness(HttpHarness):
     kind = "ollama"

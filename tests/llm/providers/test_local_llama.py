@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from mapekd.errors import ConfigError
 from mapekd.llm import errors
 from mapekd.llm.providers import LocalLlamaProvider, build_provider
 from mapekd.llm.providers.local_llama import smollm2_path
+from mapekd.llm.providers.local_llama_worker import load_llama
 from mapekd.llm.types import ChatRequest, EmbeddingRequest, Message
 
 from ..conftest import requires_llama
@@ -50,12 +53,43 @@ async def test_json_schema_answer_validates() -> None:
     await provider.close()
 
 
+class TimedModel:
+    """The real model, with the start and end of every inference on it recorded."""
+
+    def __init__(self, llm: Any, spans: list[tuple[float, float]]) -> None:
+        self._llm = llm
+        self._spans = spans
+
+    def create_chat_completion(self, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return self._llm.create_chat_completion(**kwargs)
+        finally:
+            self._spans.append((started, time.perf_counter()))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._llm, name)
+
+
 async def test_concurrent_calls_are_serialized_on_one_model() -> None:
-    provider = make()
-    request = ChatRequest(messages=(Message("user", "Say hi."),), max_tokens=8)
-    results = await asyncio.gather(*(provider.chat(request) for _ in range(3)))
-    assert all(r.text for r in results)
+    spans: list[tuple[float, float]] = []
+    loads: list[float] = []
+
+    def timed(args: dict[str, Any]) -> TimedModel:
+        loads.append(time.perf_counter())
+        return TimedModel(load_llama(args), spans)
+
+    provider = LocalLlamaProvider(
+        config({"name": "local", "type": "local_llama", "n_ctx": 1024}), loader=timed
+    )
+    request = ChatRequest(messages=(Message("user", "Count from one to ten."),), max_tokens=24)
+    results = await asyncio.gather(*(provider.chat(request) for _ in range(4)))
     await provider.close()
+    assert all(r.text for r in results)
+    assert len(loads) == 1 and len(spans) == 4  # one model, four inferences on it
+    spans.sort()
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        assert start >= end, f"two inferences overlapped: {spans}"
 
 
 async def test_an_abandoned_stream_frees_the_model() -> None:

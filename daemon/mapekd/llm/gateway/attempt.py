@@ -9,6 +9,7 @@ from mapekd.llm.budget import Budget, BudgetHold
 from mapekd.llm.errors import (
     AuthenticationFailed,
     MalformedResponse,
+    ModelLoadFailed,
     ProviderError,
     ProviderTimeout,
     StreamInterrupted,
@@ -20,7 +21,7 @@ from mapekd.llm.pricing import PriceTable
 from mapekd.llm.routing import Strategy
 from mapekd.llm.types import Usage
 
-BREAKER_FAILURES = (MalformedResponse, AuthenticationFailed, StreamInterrupted)
+BREAKER_FAILURES = (MalformedResponse, AuthenticationFailed, StreamInterrupted, ModelLoadFailed)
 """Besides every retryable error (and a bare ProviderError, an unmapped failure), these say the
 provider, not the request, is broken. BadRequest and NotFound do not: the request was wrong, or
 (offline provider) there is no canned answer for this prompt."""
@@ -47,7 +48,8 @@ class Attempt:
     route: Route
     slot: Slot
     model: str
-    """The model as priced and recorded (the provider may report a more precise one)."""
+    """The model asked for, and priced ("" when the provider picks its default: then the model
+    it reports is priced). Records carry the reported name, which may be a dated snapshot."""
     requested_model: str | None
     """What to ask the provider for; None: the slot's own default."""
     ctx: CallContext
@@ -60,13 +62,17 @@ class Attempt:
     done: bool = field(default=False)
 
     def succeed(self, usage: Usage, model: str, now: float) -> float:
-        """Settle at the real usage; returns the call's cost."""
+        """Settle at the real usage; returns the call's cost. `model` is the one reported."""
         if self.done:
             return 0.0
         self.done = True
         latency = now - self.started
         s = self.services
-        cost = s.prices.cost(self.route.name, model, usage)
+        priced = self.model or model
+        price = s.prices.price(self.route.name, priced)
+        cost = price.cost(usage.input_tokens, usage.output_tokens)
+        if price.unpriced:
+            s.recorder.metrics.unpriced_call(self.route.name, priced)
         self.reservation.settle(usage.total_tokens or self.reservation.tokens)
         s.budget.settle(self.hold, cost)
         self.route.breaker.record_success()

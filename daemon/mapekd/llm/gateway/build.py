@@ -18,7 +18,7 @@ from mapekd.llm.gateway.attempt import Services
 from mapekd.llm.gateway.core import Gateway
 from mapekd.llm.gateway.executor import Executor
 from mapekd.llm.gateway.planner import Planner
-from mapekd.llm.gateway.routes import ProviderFactory, build_routes
+from mapekd.llm.gateway.routes import ProviderFactory, Route, build_routes
 from mapekd.llm.gateway.runtime import Recorder, Runtime, Sink
 from mapekd.llm.metrics import LLMMetrics
 from mapekd.llm.pricing import PriceTable
@@ -37,6 +37,7 @@ def build_gateway(
     transport: httpx.AsyncBaseTransport | None = None,
     provider_factory: ProviderFactory | None = None,
     embedder: Embedder | None = None,
+    spent_today: float = 0.0,
 ) -> Gateway:
     """A Gateway over `settings.providers` (one Provider per API key).
 
@@ -47,15 +48,22 @@ def build_gateway(
     provider_factory: replaces build_provider (tests).
     embedder: the semantic cache's embedder, when it is enabled (default: local MiniLM, or
         `cache.semantic.embed_provider`).
+    spent_today: what this UTC day's calls already cost, so that a restart does not reset the
+        daily budget: `store.llm_spent_since(start_of_utc_day(time.time()))`.
     """
     runtime = runtime or Runtime()
     metrics = LLMMetrics(registry if registry is not None else CollectorRegistry())
     factory = provider_factory or _default_factory(transport)
     routes = build_routes(settings, factory, runtime.clock)
     strategy = build_strategy(settings.routing, runtime.rng)
+    prices = PriceTable(settings.prices, free_providers=settings.offline_providers())
+    for provider, model in _configured_models(settings, routes):
+        prices.price(provider, model)  # status lists unpriced models before any call
+    budget = Budget(settings.budgets, wall_clock=runtime.wall_clock)
+    budget.seed_daily(spent_today)
     services = Services(
-        prices=PriceTable(settings.prices),
-        budget=Budget(settings.budgets, wall_clock=runtime.wall_clock),
+        prices=prices,
+        budget=budget,
         strategy=strategy,
         recorder=Recorder(metrics, sink, runtime.wall_clock),
     )
@@ -82,6 +90,15 @@ def build_gateway(
             )
         )
     return gateway
+
+
+def _configured_models(settings: LLMSettings, routes: list[Route]) -> set[tuple[str, str]]:
+    """(provider, model) of every model the configuration asks for: keys' and roles'."""
+    found = {(r.name, s.model) for r in routes for s in r.slots if s.model}
+    for role in settings.roles.values():
+        if role.model:
+            found |= {(r.name, role.model) for r in routes if role.provider in (None, r.name)}
+    return found
 
 
 def _exact(settings: LLMSettings, runtime: Runtime) -> ExactCache[Completion] | None:

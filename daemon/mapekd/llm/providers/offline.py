@@ -124,6 +124,8 @@ class OfflineProvider:
         for entry in self._answers:
             if entry.matches(last):
                 return entry, entry.answer
+        if self._default is None and not self._answers:
+            raise e.NotFound(self.name, "no prepared answers at all (no answers_path, no default_answer)")
         if self._default is None:
             raise e.NotFound(self.name, "no prepared answer matches and no default is set")
         return OfflineAnswer(answer=self._default), self._default

@@ -1,0 +1,122 @@
+"""What redaction looks for: the configured secrets (every SecretStr in the settings, passwords in
+URLs, webhook URLs), the shapes of credentials in command lines, URLs and headers, and the hosts
+named in the configuration."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import quote, quote_plus, urlsplit
+
+from pydantic import AnyUrl, BaseModel, SecretStr
+from pydantic_core import Url
+
+from mapekd.config.actions import WebhookActionConfig
+from mapekd.prompting.data import to_json
+
+MIN_SECRET_CHARS = 4
+"""Shorter configured secrets are not searched for: replacing every `abc` would wreck the prompt."""
+
+_KEYWORDS = (
+    r"pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key"
+    r"|client[_-]?secret|credentials?"
+)
+CREDENTIAL_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, flags), replacement)
+    for pattern, flags, replacement in (
+        (r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S, "[REDACTED KEY]"),
+        (r"\b([a-z][a-z0-9+.-]*://[^\s/:@\"'<>\\]*:)[^\s/@\"'<>\\]+(@)", re.I, r"\1[REDACTED]\2"),
+        (
+            r"(\bauthorization\b[\"'\\]*\s*[:=]\s*[\"'\\]*(?:(?:bearer|basic|token)\s+)?)[^\s\"'\\,;]+",
+            re.I,
+            r"\1[REDACTED]",
+        ),
+        (r"(\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}", re.I, r"\1[REDACTED]"),
+        (rf"(--?[a-z0-9_-]*(?:{_KEYWORDS})[a-z0-9_-]*(?:=|\s+))(?!-)[^\s\"'\\]+", re.I, r"\1[REDACTED]"),
+        (
+            rf"(\b[a-z0-9_.-]*(?:{_KEYWORDS})[a-z0-9_.-]*\\?[\"']?\s*[=:]\s*\\?[\"']?)(?!\[REDACTED)[^\s\"'\\&,;<>]+",
+            re.I,
+            r"\1[REDACTED]",
+        ),
+        (r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{16,}", 0, "[REDACTED]"),
+        (r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", 0, "[REDACTED]"),
+        (
+            r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,}|glpat-[A-Za-z0-9_-]{20,})",
+            0,
+            "[REDACTED]",
+        ),
+        (r"\b(?:xox[abposr]-[A-Za-z0-9-]{10,}|hf_[A-Za-z0-9]{30,}|AIza[0-9A-Za-z_-]{35})", 0, "[REDACTED]"),
+        (r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}", 0, "[REDACTED]"),
+        (r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}", 0, "[REDACTED]"),
+        (r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+", 0, "[REDACTED]"),
+    )
+)
+"""(pattern, replacement) in order: whole keys first, then `key=value` shapes keep their key."""
+
+
+def configured_secrets(settings: BaseModel) -> set[str]:
+    """Every SecretStr value anywhere in the settings, passwords of URLs, and webhook URLs (a
+    Slack-style webhook URL is itself the credential)."""
+    found = set(_walk(settings))
+    return {s for s in found if len(s) >= MIN_SECRET_CHARS}
+
+
+def _walk(value: Any) -> Iterator[str]:
+    if isinstance(value, SecretStr):
+        yield value.get_secret_value()
+    elif isinstance(value, WebhookActionConfig):
+        yield str(value.url)
+        yield from _walk_model(value)
+    elif isinstance(value, BaseModel):
+        yield from _walk_model(value)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _walk(item)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from _walk(item)
+    elif isinstance(value, str | AnyUrl | Url):
+        password = _url_password(str(value))
+        if password:
+            yield password
+
+
+def _walk_model(model: BaseModel) -> Iterator[str]:
+    for name in type(model).model_fields:
+        yield from _walk(getattr(model, name))
+
+
+def _url_password(text: str) -> str | None:
+    if "://" not in text or "@" not in text:
+        return None
+    try:
+        return urlsplit(text).password
+    except ValueError:
+        return None
+
+
+def secret_forms(secret: str) -> set[str]:
+    """How a secret may appear in a rendered prompt: as is, JSON-escaped by `tojson`, URL-quoted."""
+    return {secret, to_json(secret)[1:-1], quote(secret, safe=""), quote_plus(secret, safe="")}
+
+
+def configured_hosts(settings: BaseModel) -> set[str]:
+    """Host names of the URLs in the settings (checks, actions, providers), IP addresses excluded."""
+    hosts = set()
+    for url in _urls(settings):
+        host = urlsplit(url).hostname
+        if host and not re.fullmatch(r"[\d.]+|.*:.*", host) and host != "localhost":
+            hosts.add(host)
+    return hosts
+
+
+def _urls(value: Any) -> Iterator[str]:
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _urls(getattr(value, name))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _urls(item)
+    elif isinstance(value, AnyUrl | Url) or (isinstance(value, str) and "://" in value):
+        yield str(value)
