@@ -41,7 +41,7 @@ def status_body(now: float) -> dict[str, Any]:
             ],
         },
         "open_incidents": [],
-        "providers": {"offline": {"status": "available", "breaker": {"state": "closed"}}},
+        "providers": {"canned": {"status": "available", "breaker": {"state": "closed"}}},
         "budget": {"daily_spent": 0.5, "daily_limit": None},
     }
 

@@ -26,6 +26,7 @@ checks:
   - {name: web, type: process, match_name: web}
   - {name: db, type: process, match_name: db}
 llm:
+  providers: [{name: canned, type: offline, model: canned-1}]
   budgets: {daily: 2.0}
 """
 
@@ -80,7 +81,7 @@ def test_from_the_knowledge_base(tmp_path: Path, settings: Settings) -> None:
         "db": "unknown",
     }
     assert report["llm"]["providers"] == [
-        {"name": "offline", "type": "offline", "model": None, "breaker": None, "availability": None}
+        {"name": "canned", "type": "offline", "model": "canned-1", "breaker": None, "availability": None}
     ]
     assert (report["llm"]["spent_today"], report["llm"]["daily_limit"], report["llm"]["source"]) == (
         0.01,
