@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from mapekd import __version__
-from mapekd.cli import daemon_cmds, decide_cmds, kb
+from mapekd.cli import daemon_cmds, decide_cmds, gateway_cmd, kb
 from mapekd.errors import ConfigError, MapekdError, StoreError
 
 EXIT_CONFIG = 2
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     daemon_cmds.register(sub, common)
     kb.register(sub, common)
     decide_cmds.register(sub, common)
+    gateway_cmd.register(sub, common)
     _register_llm(sub, common)
     return parser
 
