@@ -18,6 +18,11 @@ import sqlite_utils
 
 from mapekd.errors import StoreError
 
+_CLAIM = (
+    "UPDATE jobs SET state = 'running', started_at = ?, attempts = attempts + 1 "
+    "WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY created_at, rowid LIMIT 1) "
+    "RETURNING id, owner, request, provider"
+)
 _COUNT_PENDING = "SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')"
 
 
@@ -50,12 +55,11 @@ class JobStore:
 
     def claim(self) -> dict[str, Any] | None:
         """The oldest queued job, now marked running."""
-        row = self._run(
-            "UPDATE jobs SET state = 'running', started_at = ?, attempts = attempts + 1 "
-            "WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY created_at, rowid LIMIT 1) "
-            "RETURNING id, owner, request, provider",
-            (time.time(),),
-        ).fetchone()
+        try:
+            with self.conn:  # RETURNING rows must be read before the commit
+                row = self.conn.execute(_CLAIM, (time.time(),)).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"jobs: cannot claim: {exc}") from exc
         if row is None:
             return None
         return {"id": row[0], "owner": row[1], "request": json.loads(row[2]), "provider": row[3]}
