@@ -154,7 +154,8 @@ class Daemon:
         from mapekd.api.daemon_view import DaemonView  # the API's imports only when it is enabled
         from mapekd.api.hosting import host_api
 
-        return await host_api(self.settings, self.store, DaemonView(self))
+        view = DaemonView(self)
+        return await host_api(self.settings, self.store, view, gateways=view.gateway, registry=self.registry)
 
     async def _finish_in_flight(self) -> None:
         """Let the in-flight cycle (and the action it runs) finish within the grace period;

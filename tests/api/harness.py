@@ -87,7 +87,12 @@ class Api:
         self.store = SqliteStore(self.db)
         self.gateway: Gateway = build_gateway(self.llm, registry=self.registry)
         self.ctx = ApiContext(
-            self.config, self.gateway, self.registry, self.store, loop=self.loop, approvals=self.approvals
+            self.config,
+            lambda: self.gateway,
+            self.registry,
+            self.store,
+            loop=self.loop,
+            approvals=self.approvals,
         )
         self.server = await start_api(self.ctx)
         self.url = self.server.url

@@ -37,7 +37,7 @@ def build_app(ctx: ApiContext) -> Starlette:
         ctx=ctx,
         tokens=Tokens.from_config(ctx.config.tokens),
         policy=RequestPolicy(ctx.config.limits),
-        jobs=JobRunner(ctx.store, ctx.gateway, ctx.config.jobs),
+        jobs=JobRunner(ctx.store, ctx.gateways, ctx.config.jobs),
     )
 
     @contextlib.asynccontextmanager

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -50,10 +50,15 @@ class ApprovalQueue(Protocol):
 @dataclass(frozen=True)
 class ApiContext:
     config: ApiConfig
-    gateway: Gateway
+    gateways: Callable[[], Gateway]
+    """The current gateway: the daemon builds a new one on each reload."""
     registry: CollectorRegistry
     """Served at /metrics."""
     store: SqliteStore
     loop: LoopView | None = None
     """None: gateway-only mode (`mapekd gateway`), no healing loop."""
     approvals: ApprovalQueue | None = None
+
+    @property
+    def gateway(self) -> Gateway:
+        return self.gateways()

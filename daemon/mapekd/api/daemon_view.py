@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from mapekd.llm.gateway import Gateway
 from mapekd.monitor.alerts import Alert, AlertmanagerCheck
 
 if TYPE_CHECKING:
@@ -17,6 +18,12 @@ MAX_FAILING_LISTED = 20
 class DaemonView:
     def __init__(self, daemon: Daemon) -> None:
         self._daemon = daemon
+
+    def gateway(self) -> Gateway:
+        """The daemon's current gateway (a reload replaces it)."""
+        reasoning = self._daemon.reasoning
+        assert reasoning is not None, "the daemon builds its gateway before it serves"
+        return reasoning.gateway
 
     @property
     def interval(self) -> float:

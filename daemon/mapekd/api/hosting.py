@@ -3,28 +3,32 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from prometheus_client import CollectorRegistry
 
-from mapekd.api.context import ApiContext, ApprovalQueue, LoopView
+from mapekd.api.context import ApiContext, LoopView
 from mapekd.api.server import ApiServer, start_api
 from mapekd.config.settings import Settings
 from mapekd.knowledge.store import SqliteStore
 from mapekd.llm.gateway import Gateway, build_gateway
 from mapekd.llm.types import CallRecord
 
+DAY_S = 86400.0
+
 
 class HostedApi:
-    def __init__(self, server: ApiServer, gateway: Gateway, owns_gateway: bool) -> None:
+    def __init__(self, server: ApiServer, own_gateway: Gateway | None) -> None:
         self.server = server
-        self.gateway = gateway
-        self._owns_gateway = owns_gateway
+        self._own_gateway = own_gateway
 
     async def stop(self) -> None:
         try:
             await self.server.stop()
         finally:
-            if self._owns_gateway:
-                await self.gateway.close()
+            if self._own_gateway is not None:
+                await self._own_gateway.close()
 
 
 async def host_api(
@@ -32,24 +36,35 @@ async def host_api(
     store: SqliteStore,
     loop: LoopView | None,
     *,
-    gateway: Gateway | None = None,
+    gateways: Callable[[], Gateway] | None = None,
     registry: CollectorRegistry | None = None,
 ) -> HostedApi:
+    """`gateways` gives the host's current gateway; None: one is built here and closed at stop."""
     registry = registry if registry is not None else CollectorRegistry()
-    owns_gateway = gateway is None
-    if gateway is None:
+    own: Gateway | None = None
+    if gateways is None:
+        own = built = gateway_for(settings, store, registry)
 
-        def record(call: CallRecord) -> None:
-            store.record_llm_call(call)
+        def gateways() -> Gateway:
+            return built
 
-        gateway = build_gateway(settings.llm, registry=registry, sink=record)
-    # The knowledge base answers approvals once it keeps them; until then the endpoints say so.
-    approvals = store if isinstance(store, ApprovalQueue) else None
-    ctx = ApiContext(settings.api, gateway, registry, store, loop=loop, approvals=approvals)
+    ctx = ApiContext(settings.api, gateways, registry, store, loop=loop, approvals=store)
     try:
         server = await start_api(ctx)
     except BaseException:
-        if owns_gateway:
-            await gateway.close()
+        if own is not None:
+            await own.close()
         raise
-    return HostedApi(server, gateway, owns_gateway)
+    return HostedApi(server, own)
+
+
+def gateway_for(settings: Settings, store: SqliteStore, registry: CollectorRegistry) -> Gateway:
+    """A gateway of its own (`mapekd gateway`): calls recorded, the daily budget seeded from them."""
+
+    def record(call: CallRecord) -> None:
+        store.record_llm_call(call)
+
+    gateway = build_gateway(settings.llm, registry=registry, sink=record)
+    now = time.time()
+    gateway.services.budget.seed_daily(store.llm_spent_since(now - now % DAY_S))
+    return gateway

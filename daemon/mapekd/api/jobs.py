@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from mapekd.api.errors import from_error
@@ -27,9 +28,9 @@ STORE_RETRY_S = 1.0
 
 
 class JobRunner:
-    def __init__(self, store: SqliteStore, gateway: Gateway, config: JobsConfig) -> None:
+    def __init__(self, store: SqliteStore, gateways: Callable[[], Gateway], config: JobsConfig) -> None:
         self.jobs = JobStore(store.db)
-        self.gateway = gateway
+        self.gateways = gateways
         self.config = config
         self._wake = asyncio.Event()
         self._workers: list[asyncio.Task[None]] = []
@@ -88,7 +89,7 @@ class JobRunner:
         body = ChatBody.model_validate(job["request"])
         request = body.to_request(tenant=job["owner"])
         try:
-            completion = await self.gateway.chat(request, provider=job["provider"])
+            completion = await self.gateways().chat(request, provider=job["provider"])
         except MapekdError as exc:
             self.jobs.fail(job["id"], from_error(exc).body()["error"])
             return
