@@ -53,6 +53,19 @@ class ApiError(Exception):
         return JSONResponse(self.body(), status_code=self.status, headers=self.headers)
 
 
+_BY_TYPE: tuple[tuple[type[MapekdError], int, str], ...] = (
+    (e.UnsupportedFeature, 501, "unsupported"),
+    (e.CircuitOpen, 503, "circuit_open"),
+    (e.BadRequest, 400, "upstream_bad_request"),
+    (e.NotFound, 404, "not_found"),
+    (e.ProviderTimeout, 504, "upstream_timeout"),
+    (e.ProviderError, 502, "upstream_error"),
+    (ApprovalError, 409, "approval_not_pending"),
+    (StoreError, 503, "store_error"),
+)
+"""Most specific first: the first matching type decides."""
+
+
 def from_error(exc: MapekdError) -> ApiError:
     """The HTTP answer to one of our errors."""
     if isinstance(exc, e.AllProvidersFailed):
@@ -62,22 +75,9 @@ def from_error(exc: MapekdError) -> ApiError:
     if isinstance(exc, e.BudgetExceeded):
         # Waiting does not help: tell the OpenAI SDKs not to retry.
         return ApiError(429, str(exc), code="budget_exceeded", headers={"x-should-retry": "false"})
-    if isinstance(exc, e.UnsupportedFeature):
-        return ApiError(501, str(exc), code="unsupported")
-    if isinstance(exc, e.CircuitOpen):
-        return ApiError(503, str(exc), code="circuit_open")
-    if isinstance(exc, e.BadRequest):
-        return ApiError(400, str(exc), code="upstream_bad_request")
-    if isinstance(exc, e.NotFound):
-        return ApiError(404, str(exc), code="not_found")
-    if isinstance(exc, e.ProviderTimeout):
-        return ApiError(504, str(exc), code="upstream_timeout")
-    if isinstance(exc, e.ProviderError):
-        return ApiError(502, str(exc), code="upstream_error")
-    if isinstance(exc, ApprovalError):
-        return ApiError(409, str(exc), code="approval_not_pending")
-    if isinstance(exc, StoreError):
-        return ApiError(503, f"knowledge base unavailable: {exc}", code="store_error")
+    for kind, status, code in _BY_TYPE:
+        if isinstance(exc, kind):
+            return ApiError(status, str(exc), code=code)
     return ApiError(500, f"{type(exc).__name__}: {exc}", code="internal_error")
 
 
