@@ -11,48 +11,18 @@ fingerprint, started_at, resolved_at, error, and bounded `label_<name>` / `annot
 
 from __future__ import annotations
 
-import hashlib
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 
 from mapekd.config.checks import AlertmanagerCheckConfig, CheckBase
-from mapekd.model import FieldValue, Sample
+from mapekd.model import Sample
+from mapekd.monitor.alert_model import Alert, alert_fields
 from mapekd.monitor.base import require_config
 
-MAX_LABEL_FIELDS = 32
-MAX_ANNOTATION_FIELDS = 16
-MAX_VALUE_CHARS = 256
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]")
-_FINGERPRINT = re.compile(r"^[0-9a-fA-F]{1,32}$")
-
-
-@dataclass(frozen=True, slots=True)
-class Alert:
-    """One alert as Alertmanager reports it (webhook payload version 4)."""
-
-    labels: Mapping[str, str]
-    firing: bool
-    annotations: Mapping[str, str] = field(default_factory=dict)
-    fingerprint: str = ""
-    started_at: float | None = None
-
-    @property
-    def key(self) -> str:
-        """Alertmanager's fingerprint when it is one; else a hash of the labels."""
-        if _FINGERPRINT.match(self.fingerprint):
-            return self.fingerprint.lower()
-        text = "\0".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-    @property
-    def target(self) -> str:
-        name = _UNSAFE.sub("_", self.labels.get("alertname", "unnamed"))[:100] or "unnamed"
-        return f"alert:{name}/{self.key}"
+__all__ = ["Alert", "AlertmanagerCheck", "adopt_alerts"]
 
 
 @dataclass(slots=True)
@@ -103,7 +73,10 @@ class AlertmanagerCheck:
             k for k, e in self._inbox.items() if e.resolved_at is not None and e.resolved_at < horizon
         ]:
             del self._inbox[key]
-        return [Sample(self.name, e.alert.target, _fields(e), now) for e in self._inbox.values()]
+        return [
+            Sample(self.name, e.alert.target, alert_fields(e.alert, e.resolved_at), now)
+            for e in self._inbox.values()
+        ]
 
     def _wants(self, alert: Alert) -> bool:
         return all(alert.labels.get(k) == v for k, v in self.config.match_labels.items())
@@ -126,31 +99,6 @@ class AlertmanagerCheck:
             return False
         del self._inbox[min(resolved)[1]]
         return True
-
-
-def _fields(entry: _Entry) -> dict[str, FieldValue]:
-    alert = entry.alert
-    fields: dict[str, FieldValue] = {
-        "ok": not alert.firing,
-        "firing": alert.firing,
-        "alertname": _bounded(alert.labels.get("alertname", "")),
-        "fingerprint": alert.key,
-        "started_at": alert.started_at,
-        "resolved_at": entry.resolved_at,
-        "error": None,
-    }
-    fields.update(_prefixed("label_", alert.labels, MAX_LABEL_FIELDS))
-    fields.update(_prefixed("annotation_", alert.annotations, MAX_ANNOTATION_FIELDS))
-    return fields
-
-
-def _prefixed(prefix: str, values: Mapping[str, str], limit: int) -> dict[str, FieldValue]:
-    names = sorted(k for k in values if _IDENT.match(k))[:limit]
-    return {prefix + k: _bounded(values[k]) for k in names}
-
-
-def _bounded(value: str) -> str:
-    return value if len(value) <= MAX_VALUE_CHARS else value[: MAX_VALUE_CHARS - 3] + "..."
 
 
 def adopt_alerts(old: Mapping[str, object], new: Mapping[str, object]) -> None:
