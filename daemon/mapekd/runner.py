@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from collections.abc import Coroutine, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -21,7 +22,11 @@ from mapekd.errors import ConfigError
 from mapekd.knowledge.runbooks import load_runbooks
 from mapekd.knowledge.store import SqliteStore
 from mapekd.metrics import LoopMetrics
+from mapekd.monitor.alerts import adopt_alerts
 from mapekd.reasoning import CurrentGatewayMetrics, Reasoning
+
+if TYPE_CHECKING:
+    from mapekd.api.hosting import HostedApi
 
 log = logging.getLogger("mapekd.daemon")
 
@@ -53,6 +58,7 @@ class Daemon:
         # daemon's registry shows whichever gateway is current.
         self.reasoning: Reasoning | None = None
         self.registry.register(CurrentGatewayMetrics(lambda: self.reasoning))
+        self.last_cycle_at: float | None = None
 
     @property
     def dry_run(self) -> bool:
@@ -103,6 +109,7 @@ class Daemon:
             raise locate(exc, self.config_path) from exc
 
     async def _serve(self) -> None:
+        api = await self._start_api() if self.settings.api.enabled else None
         loop = asyncio.get_running_loop()
         scheduler = AsyncIOScheduler()
         scheduler.add_job(
@@ -135,11 +142,20 @@ class Daemon:
         )
         await self._stop.wait()
         log.info("stopping", extra={"event": {"event": "stopping"}})
+        if api is not None:
+            await api.stop()
         # Pause, not shutdown: shutting down cancels the running job, i.e. the in-flight action.
         scheduler.pause()
         self.engine.stop_watching()
         await self._finish_in_flight()
         scheduler.shutdown(wait=False)
+
+    async def _start_api(self) -> HostedApi:
+        from mapekd.api.daemon_view import DaemonView  # the API's imports only when it is enabled
+        from mapekd.api.hosting import host_api
+
+        view = DaemonView(self)
+        return await host_api(self.settings, self.store, view, gateways=view.gateway, registry=self.registry)
 
     async def _finish_in_flight(self) -> None:
         """Let the in-flight cycle (and the action it runs) finish within the grace period;
@@ -181,6 +197,7 @@ class Daemon:
                 self._again = False
                 try:
                     await self.engine.cycle()
+                    self.last_cycle_at = time.time()
                 except Exception:  # a cycle records its own errors; the loop goes on
                     log.exception("cycle failed", extra={"event": {"reason": reason}})
                 except asyncio.CancelledError:
@@ -217,6 +234,7 @@ class Daemon:
             old.stop_watching()
             self.settings, self.engine = settings, engine
             old_reasoning, self.reasoning = self.reasoning, reasoning
+            adopt_alerts(old.checks, engine.checks)
             engine.start_watching(self._kick)
             scheduler.reschedule_job("cycle", trigger="interval", seconds=settings.daemon.interval)
         self._spawn(self._retire(old, old_reasoning))
