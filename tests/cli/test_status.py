@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-from pydantic import SecretStr
 
+from mapekd.config.api import ApiConfig
 from mapekd.config.loader import load_settings
 from mapekd.config.settings import Settings
 from mapekd.knowledge.store import SqliteStore
@@ -120,20 +119,19 @@ def test_every_failure_to_reach_the_api_is_a_reason(tmp_path: Path) -> None:
 
 
 def test_where_the_api_is_and_which_token_to_use(tmp_path: Path) -> None:
-    def api(**token: object) -> SimpleNamespace:
-        return SimpleNamespace(enabled=True, host="0.0.0.0", port=8765, tokens=[SimpleNamespace(**token)])
+    def api(**token: object) -> ApiConfig:
+        return ApiConfig.model_validate({"enabled": True, "host": "0.0.0.0", "port": 8765, "tokens": [token]})
 
-    read = {"name": "ops", "rights": ["read", "approve"], "token": SecretStr(TOKEN), "token_file": None}
+    read = {"name": "ops", "rights": ["read", "approve"], "token": TOKEN}
     assert endpoint(api(**read)) == Endpoint("http://127.0.0.1:8765", TOKEN)
     token_file = tmp_path / "ops.token"
     token_file.write_text(f"  {TOKEN}\n")
-    assert endpoint(api(**{**read, "token": None, "token_file": str(token_file)})).token == TOKEN  # type: ignore[union-attr]
-    missing = endpoint(api(**{**read, "token": None, "token_file": str(tmp_path / "none")}))
+    by_file = endpoint(api(name="ops", rights=["read"], token_file=str(token_file)))
+    assert by_file == Endpoint("http://127.0.0.1:8765", TOKEN)
+    missing = endpoint(api(name="ops", rights=["read"], token_file=str(tmp_path / "none")))
     assert missing == "cannot read the token file of API token 'ops': No such file or directory"
     assert endpoint(api(**{**read, "rights": ["llm"]})) == "no API token with the read right is configured"
-    assert (
-        endpoint(None) == endpoint(SimpleNamespace(enabled=False)) == "the API is not enabled (api.enabled)"
-    )
+    assert endpoint(ApiConfig()) == "the API is not enabled (api.enabled)"
 
 
 def test_the_command(tmp_path: Path, run: Run) -> None:

@@ -37,9 +37,11 @@ def register(
 
 def cmd_status(args: argparse.Namespace) -> int:
     settings = settings_of(args)
-    # The `api:` section exists only in builds with the HTTP API.
-    api = getattr(settings, "api", None)
-    live = Live(None, None, "not asked (--no-api)") if args.no_api else fetch(endpoint(api), args.timeout)
+    live = (
+        Live(None, None, "not asked (--no-api)")
+        if args.no_api
+        else fetch(endpoint(settings.api), args.timeout)
+    )
     report = collect_status(settings, db_path(args), live, time.time())
     if args.json:
         emit_json(report)

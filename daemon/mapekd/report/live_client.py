@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 
+from mapekd.config.api import ApiConfig
+
 TIMEOUT_S = 1.0
 
 
@@ -27,10 +29,9 @@ class Live:
     error: str | None
 
 
-def endpoint(api: Any) -> Endpoint | str:
-    """Where to ask, with a token holding the `read` right, from the `api:` section; or why not.
-    (`api` is the configuration's ApiConfig, or None where this build has no API.)"""
-    if api is None or not api.enabled:
+def endpoint(api: ApiConfig) -> Endpoint | str:
+    """Where to ask, with a token holding the `read` right, from the `api:` section; or why not."""
+    if not api.enabled:
         return "the API is not enabled (api.enabled)"
     host = "127.0.0.1" if api.host in ("0.0.0.0", "") else "::1" if api.host == "::" else api.host  # noqa: S104
     url = f"http://[{host}]:{api.port}" if ":" in host else f"http://{host}:{api.port}"
@@ -40,7 +41,7 @@ def endpoint(api: Any) -> Endpoint | str:
         if token.token is not None:
             return Endpoint(url, token.token.get_secret_value())
         try:
-            return Endpoint(url, Path(token.token_file).read_text(encoding="utf-8").strip())
+            return Endpoint(url, Path(token.token_file or "").read_text(encoding="utf-8").strip())
         except OSError as exc:
             return f"cannot read the token file of API token {token.name!r}: {exc.strerror}"
     return "no API token with the read right is configured"
