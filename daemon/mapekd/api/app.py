@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mapekd.api import (
+    live,
     routes_alerts,
     routes_approvals,
     routes_health,
@@ -56,6 +57,7 @@ def build_app(ctx: ApiContext) -> Starlette:
         *routes_llm.ROUTES,
         *routes_openai.ROUTES,
         *routes_jobs.ROUTES,
+        *live.live_routes(),
     ]
     app = Starlette(
         routes=routes,
