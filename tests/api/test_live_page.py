@@ -50,6 +50,17 @@ def approvals(db: Path) -> list[tuple[int, str, str | None]]:
         conn.close()
 
 
+def status(daemon: Daemon) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "mapekd", "status", "--json", "--config", str(daemon.config_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=daemon.tmp,
+    )
+    return dict(json.loads(done.stdout))
+
+
 def log_in(driver: webdriver.Chrome, token: str) -> None:
     wait = WebDriverWait(driver, 30)
     field = wait.until(ready.visibility_of_element_located((By.ID, "token")))
@@ -103,14 +114,7 @@ def test_an_approval_clicked_in_the_page_runs_the_remedy(
     )
     assert browser.execute_script("return window.notReloaded") is True
     screenshot(browser, tmp_path, "live-page-after.png")
-    status = subprocess.run(
-        [sys.executable, "-m", "mapekd", "status", "--json", "--config", str(daemon.config_path)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=tmp_path,
-    )
-    live = json.loads(status.stdout)  # `mapekd status` reads the same daemon through its API
+    live = status(daemon)  # `mapekd status` reads the same daemon through its API
     assert live["api"]["live"] is True and live["daemon"]["source"] == "api"
     assert {c["name"]: c["state"] for c in live["checks"]} == {"svc_process": "ok", "svc_http": "ok"}
     report = daemon.incident(SIGNATURE)

@@ -108,6 +108,7 @@ def test_llm_usage_and_calibration(history_db: Path, run: Run) -> None:
     assert code == 0 and (usage["provider"], usage["calls"], usage["cached"]) == ("local", 6, 1)
     assert (usage["input_tokens"], usage["output_tokens"], usage["cost"]) == (600, 120, 0.06)
     assert usage["cache_hit_rate"] == 0.167 and usage["p50_latency_ms"] == 400.0
+    assert usage["avg_latency_ms"] == 440.0  # the cache hit's 500 ms is not a provider's latency
     calibration = report["calibration"]
     assert calibration["decisions"] == 2 and calibration["brier"] == 0.81 and calibration["ece"] == 0.9
     top = calibration["bins"][-1]

@@ -60,58 +60,52 @@ def print_status(report: dict[str, Any]) -> None:
         print_line(("knowledge base unavailable: ", "bold red"), kb["error"])
     print_line(_daemon_line(report["daemon"]))
     for check in report["checks"]:
-        check["failing_targets"] = ", ".join(check["failing"][:3]) + (
-            " ..." if len(check["failing"]) > 3 else ""
-        )
+        failing = check["failing"]
+        check["failing_targets"] = ", ".join(failing[:3]) + (" ..." if len(failing) > 3 else "")
+    print_table(report["checks"], CHECKS, title="checks")
+    incidents, approvals = report["open_incidents"], report["pending_approvals"]
+    print_table(incidents, INCIDENTS, title=f"open incidents ({len(incidents)})")
     print_table(
-        report["checks"],
-        [
-            ("name", "CHECK"),
-            ("type", "TYPE"),
-            ("state", "STATE"),
-            ("targets", "TARGETS"),
-            ("last_sample_at", "LAST SAMPLE"),
-            ("value", "LAST VALUE"),
-            ("failing_targets", "FAILING"),
-        ],
-        title="checks",
-    )
-    print_table(
-        report["open_incidents"],
-        [
-            ("id", "ID"),
-            ("status", "STATUS"),
-            ("signature", "SIGNATURE"),
-            ("opened_at", "OPENED"),
-            ("summary", "SUMMARY"),
-        ],
-        title=f"open incidents ({len(report['open_incidents'])})",
-    )
-    print_table(
-        report["pending_approvals"],
-        [
-            ("id", "ID"),
-            ("incident_id", "INCIDENT"),
-            ("action", "ACTION"),
-            ("target", "TARGET"),
-            ("expires_at", "EXPIRES"),
-            ("reason", "REASON"),
-        ],
-        title=f"pending approvals ({len(report['pending_approvals'])}): mapekd approve ID | mapekd deny ID",
+        approvals,
+        APPROVALS,
+        title=f"pending approvals ({len(approvals)}): mapekd approve ID | mapekd deny ID",
     )
     for c in report["counters"]:
         c["count"] = f"{c['used']}/{c['limit']}"
-    print_table(
-        report["counters"],
-        [
-            ("target", "TARGET"),
-            ("count", "ACTIONS/LIMIT"),
-            ("window_s", "WINDOW"),
-            ("oldest_expires_at", "FREES AT"),
-        ],
-        title="action counters (per target, sliding window)",
-    )
+    print_table(report["counters"], COUNTERS, title="action counters (per target, sliding window)")
     _print_llm(report["llm"])
+
+
+CHECKS = [
+    ("name", "CHECK"),
+    ("type", "TYPE"),
+    ("state", "STATE"),
+    ("targets", "TARGETS"),
+    ("last_sample_at", "LAST SAMPLE"),
+    ("value", "LAST VALUE"),
+    ("failing_targets", "FAILING"),
+]
+INCIDENTS = [
+    ("id", "ID"),
+    ("status", "STATUS"),
+    ("signature", "SIGNATURE"),
+    ("opened_at", "OPENED"),
+    ("summary", "SUMMARY"),
+]
+APPROVALS = [
+    ("id", "ID"),
+    ("incident_id", "INCIDENT"),
+    ("action", "ACTION"),
+    ("target", "TARGET"),
+    ("expires_at", "EXPIRES"),
+    ("reason", "REASON"),
+]
+COUNTERS = [
+    ("target", "TARGET"),
+    ("count", "ACTIONS/LIMIT"),
+    ("window_s", "WINDOW"),
+    ("oldest_expires_at", "FREES AT"),
+]
 
 
 def _daemon_line(daemon: dict[str, Any]) -> str:

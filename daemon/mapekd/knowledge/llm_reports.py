@@ -20,12 +20,14 @@ def utc_midnight(now: float) -> float:
 
 class LLMReports(Queries):
     def usage(self, since: float = 0.0) -> list[dict[str, Any]]:
-        """Per provider and model: calls, errors, cache hits, tokens, cost and latency."""
+        """Per provider and model: calls, errors, cache hits, tokens, cost, and the latency of the
+        calls that reached a provider (cache hits take no time to speak of)."""
         rows = self._rows(
             "SELECT provider, model, COUNT(*) AS calls, SUM(error_class IS NOT NULL) AS errors, "
             "SUM(cached) AS cached, SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens, "
-            "ROUND(SUM(cost), 6) AS cost, ROUND(AVG(latency_ms), 1) AS avg_latency_ms "
-            "FROM llm_calls WHERE ts >= ? GROUP BY provider, model ORDER BY provider, model",
+            "ROUND(SUM(cost), 6) AS cost, "
+            "ROUND(AVG(CASE WHEN cached = 0 THEN latency_ms END), 1) AS avg_latency_ms FROM llm_calls "
+            "WHERE ts >= ? GROUP BY provider, model ORDER BY provider, model",
             (since,),
         )
         latencies = self._latencies(since)
@@ -38,7 +40,7 @@ class LLMReports(Queries):
         return rows
 
     def _latencies(self, since: float) -> dict[tuple[str, str], list[float]]:
-        """Latencies of the calls that reached a provider (cache hits take no time to speak of)."""
+        """Latencies of the calls that reached a provider, in order."""
         out: dict[tuple[str, str], list[float]] = {}
         for row in self._rows(
             "SELECT provider, model, latency_ms FROM llm_calls WHERE ts >= ? AND cached = 0 "

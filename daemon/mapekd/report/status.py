@@ -18,6 +18,7 @@ from mapekd.knowledge.llm_reports import LLMReports
 from mapekd.knowledge.readonly import open_readonly
 from mapekd.knowledge.status_reads import StatusReads
 from mapekd.plan.policy import Policy
+from mapekd.report.check_states import check_states
 from mapekd.report.live_client import Live
 
 SAMPLE_LOOKBACK_S = 600.0
@@ -32,7 +33,7 @@ def collect_status(settings: Settings, db: Path, live: Live, now: float) -> dict
         "api": {"url": live.url, "live": live.status is not None, "error": live.error},
         "knowledge": {"path": str(db), "error": kb_error},
         "daemon": _daemon(settings, loop, kb, now),
-        "checks": _checks(settings, loop, kb.get("samples", []), now),
+        "checks": check_states(settings, loop, kb.get("samples", []), now),
         "open_incidents": kb.get("open_incidents", (live.status or {}).get("open_incidents", [])),
         "pending_approvals": kb.get("pending_approvals", []),
         "counters": kb.get("counters", []),
@@ -78,68 +79,6 @@ def _daemon(settings: Settings, loop: dict[str, Any], kb: dict[str, Any], now: f
         "last_sample_at": seen,
         "last_sample_age_s": None if seen is None else round(now - seen, 3),
         "interval_s": settings.daemon.interval,
-    }
-
-
-def _checks(
-    settings: Settings, loop: dict[str, Any], samples: list[dict[str, Any]], now: float
-) -> list[dict[str, Any]]:
-    live = {c["name"]: c for c in loop.get("checks") or []}
-    stale_after = 3 * settings.daemon.interval + 10
-    out = []
-    for check in settings.checks:
-        if check.name in live:
-            c = live[check.name]
-            state = "unknown" if not c.get("targets") else "ok" if c.get("ok") else "failing"
-            out.append(
-                {
-                    "name": check.name,
-                    "type": check.type,
-                    "state": state,
-                    "targets": c.get("targets", 0),
-                    "failing": c.get("failing", []),
-                    "last_sample_at": c.get("last_sample_at"),
-                    "value": c.get("summary", ""),
-                    "source": "api",
-                }
-            )
-            continue
-        out.append(
-            _check_from_samples(
-                check.name,
-                check.type,
-                [s for s in samples if s["check_name"] == check.name],
-                now,
-                stale_after,
-            )
-        )
-    return out
-
-
-def _check_from_samples(
-    name: str, kind: str, rows: list[dict[str, Any]], now: float, stale_after: float
-) -> dict[str, Any]:
-    failing = [r["target"] for r in rows if not r["ok"]]
-    last = max((r["ts"] for r in rows), default=None)
-    if last is None:
-        state = "unknown"
-    elif now - last > stale_after:
-        state = "stale"
-    else:
-        state = "failing" if failing else "ok"
-    if len(rows) == 1:
-        value = rows[0]["summary"]
-    else:
-        value = f"{len(rows)} targets, {len(failing)} failing" if rows else "no recorded sample"
-    return {
-        "name": name,
-        "type": kind,
-        "state": state,
-        "targets": len(rows),
-        "failing": failing,
-        "last_sample_at": last,
-        "value": value,
-        "source": "knowledge",
     }
 
 
