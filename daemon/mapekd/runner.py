@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import Coroutine, Mapping
 from datetime import datetime
@@ -22,6 +23,7 @@ from mapekd.knowledge.runbooks import load_runbooks
 from mapekd.knowledge.store import SqliteStore
 from mapekd.metrics import LoopMetrics
 from mapekd.reasoning import CurrentGatewayMetrics, Reasoning
+from mapekd.service.link import ServiceLink
 
 log = logging.getLogger("mapekd.daemon")
 
@@ -53,6 +55,7 @@ class Daemon:
         # daemon's registry shows whichever gateway is current.
         self.reasoning: Reasoning | None = None
         self.registry.register(CurrentGatewayMetrics(lambda: self.reasoning))
+        self.service = ServiceLink.from_env(env, interval=settings.daemon.interval, pid=os.getpid())
 
     @property
     def dry_run(self) -> bool:
@@ -80,6 +83,7 @@ class Daemon:
             if self.reasoning is not None:
                 await self.reasoning.close()
             store.close()
+            self.service.close()
         return 0
 
     def _build(self, settings: Settings) -> tuple[Engine, Reasoning]:
@@ -118,9 +122,12 @@ class Daemon:
         )
         self.engine.start_watching(self._kick)  # before the first cycle, which arms the watches
         scheduler.start()
+        self.service.start_watchdog()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stop.set)
-        loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self._reload(scheduler)))
+        loop.add_signal_handler(
+            signal.SIGHUP, lambda: self._spawn(self.service.reloading(self._reload(scheduler)))
+        )
         log.info(
             "mapekd started",
             extra={
@@ -134,6 +141,7 @@ class Daemon:
             },
         )
         await self._stop.wait()
+        await self.service.stopping()
         log.info("stopping", extra={"event": {"event": "stopping"}})
         # Pause, not shutdown: shutting down cancels the running job, i.e. the in-flight action.
         scheduler.pause()
@@ -181,8 +189,10 @@ class Daemon:
                 self._again = False
                 try:
                     await self.engine.cycle()
+                    self.service.cycle_done(self.engine)
                 except Exception:  # a cycle records its own errors; the loop goes on
                     log.exception("cycle failed", extra={"event": {"reason": reason}})
+                    self.service.cycle_done(self.engine, failed=True)
                 except asyncio.CancelledError:
                     if not self._stop.is_set():
                         raise
@@ -190,6 +200,7 @@ class Daemon:
                 if not self._ready:
                     self._ready = True  # watches are armed: a crash from now on is seen at once
                     log.info("first cycle done", extra={"event": {"event": "ready"}})
+                    self.service.ready()
                 if not self._again or self._stop.is_set():
                     break
             self._current = None
