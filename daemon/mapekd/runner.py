@@ -6,10 +6,11 @@ import asyncio
 import logging
 import os
 import signal
+import time
 from collections.abc import Coroutine, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -22,8 +23,12 @@ from mapekd.errors import ConfigError
 from mapekd.knowledge.runbooks import load_runbooks
 from mapekd.knowledge.store import SqliteStore
 from mapekd.metrics import LoopMetrics
+from mapekd.monitor.alerts import adopt_alerts
 from mapekd.reasoning import CurrentGatewayMetrics, Reasoning
 from mapekd.service.link import ServiceLink
+
+if TYPE_CHECKING:
+    from mapekd.api.hosting import HostedApi
 
 log = logging.getLogger("mapekd.daemon")
 
@@ -56,6 +61,7 @@ class Daemon:
         self.reasoning: Reasoning | None = None
         self.registry.register(CurrentGatewayMetrics(lambda: self.reasoning))
         self.service = ServiceLink.from_env(env, interval=settings.daemon.interval, pid=os.getpid())
+        self.last_cycle_at: float | None = None
 
     @property
     def dry_run(self) -> bool:
@@ -107,6 +113,7 @@ class Daemon:
             raise locate(exc, self.config_path) from exc
 
     async def _serve(self) -> None:
+        api = await self._start_api() if self.settings.api.enabled else None
         loop = asyncio.get_running_loop()
         scheduler = AsyncIOScheduler()
         scheduler.add_job(
@@ -143,11 +150,20 @@ class Daemon:
         await self._stop.wait()
         await self.service.stopping()
         log.info("stopping", extra={"event": {"event": "stopping"}})
+        if api is not None:
+            await api.stop()
         # Pause, not shutdown: shutting down cancels the running job, i.e. the in-flight action.
         scheduler.pause()
         self.engine.stop_watching()
         await self._finish_in_flight()
         scheduler.shutdown(wait=False)
+
+    async def _start_api(self) -> HostedApi:
+        from mapekd.api.daemon_view import DaemonView  # the API's imports only when it is enabled
+        from mapekd.api.hosting import host_api
+
+        view = DaemonView(self)
+        return await host_api(self.settings, self.store, view, gateways=view.gateway, registry=self.registry)
 
     async def _finish_in_flight(self) -> None:
         """Let the in-flight cycle (and the action it runs) finish within the grace period;
@@ -190,6 +206,7 @@ class Daemon:
                 try:
                     await self.engine.cycle()
                     self.service.cycle_done(self.engine)
+                    self.last_cycle_at = time.time()
                 except Exception:  # a cycle records its own errors; the loop goes on
                     log.exception("cycle failed", extra={"event": {"reason": reason}})
                     self.service.cycle_done(self.engine, failed=True)
@@ -228,6 +245,7 @@ class Daemon:
             old.stop_watching()
             self.settings, self.engine = settings, engine
             old_reasoning, self.reasoning = self.reasoning, reasoning
+            adopt_alerts(old.checks, engine.checks)
             engine.start_watching(self._kick)
             scheduler.reschedule_job("cycle", trigger="interval", seconds=settings.daemon.interval)
         self._spawn(self._retire(old, old_reasoning))

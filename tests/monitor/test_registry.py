@@ -28,6 +28,7 @@ CONFIGS = {
         "url": "http://127.0.0.1:9090",
         "queries": [{"name": "up", "query": "up"}],
     },
+    "alertmanager": {"type": "alertmanager", "name": "central"},
 }
 
 
@@ -49,7 +50,7 @@ async def test_an_unknown_type_is_a_config_error() -> None:
     config = HostCheckConfig.model_construct(type="bogus", name="x")  # bypasses validation
 
     async with httpx.AsyncClient(trust_env=False) as client:
-        with pytest.raises(ConfigError, match=r"unknown check type 'bogus' \(known: host, "):
+        with pytest.raises(ConfigError, match=r"unknown check type 'bogus' \(known: alertmanager, host, "):
             build_check(config, http=client)
 
 

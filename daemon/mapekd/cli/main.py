@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from mapekd import __version__
-from mapekd.cli import daemon_cmds, decide_cmds, kb, polkit
+from mapekd.cli import daemon_cmds, decide_cmds, gateway_cmd, kb, polkit
 from mapekd.errors import ConfigError, MapekdError, StoreError
 
 EXIT_CONFIG = 2
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     kb.register(sub, common)
     decide_cmds.register(sub, common)
     polkit.register(sub, common)
+    gateway_cmd.register(sub, common)
     _register_llm(sub, common)
     return parser
 

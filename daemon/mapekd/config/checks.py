@@ -109,12 +109,25 @@ class PromqlCheckConfig(CheckBase):
         return self
 
 
+class AlertmanagerCheckConfig(CheckBase):
+    """Alerts pushed by Alertmanager's webhook to the API's /api/v1/alerts (api.enabled)."""
+
+    type: Literal["alertmanager"]
+    match_labels: dict[str, str] = Field(default_factory=dict)
+    """Only alerts whose labels include all of these reach this check."""
+    max_alerts: int = Field(default=1000, ge=1)
+    """Alerts kept at once (one per fingerprint); resolved ones are dropped first."""
+    resolved_retention: Duration = 3600.0
+    """How long a resolved alert is still reported (as firing == false)."""
+
+
 CheckConfig = Annotated[
     HostCheckConfig
     | ProcessCheckConfig
     | SystemdCheckConfig
     | HttpCheckConfig
     | PrometheusCheckConfig
-    | PromqlCheckConfig,
+    | PromqlCheckConfig
+    | AlertmanagerCheckConfig,
     Field(discriminator="type"),
 ]

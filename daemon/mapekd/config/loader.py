@@ -74,6 +74,7 @@ _TAGS = frozenset(
         "http",
         "prometheus",
         "promql",
+        "alertmanager",
         "threshold",
         "flapping",
         "absence",

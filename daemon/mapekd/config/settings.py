@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from mapekd.config.actions import ActionConfig, SignalActionConfig, WebhookActionConfig
+from mapekd.config.api import ApiConfig
 from mapekd.config.base import Name, StrictModel
 from mapekd.config.checks import CheckConfig, HostCheckConfig, ProcessCheckConfig
 from mapekd.config.durations import Duration
@@ -104,6 +105,7 @@ class Settings(StrictModel):
     notifications: NotificationsConfig = NotificationsConfig()
     plan: PlanConfig = PlanConfig()
     llm: LLMSettings = LLMSettings()
+    api: ApiConfig = ApiConfig()
 
     # Raises ConfigError (not ValueError) so that pydantic lets it through with its exact key path.
     @model_validator(mode="after")

@@ -9,6 +9,7 @@ import httpx
 
 from mapekd.config.checks import CheckBase, CheckConfig
 from mapekd.errors import ConfigError
+from mapekd.monitor.alerts import AlertmanagerCheck
 from mapekd.monitor.base import Check
 from mapekd.monitor.host import HostCheck
 from mapekd.monitor.http import HttpCheck
@@ -31,6 +32,7 @@ CHECK_TYPES: Final[Mapping[str, CheckClass]] = {
     "http": HttpCheck,
     "prometheus": PrometheusCheck,
     "promql": PromqlCheck,
+    "alertmanager": AlertmanagerCheck,
 }
 """Config `type` -> check class. Read only: a new check type is a new entry here."""
 

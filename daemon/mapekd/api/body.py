@@ -1,0 +1,55 @@
+"""Request bodies: refused with 413 before they are read whole (Content-Length, then the bytes
+actually received), then parsed as a JSON object and validated into a pydantic model (400)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+
+from mapekd.api.errors import ApiError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def read_json(request: Request, limit: int) -> dict[str, Any]:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise ApiError(400, "invalid Content-Length")
+        if int(declared) > limit:
+            raise _too_large(limit)
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        parts.append(chunk)
+    try:
+        value = json.loads(b"".join(parts))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"the body is not valid JSON: {exc}", code="invalid_json") from None
+    if not isinstance(value, dict):
+        raise ApiError(400, "the body must be a JSON object", code="invalid_json")
+    return value
+
+
+def validate(model: type[M], data: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        param = ".".join(str(p) for p in error["loc"]) or None
+        message = f"{param}: {error['msg']}" if param else str(error["msg"])
+        raise ApiError(400, message, param=param) from None
+
+
+async def read_model(request: Request, model: type[M], limit: int) -> M:
+    return validate(model, await read_json(request, limit))
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, f"the request body exceeds {limit} bytes", code="body_too_large")

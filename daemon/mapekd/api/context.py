@@ -1,0 +1,64 @@
+"""What the API is built from (ApiContext) and the two seams it reads through: the healing loop
+(LoopView, absent in `mapekd gateway`) and the approvals of the knowledge base (ApprovalQueue)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from prometheus_client import CollectorRegistry
+
+from mapekd.config.api import ApiConfig
+from mapekd.knowledge.store import SqliteStore
+from mapekd.llm.gateway import Gateway
+from mapekd.monitor.alerts import Alert
+
+
+class LoopView(Protocol):
+    """The running healing loop, as the API sees it."""
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two scheduled cycles."""
+        ...
+
+    def last_cycle_at(self) -> float | None:
+        """Unix time the last cycle completed; None before the first."""
+        ...
+
+    def checks(self) -> list[dict[str, Any]]:
+        """Per configured check: name, type, and the state of its targets at the last sample."""
+        ...
+
+    def push_alerts(self, alerts: Sequence[Alert]) -> int:
+        """Hand alerts to the alertmanager checks (which kick a cycle); how many checks took them."""
+        ...
+
+
+@runtime_checkable
+class ApprovalQueue(Protocol):
+    """Approvals waiting for a person (the knowledge base implements it)."""
+
+    def pending_approvals(self) -> list[dict[str, Any]]: ...
+
+    def decide_approval(self, approval_id: int, approve: bool, by: str) -> str:
+        """The new state, 'approved' or 'denied'; ApprovalError when it cannot be decided."""
+        ...
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    config: ApiConfig
+    gateways: Callable[[], Gateway]
+    """The current gateway: the daemon builds a new one on each reload."""
+    registry: CollectorRegistry
+    """Served at /metrics."""
+    store: SqliteStore
+    loop: LoopView | None = None
+    """None: gateway-only mode (`mapekd gateway`), no healing loop."""
+    approvals: ApprovalQueue | None = None
+
+    @property
+    def gateway(self) -> Gateway:
+        return self.gateways()

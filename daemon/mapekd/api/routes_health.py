@@ -1,0 +1,69 @@
+"""/healthz (alive, no token), /readyz (ready to serve) and /metrics (Prometheus exposition)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from mapekd.api.context import ApiContext
+from mapekd.api.state import authorize
+
+READY_PROBE_BUSY_MS = 500
+"""How long /readyz waits for another writer's lock before calling the database not writable."""
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    state, _ = authorize(request, "read")
+    ctx = state.ctx
+    checks = {"config": True, "gateway": True, "database": database_writable(ctx)}
+    if ctx.loop is not None:
+        checks["loop"] = loop_recent(ctx, time.time())
+    ready = all(checks.values())
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+
+def database_writable(ctx: ApiContext) -> bool:
+    """Take the write lock and give it back: proves writability without writing anything."""
+    conn = ctx.store.db.conn
+    (previous,) = conn.execute("PRAGMA busy_timeout").fetchone()
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {READY_PROBE_BUSY_MS}")
+        conn.execute("BEGIN IMMEDIATE")
+        conn.rollback()
+        return True
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(previous)}")
+
+
+def loop_recent(ctx: ApiContext, now: float) -> bool:
+    assert ctx.loop is not None
+    last = ctx.loop.last_cycle_at()
+    if last is None:
+        return False
+    limit = ctx.config.max_cycle_age
+    if limit is None:
+        limit = 3 * ctx.loop.interval + 10.0
+    return now - last <= limit
+
+
+async def metrics(request: Request) -> Response:
+    state, _ = authorize(request, "read")
+    return Response(generate_latest(state.ctx.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+ROUTES = [
+    Route("/healthz", healthz, methods=["GET"]),
+    Route("/readyz", readyz, methods=["GET"]),
+    Route("/metrics", metrics, methods=["GET"]),
+]

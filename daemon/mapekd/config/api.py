@@ -1,0 +1,93 @@
+"""The `api:` section: the HTTP API and OpenAI-compatible gateway (off unless enabled).
+
+api:
+  enabled: true
+  host: 127.0.0.1                 # loopback unless you say otherwise
+  port: 8765
+  tokens:                         # no token: everything but /healthz is refused
+    - {name: ops, token_file: /etc/mapekd/ops.token, rights: [read, approve]}
+    - {name: apps, rights: [llm]} # token from MAPEKD_API__TOKENS__APPS__TOKEN
+  limits: {max_prompt_chars: 32000, allowed_models: [], blocked_patterns: [], rpm: 120}
+  jobs: {max_queued: 100, workers: 2}
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from mapekd.config.base import Name, StrictModel
+from mapekd.config.durations import Duration
+
+Right = Literal["read", "approve", "llm", "alerts"]
+"""read: status, incidents, approvals list; approve: decide approvals; llm: the provider layer
+(/v1, /api/v1/llm); alerts: push Alertmanager webhooks into the loop."""
+
+
+class ApiToken(StrictModel):
+    name: Name
+    token: SecretStr | None = None
+    """The bearer token itself; better from the environment: MAPEKD_API__TOKENS__<NAME>__TOKEN."""
+    token_file: str | None = None
+    """A file holding the token (surrounding whitespace ignored), read when the API starts."""
+    rights: list[Right] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ApiToken:
+        if (self.token is None) == (self.token_file is None):
+            raise ValueError("exactly one of token or token_file is required")
+        if self.token is not None and len(self.token.get_secret_value()) < 16:
+            raise ValueError("a token must be at least 16 characters")
+        return self
+
+
+class ApiLimits(StrictModel):
+    max_prompt_chars: int = Field(default=32_000, gt=0)
+    """Total characters of a request's messages (or prompt, or embedding inputs)."""
+    allowed_models: list[str] = Field(default_factory=list)
+    """Models a caller may ask for by name; empty: any."""
+    blocked_patterns: list[str] = Field(default_factory=list)
+    """Regular expressions (Python syntax); a prompt matching any is refused with 400."""
+    rpm: int | None = Field(default=None, gt=0)
+    """Requests per minute per token on the LLM endpoints; None: unlimited."""
+
+    @field_validator("blocked_patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for i, pattern in enumerate(patterns):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"blocked_patterns[{i}] is not a valid regex: {exc}") from None
+        return patterns
+
+
+class JobsConfig(StrictModel):
+    max_queued: int = Field(default=100, ge=1)
+    """Accepted jobs not finished yet (queued or running); beyond it POST /v1/chat/jobs gets 429."""
+    workers: int = Field(default=2, ge=1, le=64)
+    retention: Duration = 86400.0
+    """Finished jobs (and their results) are deleted this long after they finished."""
+
+
+class ApiConfig(StrictModel):
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=0, le=65535)
+    tokens: list[ApiToken] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
+    """Larger request bodies are refused with 413 before they are read whole."""
+    max_cycle_age: Duration | None = None
+    """/readyz fails when the last cycle is older than this; None: three cycle intervals + 10s."""
+    limits: ApiLimits = ApiLimits()
+    jobs: JobsConfig = JobsConfig()
+
+    @model_validator(mode="after")
+    def _unique_tokens(self) -> ApiConfig:
+        names = [t.name for t in self.tokens]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise ValueError(f"duplicate token name {name!r} (api.tokens[{i}])")
+        return self
