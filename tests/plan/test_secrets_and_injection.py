@@ -71,15 +71,14 @@ async def test_canaries_never_leave_and_injections_stay_data(
         {"action": "restart_b", "params": {}, "risk": "low", "confidence": 0.9, "rationale": "restart"}
     )
     caplog.set_level(logging.DEBUG, logger="mapekd")
-    async with FakeServer(fake) as server:
-        async with running_loop(tmp_path, config(tmp_path, server.url)) as loop:
-            registry = CollectorRegistry()
-            registry.register(loop.reasoning.gateway.metrics.registry)  # type: ignore[arg-type]
-            await loop.incident_decided()
-            tables = [r["name"] for r in loop.rows("SELECT name FROM sqlite_master WHERE type = 'table'")]
-            rows = json.dumps([loop.rows(f"SELECT * FROM {t}") for t in tables], default=str)
-            metrics = generate_latest(registry).decode()
-            ran = loop.ran()
+    async with FakeServer(fake) as server, running_loop(tmp_path, config(tmp_path, server.url)) as loop:
+        registry = CollectorRegistry()
+        registry.register(loop.reasoning.gateway.metrics.registry)  # type: ignore[arg-type]
+        await loop.incident_decided()
+        tables = [r["name"] for r in loop.rows("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        rows = json.dumps([loop.rows(f"SELECT * FROM {t}") for t in tables], default=str)
+        metrics = generate_latest(registry).decode()
+        ran = loop.ran()
     chats = [r.json() for r in server.requests if r.path == "/v1/chat/completions"]
     prompts = json.dumps([c["messages"] for c in chats])
     logs = "\n".join(
