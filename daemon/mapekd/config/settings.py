@@ -16,6 +16,10 @@ from mapekd.errors import ConfigError
 from mapekd.llm.config import LLMSettings
 
 
+RESERVED_ACTION_NAMES = frozenset({"none", "escalate"})
+"""What a plan may answer instead of an action name: no action may be called so."""
+
+
 def _default_checks() -> list[CheckConfig]:
     return [HostCheckConfig(name="host", type="host")]
 
@@ -113,6 +117,12 @@ class Settings(StrictModel):
         _unique("checks", [c.name for c in self.checks])
         _unique("rules", [r.name for r in self.rules])
         _unique("actions", [a.name for a in self.actions])
+        for i, action in enumerate(self.actions):
+            if action.name in RESERVED_ACTION_NAMES:
+                raise ConfigError(
+                    f"{action.name!r} is reserved: a plan answers it to mean no action or escalation",
+                    path=f"actions[{i}].name",
+                )
         checks = {c.name: c for c in self.checks}
         actions = {a.name for a in self.actions}
         for i, rule in enumerate(self.rules):
