@@ -1,11 +1,12 @@
-# Two commands: `make run` (the daemon in dry-run on config/example.yaml) and `make test`.
+# Two commands: `make run` (the daemon in dry-run on config/example.yaml) and `make test`;
+# `make install` (as root) installs the service.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install run test lint typecheck unit bench wheel clean demo
+.PHONY: venv install run test lint typecheck unit bench wheel clean demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,14 +19,14 @@ $(STAMP): pyproject.toml
 	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install --quiet -e '.[dev,local,semantic,report]'
 	touch $@
 
-install: $(STAMP)
+venv: $(STAMP)
 
 # Start the demo service (if it is not running) and run the daemon in dry-run, decisions shown
 # as they happen. Stop with Ctrl-C; stop the demo with `kill $$(cat var/demo.pid)`.
-run: install demo
+run: venv demo
 	$(BIN)/mapekd run --config config/example.yaml --dry-run --log-format text
 
-demo: install
+demo: venv
 	@mkdir -p var
 	@if [ -f var/demo.pid ] && kill -0 "$$(cat var/demo.pid)" 2>/dev/null; then \
 		echo "demo service already running (pid $$(cat var/demo.pid))"; \
@@ -34,27 +35,56 @@ demo: install
 		sleep 0.5; echo "demo service started: http://127.0.0.1:8787/health"; \
 	fi
 
-lint: install
+lint: venv
 	$(BIN)/ruff check daemon tests bench
 	$(BIN)/ruff format --check daemon tests bench
 
-typecheck: install
+typecheck: venv
 	$(BIN)/mypy
 
-unit: install
+unit: venv
 	$(BIN)/pytest -q
 
-test: install
+test: venv
 	$(BIN)/ruff check daemon tests bench
 	$(BIN)/ruff format --check daemon tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
-bench: install
+bench: venv
 	$(BIN)/python bench/loop_mttr.py
 
-wheel: install
+wheel: venv
 	$(BIN)/python -m build --wheel --outdir dist .
+
+# The service in FHS paths: the unit, the mapekd user (sysusers.d), /etc/mapekd/mapekd.yaml (only
+# where none exists), the polkit rule generated from that configuration, /var/lib/mapekd and
+# /var/log/mapekd. The program comes first (e.g. pip install into a venv), so that $(BINDIR)/mapekd
+# exists: it generates the polkit rule. DESTDIR stages the tree elsewhere (packages, tests): then
+# nothing on this host is changed.
+DESTDIR ?=
+BINDIR ?= /usr/local/bin
+MAPEKD ?= $(BINDIR)/mapekd
+UNITDIR := /etc/systemd/system
+SYSUSERSDIR := /usr/lib/sysusers.d
+POLKITDIR := /etc/polkit-1/rules.d
+
+install:
+	install -D -m 0644 systemd/mapekd.sysusers $(DESTDIR)$(SYSUSERSDIR)/mapekd.conf
+	install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)/etc/mapekd
+	sed 's|/usr/local/bin/mapekd|$(BINDIR)/mapekd|' systemd/mapekd.service >$(DESTDIR)$(UNITDIR)/mapekd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/mapekd.service
+	test -e $(DESTDIR)/etc/mapekd/mapekd.yaml || install -m 0640 systemd/mapekd.yaml $(DESTDIR)/etc/mapekd/mapekd.yaml
+	$(MAPEKD) install-polkit --config $(DESTDIR)/etc/mapekd/mapekd.yaml --output $(DESTDIR)$(POLKITDIR)/50-mapekd.rules
+	install -d -m 0750 $(DESTDIR)/var/lib/mapekd $(DESTDIR)/var/log/mapekd
+	@if [ -z "$(DESTDIR)" ]; then \
+		id -u mapekd >/dev/null 2>&1 || systemd-sysusers $(SYSUSERSDIR)/mapekd.conf || \
+			useradd --system --user-group --home-dir /var/lib/mapekd --shell /usr/sbin/nologin mapekd; \
+		chown mapekd:mapekd /var/lib/mapekd /var/log/mapekd; \
+		chgrp mapekd /etc/mapekd/mapekd.yaml; \
+		if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+		echo "installed; start it with: systemctl enable --now mapekd"; \
+	fi
 
 clean:
 	rm -rf $(VENV) var dist build .mypy_cache .ruff_cache .pytest_cache

@@ -24,7 +24,7 @@ from mapekd.monitor.base import Watcher, collect_safely
 from mapekd.monitor.process import ProcessCheck
 from mapekd.plan.approval_gate import ApprovalGate
 from mapekd.plan.llm_plan import LLMPlanner
-from mapekd.prompting.context import Situation
+from mapekd.prompting import Situation
 
 log = logging.getLogger("mapekd.engine")
 PRUNE_EVERY_S = 300.0

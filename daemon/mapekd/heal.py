@@ -30,7 +30,7 @@ from mapekd.plan.escalation import Escalation
 from mapekd.plan.llm_plan import LLMPlanner
 from mapekd.plan.policy import Counter, Policy
 from mapekd.plan.proposal import Candidate, Proposal
-from mapekd.prompting.context import Situation
+from mapekd.prompting import Situation
 
 log = logging.getLogger("mapekd.decision")
 SituationOf = Callable[[ActiveIncident, Rule], Situation]

@@ -19,8 +19,7 @@ from mapekd.llm.gateway import Gateway, build_gateway
 from mapekd.llm.types import CallRecord
 from mapekd.plan.llm_call import LLMCaller, call_tags
 from mapekd.plan.llm_plan import LLMPlanner
-from mapekd.prompting.env import Prompts
-from mapekd.prompting.redact import Redactor
+from mapekd.prompting import Prompts, Redactor
 
 log = logging.getLogger("mapekd.daemon")
 

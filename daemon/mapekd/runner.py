@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import time
 from collections.abc import Coroutine, Mapping
@@ -24,6 +25,7 @@ from mapekd.knowledge.store import SqliteStore
 from mapekd.metrics import LoopMetrics
 from mapekd.monitor.alerts import adopt_alerts
 from mapekd.reasoning import CurrentGatewayMetrics, Reasoning
+from mapekd.service.link import ServiceLink
 
 if TYPE_CHECKING:
     from mapekd.api.hosting import HostedApi
@@ -58,6 +60,7 @@ class Daemon:
         # daemon's registry shows whichever gateway is current.
         self.reasoning: Reasoning | None = None
         self.registry.register(CurrentGatewayMetrics(lambda: self.reasoning))
+        self.service = ServiceLink.from_env(env, interval=settings.daemon.interval, pid=os.getpid())
         self.last_cycle_at: float | None = None
 
     @property
@@ -86,6 +89,7 @@ class Daemon:
             if self.reasoning is not None:
                 await self.reasoning.close()
             store.close()
+            self.service.close()
         return 0
 
     def _build(self, settings: Settings) -> tuple[Engine, Reasoning]:
@@ -125,9 +129,12 @@ class Daemon:
         )
         self.engine.start_watching(self._kick)  # before the first cycle, which arms the watches
         scheduler.start()
+        self.service.start_watchdog()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stop.set)
-        loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self._reload(scheduler)))
+        loop.add_signal_handler(
+            signal.SIGHUP, lambda: self._spawn(self.service.reloading(self._reload(scheduler)))
+        )
         log.info(
             "mapekd started",
             extra={
@@ -141,6 +148,7 @@ class Daemon:
             },
         )
         await self._stop.wait()
+        await self.service.stopping()
         log.info("stopping", extra={"event": {"event": "stopping"}})
         if api is not None:
             await api.stop()
@@ -197,9 +205,11 @@ class Daemon:
                 self._again = False
                 try:
                     await self.engine.cycle()
+                    self.service.cycle_done(self.engine)
                     self.last_cycle_at = time.time()
                 except Exception:  # a cycle records its own errors; the loop goes on
                     log.exception("cycle failed", extra={"event": {"reason": reason}})
+                    self.service.cycle_done(self.engine, failed=True)
                 except asyncio.CancelledError:
                     if not self._stop.is_set():
                         raise
@@ -207,6 +217,7 @@ class Daemon:
                 if not self._ready:
                     self._ready = True  # watches are armed: a crash from now on is seen at once
                     log.info("first cycle done", extra={"event": {"event": "ready"}})
+                    self.service.ready()
                 if not self._again or self._stop.is_set():
                     break
             self._current = None

@@ -150,6 +150,8 @@ def base_config(tmp: Path, service: Service, **policy: Any) -> dict[str, Any]:
         ],
         "policy": {"cooldown": "2s", "max_actions": 3, "window": "5m", **policy},
         "knowledge": {"path": str(tmp / "kb.db")},
+        # The loop's mechanics, without an LLM: tests/plan covers the decisions a model takes part in.
+        "llm": {"embedded": False},
     }
 
 

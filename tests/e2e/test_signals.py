@@ -88,8 +88,10 @@ def test_sighup_reloads_and_keeps_the_old_config_when_invalid(
     daemon.proc.send_signal(signal.SIGHUP)
     reloaded = wait_for(lambda: daemon.events("reloaded"), message="reloaded")[0]
     assert reloaded["rules"] == 2
-    # The new rule is live: it fires on the next cycle (and has no remedy to apply).
+    # The new rule is live: it fires on the next cycle; it has no remedy and there is no LLM to
+    # propose one, so the decision is to do nothing (recorded once).
     wait_for(
-        lambda: daemon.events("no_remedy", signature="svc_slow@http:svc_http"), message="new rule evaluated"
+        lambda: daemon.events("decision", signature="svc_slow@http:svc_http", verdict="no_action"),
+        message="new rule evaluated",
     )
     assert daemon.stop() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -11,8 +12,9 @@ import pytest
 
 from mapekd.config.actions import CommandActionConfig
 from mapekd.errors import ActionError
-from mapekd.execute.actions.command import CommandAction
+from mapekd.execute.actions.command import CommandAction, in_scope, scope_unit
 from mapekd.execute.base import ActionRequest
+from tests.conftest import wait_for
 
 ENV = {"PATH": os.environ.get("PATH", "")}
 
@@ -108,3 +110,117 @@ async def test_detached_service_that_dies_at_once_fails() -> None:
     act = action(argv=[sys.executable, "-c", "raise SystemExit(4)"], detach=True, detach_grace="2s")
     result = await act.run(request())
     assert result.state == "failed" and result.exit_code == 4
+
+
+# Detached services under systemd. No systemd runs as PID 1 here, so what systemd-run does (the
+# scope, polkit's verdict, surviving a restart of mapekd.service) cannot be tested; what is tested:
+# the exact argv, that the action really runs it when (and only when) it should, and that the
+# service it starts is the argv after `--`.
+
+SYSTEMD = {**ENV, "INVOCATION_ID": "0123456789abcdef0123456789abcdef"}
+SERVICE = [sys.executable, "-c", "import os, time; print(sorted(os.environ), flush=True); time.sleep(30)"]
+
+
+def test_scope_argv() -> None:
+    assert in_scope(["/usr/bin/web", "--port", "80"], scope_unit("start_web", 12)) == [
+        "systemd-run",
+        "--scope",
+        "--unit=mapekd-start_web-12.scope",
+        "--collect",
+        "--quiet",
+        "--no-ask-password",
+        "--description=mapekd: mapekd-start_web-12",
+        "--",
+        "/usr/bin/web",
+        "--port",
+        "80",
+    ]
+
+
+def _fake_systemd_run(tmp_path: Path) -> tuple[Path, Path]:
+    """Stands in for systemd-run: records its argv, then execs what follows `--`, as
+    `systemd-run --scope` does once the scope exists."""
+    record = tmp_path / "systemd-run.argv"
+    script = tmp_path / "systemd-run"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import json, os, sys\n"
+        f"open({str(record)!r}, 'w').write(json.dumps(sys.argv[1:]))\n"
+        "i = sys.argv.index('--')\n"
+        "os.execv(sys.argv[i + 1], sys.argv[i + 1:])\n"
+    )
+    script.chmod(0o755)
+    return script, record
+
+
+async def _start(tmp_path: Path, base_env: dict[str, str], **cfg: object) -> tuple[int, str, Path]:
+    script, record = _fake_systemd_run(tmp_path)
+    log = tmp_path / "svc.log"
+    act = CommandAction(
+        CommandActionConfig.model_validate(
+            {
+                "name": "start_web",
+                "type": "command",
+                "argv": SERVICE,
+                "detach": True,
+                "log_file": str(log),
+                **cfg,
+            }
+        ),
+        base_env=base_env,
+        systemd_run=str(script),
+    )
+    result = await act.run(request())
+    assert result.state == "succeeded", result.error
+    pid = int(result.output_tail.split()[2])
+    return pid, result.output_tail, record
+
+
+async def test_under_systemd_a_detached_service_starts_through_systemd_run(tmp_path: Path) -> None:
+    pid, output, record = await _start(tmp_path, SYSTEMD, detach_grace="300ms")
+    proc = psutil.Process(pid)
+    try:
+        assert json.loads(record.read_text()) == [*in_scope([], "mapekd-start_web-1.scope")[1:], *SERVICE]
+        assert output == f"started pid {pid} in mapekd-start_web-1.scope"
+        assert proc.cmdline() == SERVICE, "the service is the argv after --, exec'd in place"
+        assert os.getsid(pid) == pid
+        environ = wait_for(lambda: (tmp_path / "svc.log").read_text(), message="the service's environment")
+        assert "'PATH'" in environ and "INVOCATION_ID" not in environ, "the daemon's invocation id leaked"
+    finally:
+        proc.kill()
+
+
+@pytest.mark.parametrize(
+    ("base_env", "cfg"),
+    [
+        (ENV, {}),  # not under systemd: its own session, as always
+        (SYSTEMD, {"transient_scope": False}),  # under systemd, kept in mapekd's cgroup on request
+    ],
+)
+async def test_otherwise_systemd_run_is_not_used(
+    tmp_path: Path, base_env: dict[str, str], cfg: dict[str, object]
+) -> None:
+    pid, output, record = await _start(tmp_path, base_env, detach_grace="300ms", **cfg)
+    try:
+        assert not record.exists() and output == f"started pid {pid}"
+        assert os.getsid(pid) == pid
+    finally:
+        psutil.Process(pid).kill()
+
+
+async def test_commands_run_to_completion_never_go_through_systemd_run(tmp_path: Path) -> None:
+    script, record = _fake_systemd_run(tmp_path)
+    act = CommandAction(
+        CommandActionConfig.model_validate(
+            {
+                "name": "act",
+                "type": "command",
+                "argv": [sys.executable, "-c", "import os; print(sorted(os.environ))"],
+            }
+        ),
+        base_env=SYSTEMD,
+        systemd_run=str(script),
+    )
+    result = await act.run(request())
+    assert result.state == "succeeded" and not record.exists()
+    assert "INVOCATION_ID" not in result.output_tail

@@ -37,13 +37,14 @@ def marker_action(tmp: Path, name: str, *, restarts: bool = False, **extra: Any)
     code = f"open({str(tmp / ('ran-' + name))!r}, 'a').write('x')"
     if restarts:
         code += (
-            f"; import subprocess; p = subprocess.Popen({service_argv(tmp)!r}, start_new_session=True)"
+            f"; import subprocess; p = subprocess.Popen({service_argv(tmp)!r}, start_new_session=True, "
+            "stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)"
             f"; open({str(tmp / 'svc.pid')!r}, 'w').write(str(p.pid))"
         )
     return {"name": name, "type": "command", "argv": [sys.executable, "-c", code], "settle": "300ms", **extra}
 
 
-def base_config(tmp: Path, llm: dict[str, Any] | None, **plan: Any) -> dict[str, Any]:
+def base_config(tmp: Path, llm_section: dict[str, Any] | None, **plan: Any) -> dict[str, Any]:
     return {
         "daemon": {"interval": "1s"},
         "checks": [{"name": "svc", "type": "process", "pidfile": str(tmp / "svc.pid")}],
@@ -64,7 +65,7 @@ def base_config(tmp: Path, llm: dict[str, Any] | None, **plan: Any) -> dict[str,
         "policy": {"cooldown": "0s", "max_actions": 100, "window": "1h"},
         "plan": {"llm": "auto", "analyze": False, **plan},
         "knowledge": {"path": str(tmp / "kb.db")},
-        **({"llm": llm} if llm is not None else {}),
+        "llm": llm_section if llm_section is not None else {"embedded": False},
     }
 
 

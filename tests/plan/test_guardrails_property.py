@@ -8,13 +8,13 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mapekd.prompting.output import parse_plan
 
 from mapekd.config.actions import CommandActionConfig
 from mapekd.config.settings import PlanConfig
 from mapekd.errors import MapekdError
 from mapekd.plan.guardrails import Rejected, vet
 from mapekd.plan.proposal import Candidate, Proposal
+from mapekd.prompting import parse_plan
 
 CANDIDATES = ["restart_web", "reload_web"]
 CONFIGS: dict[str, Any] = {

@@ -75,7 +75,7 @@ def cmd_approvals(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from mapekd.prompting.context import explain_context, explain_text
+    from mapekd.prompting import Prompts, explain_context, explain_text
 
     settings, store = _open(args)
     try:
@@ -93,7 +93,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         if text:
             print(text)
             return 0
-    print(explain_text(incident, timeline, analysis, decisions))
+    print(explain_text(Prompts(), incident, timeline, analysis, decisions))
     return 0
 
 
@@ -102,8 +102,7 @@ async def _llm_explain(settings: Settings, incident_id: int, context: dict[str, 
     Asked through the daemon's one call path: fitted, redacted, recorded like any call."""
     from mapekd.llm.gateway import build_gateway
     from mapekd.plan.llm_call import LLMCaller
-    from mapekd.prompting.env import Prompts
-    from mapekd.prompting.redact import Redactor
+    from mapekd.prompting import Prompts, Redactor
     from mapekd.reasoning import context_tokens, usable
 
     if not usable(settings):

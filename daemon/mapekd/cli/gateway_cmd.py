@@ -37,9 +37,6 @@ async def serve_gateway(settings: Settings) -> int:
     from mapekd.knowledge.store import SqliteStore
 
     store = SqliteStore(settings.knowledge.path)
-    # Every answer leaves a call record: in WAL mode NORMAL skips the fsync per commit and still
-    # never corrupts the database (a power cut may lose the last records).
-    store.db.conn.execute("PRAGMA synchronous=NORMAL")
     try:
         api = await host_api(settings, store, None)
         stop = asyncio.Event()

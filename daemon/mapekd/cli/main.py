@@ -11,12 +11,14 @@ import sys
 from collections.abc import Sequence
 
 from mapekd import __version__
-from mapekd.cli import daemon_cmds, decide_cmds, gateway_cmd, kb, report, status
+from mapekd.cli import daemon_cmds, decide_cmds, gateway_cmd, kb, polkit, report, status
 from mapekd.errors import ConfigError, MapekdError, StoreError
 
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
-BASE_ENV_KEYS = ("PATH", "LANG", "LC_ALL", "TZ", "HOME")
+BASE_ENV_KEYS = ("PATH", "LANG", "LC_ALL", "TZ", "HOME", "INVOCATION_ID")
+"""Handed to actions. INVOCATION_ID (set by systemd) only tells the `command` action that it runs
+under systemd, where detached services get a scope of their own; commands never see it."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     kb.register(sub, common)
     report.register(sub, common)
     decide_cmds.register(sub, common)
+    polkit.register(sub, common)
     gateway_cmd.register(sub, common)
     _register_llm(sub, common)
     return parser

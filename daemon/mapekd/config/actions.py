@@ -58,6 +58,13 @@ class CommandActionConfig(ActionBase):
     """Start a long-running service: it gets its own session and outlives the action; success
     means it is still running after `detach_grace`."""
     detach_grace: Duration = 0.5
+    transient_scope: bool = True
+    """Under systemd, start a detached service in a transient scope of its own
+    (`systemd-run --scope --unit=mapekd-<action>-<incident>.scope`), outside mapekd's cgroup, so
+    that stopping or restarting mapekd leaves it running. As a non-root user this needs the rule
+    from `mapekd install-polkit`, which polkit can match on the scope's name from systemd 257 on.
+    false: the service stays in mapekd's cgroup, in its own session (the shipped unit's
+    KillMode=process still lets it outlive mapekd)."""
     log_file: str | None = None
     """Where a detached service writes stdout/stderr (default: discarded)."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, model_validator
 
@@ -14,6 +14,9 @@ from mapekd.config.durations import Duration
 from mapekd.config.rules import RuleConfig
 from mapekd.errors import ConfigError
 from mapekd.llm.config import LLMSettings
+
+RESERVED_ACTION_NAMES = frozenset({"none", "escalate"})
+"""What a plan may answer instead of an action name: no action may be called so."""
 
 
 def _default_checks() -> list[CheckConfig]:
@@ -70,18 +73,16 @@ class PlanConfig(StrictModel):
     """Ask the LLM for an analysis of each incident (attached to it; never delays an action)."""
 
 
+NoticeEvent = Literal["gave_up", "escalated", "approval_needed", "action_failed", "resolved_after_failure"]
+
+
 class NotificationsConfig(StrictModel):
     """Notices to webhook actions (sinks), delivered off the loop's path, retried with backoff,
     each delivery recorded in the knowledge base as an execution of kind `notify`."""
 
     sinks: list[Name] = Field(default_factory=list)
     """Webhook actions that receive the notices below (`format: slack` for Slack payloads)."""
-    events: list[Literal["gave_up", "approval_needed", "action_failed", "resolved_after_failure"]] = [
-        "gave_up",
-        "approval_needed",
-        "action_failed",
-        "resolved_after_failure",
-    ]
+    events: list[NoticeEvent] = Field(default_factory=lambda: list(get_args(NoticeEvent)))
     attempts: int = Field(default=5, ge=1, le=20)
     backoff: Duration = 1.0
     """Wait before the second attempt; doubled after each failure, up to `max_backoff`."""
@@ -113,6 +114,12 @@ class Settings(StrictModel):
         _unique("checks", [c.name for c in self.checks])
         _unique("rules", [r.name for r in self.rules])
         _unique("actions", [a.name for a in self.actions])
+        for i, action in enumerate(self.actions):
+            if action.name in RESERVED_ACTION_NAMES:
+                raise ConfigError(
+                    f"{action.name!r} is reserved: a plan answers it to mean no action or escalation",
+                    path=f"actions[{i}].name",
+                )
         checks = {c.name: c for c in self.checks}
         actions = {a.name for a in self.actions}
         for i, rule in enumerate(self.rules):

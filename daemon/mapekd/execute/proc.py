@@ -61,8 +61,10 @@ async def start_detached(
     cwd: str | None = None,
     env: Mapping[str, str] | None = None,
     log_file: str | None = None,
+    unit: str | None = None,
 ) -> ExecResult:
-    """Start a long-running service in its own session; success if it is alive after `grace`."""
+    """Start a long-running service in its own session; success if it is alive after `grace`.
+    `unit`: the transient unit `argv` (systemd-run) puts it in, named in the result."""
     started = time.monotonic()
     try:
         with _output(log_file) as out:
@@ -80,9 +82,15 @@ async def start_detached(
     try:
         code = await asyncio.wait_for(proc.wait(), grace)
     except TimeoutError:
-        return ExecResult("succeeded", _ms(started), output_tail=f"started pid {proc.pid}")
+        where = f" in {unit}" if unit else ""
+        return ExecResult("succeeded", _ms(started), output_tail=f"started pid {proc.pid}{where}")
+    # systemd-run refused the scope (e.g. by polkit) ends the same way; its message is in the log file.
+    through = f" (through systemd-run, for {unit})" if unit else ""
     return ExecResult(
-        "failed", _ms(started), exit_code=code, error=f"exited with code {code} within {grace:g}s of starting"
+        "failed",
+        _ms(started),
+        exit_code=code,
+        error=f"exited with code {code} within {grace:g}s of starting{through}",
     )
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-Event = Literal["gave_up", "escalated", "approval_needed", "action_failed", "resolved_after_failure"]
+from mapekd.config.settings import NoticeEvent
+
+Event = NoticeEvent
 
 _TITLES: dict[str, str] = {
     "gave_up": "mapekd gave up healing",

@@ -18,8 +18,7 @@ from mapekd.plan.guardrails import Rejected, vet
 from mapekd.plan.llm_plan import LLMPlanner
 from mapekd.plan.proposal import Candidate, Proposal
 from mapekd.plan.sources import proven_remedy, rule_remedy
-from mapekd.prompting.context import Situation
-from mapekd.prompting.output import Analysis
+from mapekd.prompting import Analysis, Situation
 
 log = logging.getLogger("mapekd.decision")
 

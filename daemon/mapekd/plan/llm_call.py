@@ -19,14 +19,33 @@ from typing import Any, Generic, TypeVar
 from mapekd.errors import MapekdError
 from mapekd.llm.gateway import Gateway
 from mapekd.llm.types import ChatRequest, Message
-from mapekd.prompting.env import Prompts, Rendered
-from mapekd.prompting.output import OutputInvalid, repair_messages
-from mapekd.prompting.redact import Redactor
+from mapekd.prompting import (
+    OutputInvalid,
+    Prompts,
+    Redactor,
+    Rendered,
+    budget,
+    render_fitted,
+    repair_messages,
+)
 
 T = TypeVar("T")
 CallTags = tuple[int | None, str | None, str | None]
 """(incident id, template, version) of the call in flight, for the call-record sink."""
 call_tags: ContextVar[CallTags] = ContextVar("call_tags", default=(None, None, None))
+
+
+MAX_TOKENS = {"analyze": 512, "plan": 256, "explain": 320}
+"""Answer room per role; the prompt is fitted into the model's context minus this."""
+
+
+@dataclass(frozen=True)
+class _Call:
+    rendered: Rendered
+    schema: Mapping[str, Any] | None
+    role: str
+    incident_id: int | None
+    max_tokens: int
 
 
 @dataclass
@@ -53,19 +72,12 @@ class Asked(Generic[T]):
 
 class LLMCaller:
     def __init__(
-        self,
-        gateway: Gateway,
-        prompts: Prompts,
-        redactor: Redactor,
-        *,
-        context_tokens: int = 2048,
-        max_tokens: int = 384,
+        self, gateway: Gateway, prompts: Prompts, redactor: Redactor, *, context_tokens: int = 2048
     ) -> None:
         self.gateway = gateway
         self.prompts = prompts
         self.redactor = redactor
         self.context_tokens = context_tokens
-        self.max_tokens = max_tokens
 
     async def ask(
         self,
@@ -78,18 +90,22 @@ class LLMCaller:
         incident_id: int | None,
         deadline: float,
     ) -> Asked[T]:
-        rendered = self.prompts.render_fitted(template, context, self.context_tokens - self.max_tokens)
+        max_tokens = MAX_TOKENS.get(role, 256)
         started = time.monotonic()
+        try:
+            rendered = render_fitted(self.prompts, template, context, budget(max_tokens, self.context_tokens))
+        except MapekdError as exc:  # e.g. PromptTooLarge: nothing was sent
+            return Asked(None, "", f"{type(exc).__name__}: {exc}", template, "", None, _ms(started))
+        call = _Call(rendered, schema, role, incident_id, max_tokens)
         raw, model, error = "", None, None
         with _tagged((incident_id, rendered.template, rendered.version)):
             try:
                 async with asyncio.timeout(deadline):
-                    raw, model = await self._chat(rendered.messages, schema, role, incident_id)
+                    raw, model = await self._chat(call, rendered.messages)
                     try:
                         return self._done(parse(self.redactor.restore(raw)), raw, rendered, model, started)
                     except OutputInvalid as exc:  # one repair attempt, then give up
-                        messages = repair_messages(rendered, raw, str(exc))
-                        raw, model = await self._chat(messages, schema, role, incident_id)
+                        raw, model = await self._chat(call, repair_messages(rendered, raw, str(exc)))
                         return self._done(parse(self.redactor.restore(raw)), raw, rendered, model, started)
             except TimeoutError:
                 error = f"no answer within the {deadline:g}s deadline"
@@ -99,20 +115,14 @@ class LLMCaller:
                 error = f"{type(exc).__name__}: {exc}"
         return Asked(None, raw, error, rendered.template, rendered.version, model, _ms(started))
 
-    async def _chat(
-        self,
-        messages: tuple[Message, ...],
-        schema: Mapping[str, Any] | None,
-        role: str,
-        incident_id: int | None,
-    ) -> tuple[str, str]:
+    async def _chat(self, call: _Call, messages: tuple[Message, ...]) -> tuple[str, str]:
         request = ChatRequest(
             messages=self.redactor.redact(messages),
-            max_tokens=self.max_tokens,
+            max_tokens=call.max_tokens,
             temperature=0.0,
-            json_schema=schema,
-            role=role,
-            task=f"incident-{incident_id}" if incident_id is not None else None,
+            json_schema=call.schema,
+            role=call.role,
+            task=f"incident-{call.incident_id}" if call.incident_id is not None else None,
         )
         completion = await self.gateway.chat(request)
         return completion.text, completion.model

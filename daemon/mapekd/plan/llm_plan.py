@@ -12,15 +12,19 @@ from mapekd.knowledge.recall import matching_runbooks, recent_actions, similar_i
 from mapekd.llm.config import LLMSettings
 from mapekd.plan.llm_call import Asked, LLMCaller
 from mapekd.plan.proposal import Candidate, Intent, Proposal
-from mapekd.prompting.context import CandidateView, Situation, analyze_context, plan_context
-from mapekd.prompting.host import snapshot_host
-from mapekd.prompting.output import (
+from mapekd.prompting import (
     Analysis,
+    CandidateView,
     PlanProposal,
+    Situation,
     analysis_schema,
+    analyze_context,
+    copies_example,
     parse_analysis,
     parse_plan,
+    plan_context,
     plan_schema,
+    snapshot_host,
 )
 
 
@@ -32,7 +36,9 @@ class LLMPlanner:
 
     async def analyze(self, situation: Situation) -> Asked[Analysis]:
         host = await asyncio.to_thread(snapshot_host)
-        similar = similar_incidents(self.queries, situation.signature, situation.rule)
+        similar = similar_incidents(
+            self.queries, situation.signature, situation.rule, exclude=situation.incident_id
+        )
         context = analyze_context(situation, host, similar)
         return await self.caller.ask(
             "analyze.j2",
@@ -73,6 +79,9 @@ class LLMPlanner:
         if asked.parsed is None:
             return None, record
         record["parsed"] = asked.parsed.model_dump()
+        if copies_example(asked.parsed):  # valid, but the prompt's example, not a judgment
+            record["error"] = "the model repeated the prompt's example answer: no opinion of its own"
+            return None, record
         return _proposal(asked.parsed, record), record
 
 

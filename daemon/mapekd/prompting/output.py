@@ -20,7 +20,7 @@ Level = Literal["low", "medium", "high"]
 LEVELS = ["low", "medium", "high"]
 NO_ACTION = "none"
 ESCALATE = "escalate"
-MAX_ANOMALIES = 5
+MAX_ANOMALIES = 3
 EXAMPLE_RATIONALE = "why, in one sentence"
 """The rationale of plan.j2's example answer: a small model often copies the example whole."""
 
@@ -63,16 +63,26 @@ def _object(properties: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-_STRING = {"type": "string"}
+def _text(max_chars: int) -> dict[str, Any]:
+    # maxLength bounds what a grammar-constrained model may write: a small model that starts
+    # repeating itself is cut off by the grammar and still closes valid JSON within max_tokens.
+    return {"type": "string", "minLength": 1, "maxLength": max_chars}
+
+
 _LEVEL = {"type": "string", "enum": LEVELS}
 _CONFIDENCE = {"type": "number", "minimum": 0, "maximum": 1}
 
 
 def analysis_schema() -> dict[str, Any]:
-    anomaly = _object({"name": _STRING, "severity": _LEVEL, "evidence": _STRING})
+    anomaly = _object({"name": _text(60), "severity": _LEVEL, "evidence": _text(120)})
     anomalies = {"type": "array", "items": anomaly, "maxItems": MAX_ANOMALIES}
     return _object(
-        {"summary": _STRING, "anomalies": anomalies, "suspected_cause": _STRING, "confidence": _CONFIDENCE}
+        {
+            "summary": _text(240),
+            "anomalies": anomalies,
+            "suspected_cause": _text(160),
+            "confidence": _CONFIDENCE,
+        }
     )
 
 
@@ -86,7 +96,13 @@ def plan_schema(candidates: Sequence[str]) -> dict[str, Any]:
     params = {"type": "object", "properties": {}, "required": [], "additionalProperties": False}
     action = {"type": "string", "enum": plan_choices(candidates)}
     return _object(
-        {"action": action, "params": params, "risk": _LEVEL, "confidence": _CONFIDENCE, "rationale": _STRING}
+        {
+            "action": action,
+            "params": params,
+            "risk": _LEVEL,
+            "confidence": _CONFIDENCE,
+            "rationale": _text(200),
+        }
     )
 
 
