@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
+from typing import Any
 
 from mapekd.cli import kb_llm, kb_maint, kb_show
 from mapekd.cli.kbopen import add_since, emit_json, open_reports, since_of
@@ -69,45 +71,46 @@ def cmd_incidents(args: argparse.Namespace) -> int:
 
 
 def cmd_actions(args: argparse.Namespace) -> int:
-    with open_reports(args, Reports) as reports:
-        rows = reports.action_success(since_of(args))
-    if args.json:
-        emit_json(rows)
-        return 0
-    print_table(
-        rows,
-        [
-            ("signature", "SIGNATURE"),
-            ("action", "ACTION"),
-            ("executions", "RUNS"),
-            ("verified", "VERIFIED"),
-            ("resolved", "RESOLVED"),
-            ("not_resolved", "NOT_RESOLVED"),
-            ("failed", "FAILED"),
-            ("success_rate", "SUCCESS"),
-            ("avg_duration_ms", "AVG_MS"),
-        ],
-    )
-    return 0
+    return _table_command(args, lambda r: r.action_success(since_of(args)), ACTIONS)
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    title = "time to mitigate (opened -> resolved, incidents resolved after a real action)"
+    return _table_command(args, lambda r: r.time_to_mitigate(since_of(args)), STATS, title)
+
+
+def _table_command(
+    args: argparse.Namespace,
+    read: Callable[[Reports], list[dict[str, Any]]],
+    columns: list[tuple[str, str]],
+    title: str = "",
+) -> int:
     with open_reports(args, Reports) as reports:
-        rows = reports.time_to_mitigate(since_of(args))
+        rows = read(reports)
     if args.json:
         emit_json(rows)
-        return 0
-    print_table(
-        rows,
-        [
-            ("signature", "SIGNATURE"),
-            ("incidents", "MITIGATED"),
-            ("p50_s", "P50"),
-            ("p90_s", "P90"),
-            ("p99_s", "P99"),
-            ("max_s", "MAX"),
-            ("mean_s", "MEAN"),
-        ],
-        title="time to mitigate (opened -> resolved, incidents resolved after a real action)",
-    )
+    else:
+        print_table(rows, columns, title=title)
     return 0
+
+
+ACTIONS = [
+    ("signature", "SIGNATURE"),
+    ("action", "ACTION"),
+    ("executions", "RUNS"),
+    ("verified", "VERIFIED"),
+    ("resolved", "RESOLVED"),
+    ("not_resolved", "NOT_RESOLVED"),
+    ("failed", "FAILED"),
+    ("success_rate", "SUCCESS"),
+    ("avg_duration_ms", "AVG_MS"),
+]
+STATS = [
+    ("signature", "SIGNATURE"),
+    ("incidents", "MITIGATED"),
+    ("p50_s", "P50"),
+    ("p90_s", "P90"),
+    ("p99_s", "P99"),
+    ("max_s", "MAX"),
+    ("mean_s", "MEAN"),
+]

@@ -3,6 +3,7 @@ are filled in with zeros so that a chart's time axis has no gaps."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -28,14 +29,11 @@ class Series(Queries):
             "WHERE opened_at >= ? GROUP BY day, status",
             (since,),
         )
-        seen = [r["day"] for r in rows]
-        days = {
-            day: {"day": day, "open": 0, "gave_up": 0, "resolved": 0} for day in day_range(since, now, seen)
-        }
-        for row in rows:
-            days.setdefault(row["day"], {"day": row["day"], "open": 0, "gave_up": 0, "resolved": 0})
-            days[row["day"]][row["status"]] = int(row["n"])
-        return sorted(days.values(), key=lambda d: d["day"])
+
+        def add(day: dict[str, Any], row: dict[str, Any]) -> None:
+            day[row["status"]] = int(row["n"])
+
+        return _per_day(rows, since, now, {"open": 0, "gave_up": 0, "resolved": 0}, add)
 
     def llm_per_day(self, since: float, now: float) -> list[dict[str, Any]]:
         """LLM calls (and how many were cache hits) and their cost per day."""
@@ -44,15 +42,22 @@ class Series(Queries):
             "SUM(cost) AS cost FROM llm_calls WHERE ts >= ? GROUP BY day",
             (since,),
         )
-        seen = [r["day"] for r in rows]
-        days = {
-            day: {"day": day, "calls": 0, "cached": 0, "cost": 0.0} for day in day_range(since, now, seen)
-        }
-        for row in rows:
-            days[row["day"]] = {
-                "day": row["day"],
-                "calls": int(row["calls"]),
-                "cached": int(row["cached"]),
-                "cost": round(float(row["cost"]), 6),
-            }
-        return sorted(days.values(), key=lambda d: d["day"])
+
+        def add(day: dict[str, Any], row: dict[str, Any]) -> None:
+            day.update(calls=int(row["calls"]), cached=int(row["cached"]), cost=round(float(row["cost"]), 6))
+
+        return _per_day(rows, since, now, {"calls": 0, "cached": 0, "cost": 0.0}, add)
+
+
+def _per_day(
+    rows: list[dict[str, Any]],
+    since: float,
+    now: float,
+    zero: dict[str, Any],
+    add: Callable[[dict[str, Any], dict[str, Any]], None],
+) -> list[dict[str, Any]]:
+    """One entry per day from `since` to `now`, `zero` where no row says otherwise."""
+    days = {day: {"day": day, **zero} for day in day_range(since, now, [r["day"] for r in rows])}
+    for row in rows:
+        add(days.setdefault(row["day"], {"day": row["day"], **zero}), row)
+    return sorted(days.values(), key=lambda d: str(d["day"]))
