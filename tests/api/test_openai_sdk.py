@@ -178,6 +178,10 @@ async def test_provider_header_pins_and_actual_provider_names_who_answered(tmp_p
         assert streamed.headers["x-llm-actual-provider"] == "canned"
         text = "".join([c.choices[0].delta.content or "" async for c in streamed.parse() if c.choices])
         assert text == "Hello from the offline provider."
+        unpinned = await client.chat.completions.with_raw_response.create(
+            messages=[{"role": "user", "content": "hello, streamed"}], model="up-1", stream=True
+        )
+        assert unpinned.headers["x-llm-actual-provider"] == "upstream"  # known from the first chunk
 
 
 async def test_upstream_down_fails_over_to_the_offline_provider(tmp_path: Path) -> None:

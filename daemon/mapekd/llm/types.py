@@ -68,6 +68,8 @@ class Chunk:
     delta: str
     finish_reason: str | None = None
     usage: Usage | None = None
+    provider: str | None = None
+    """Set by the gateway on the first chunk: the provider that answers (for X-LLM-Actual-Provider)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,7 +122,7 @@ class Gateway:
         key = exact_key(request, provider) if cache and self.exact is not None else None
         hit = self._cached(key, ctx) if key is not None else None
         if hit is not None:
-            yield Chunk(hit.text, hit.finish_reason or "stop", hit.usage)
+            yield Chunk(hit.text, hit.finish_reason or "stop", hit.usage, provider=hit.provider)
             return
         steps = self.planner.plan(role=request.role, model=request.model, pinned=provider)
         est = Estimate(estimate_input(request), request.max_tokens)

@@ -49,7 +49,7 @@ async def relay(
     parts = [first.delta]
     last = first
     try:
-        yield first
+        yield replace(first, provider=name)
         async for chunk in chunks:
             parts.append(chunk.delta)
             last = chunk
