@@ -42,6 +42,7 @@ def populated_registry() -> CollectorRegistry:
     llm.limited.labels("openai").inc()
     llm.failovers.inc()
     llm.offline_hits.inc()
+    llm.unpriced_call("openai", "gpt-9-unpriced")
     llm.bind_breaker("openai", lambda: 2.0)
     budget = Budget(BudgetSettings(daily=5.0), wall_clock=time.time)
     budget.settle(budget.reserve(1.5, None), 1.25)

@@ -64,7 +64,13 @@ class Healer:
         self.verifier = Verifier(store, tracker, recheck, dry_run=dry_run, on_outcome=self._on_outcome)
         self.metrics = metrics
         self.actor = Actor(
-            settings, store, actions, self.verifier, dry_run=dry_run, before_action=before_action
+            settings,
+            store,
+            actions,
+            self.verifier,
+            dry_run=dry_run,
+            before_action=before_action,
+            metrics=metrics,
         )
         self.configs = {a.name: a for a in settings.actions}
         self.planner = planner

@@ -18,6 +18,7 @@ CASES: list[tuple[core.MapekdError, int]] = [
     (e.BudgetExceeded("daily budget"), 429),
     (e.CircuitOpen("p"), 503),
     (e.ProviderTimeout("p", "late"), 504),
+    (e.ModelLoadFailed("p", "no gguf"), 503),
     (e.ProviderUnavailable("p", "refused"), 502),
     (e.RateLimited("p", "429", retry_after=3), 502),
     (e.Overloaded("p", "503"), 502),

@@ -107,6 +107,6 @@ def _config(scraped: dict[str, str], rules: Path | None) -> str:
 def _all_up(server: PrometheusServer, jobs: list[str]) -> bool:
     try:
         series = server.query("up == 1")
-    except httpx.HTTPError:
-        return False  # not listening yet
+    except (httpx.HTTPError, ValueError, KeyError):
+        return False  # not listening yet, or starting up (503 with a plain-text body)
     return {s["metric"]["job"] for s in series} >= set(jobs)

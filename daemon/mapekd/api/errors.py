@@ -59,6 +59,7 @@ _BY_TYPE: tuple[tuple[type[MapekdError], int, str], ...] = (
     (e.BadRequest, 400, "upstream_bad_request"),
     (e.NotFound, 404, "not_found"),
     (e.ProviderTimeout, 504, "upstream_timeout"),
+    (e.ModelLoadFailed, 503, "model_unavailable"),
     (e.ProviderError, 502, "upstream_error"),
     (ApprovalError, 409, "approval_not_pending"),
     (StoreError, 503, "store_error"),
