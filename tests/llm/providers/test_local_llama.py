@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import json
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -59,13 +60,31 @@ class TimedModel:
     def __init__(self, llm: Any, spans: list[tuple[float, float]]) -> None:
         self._llm = llm
         self._spans = spans
+        self.counts: list[int] = []
+        """Pieces generated per streamed inference."""
+        self.generating = threading.Event()
 
     def create_chat_completion(self, **kwargs: Any) -> Any:
         started = time.perf_counter()
+        if not kwargs.get("stream"):
+            try:
+                return self._llm.create_chat_completion(**kwargs)
+            finally:
+                self._spans.append((started, time.perf_counter()))
+        return self._timed(self._llm.create_chat_completion(**kwargs), started)
+
+    def _timed(self, pieces: Any, started: float) -> Any:
+        """A stream's inference lasts until its last piece is consumed."""
+        count = 0
         try:
-            return self._llm.create_chat_completion(**kwargs)
+            for piece in pieces:
+                count += 1
+                if count == 10:
+                    self.generating.set()
+                yield piece
         finally:
             self._spans.append((started, time.perf_counter()))
+            self.counts.append(count)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._llm, name)
@@ -90,6 +109,31 @@ async def test_concurrent_calls_are_serialized_on_one_model() -> None:
     spans.sort()
     for (_, end), (start, _) in itertools.pairwise(spans):
         assert start >= end, f"two inferences overlapped: {spans}"
+
+
+async def test_a_chat_its_caller_gave_up_stops_generating() -> None:
+    models: list[TimedModel] = []
+
+    def timed(args: dict[str, Any]) -> TimedModel:
+        models.append(TimedModel(load_llama(args), []))
+        return models[-1]
+
+    provider = LocalLlamaProvider(config({"name": "local", "type": "local_llama"}), loader=timed)
+    long = ChatRequest(messages=(Message("user", "Count from one to one thousand."),), max_tokens=1500)
+    task = asyncio.create_task(provider.chat(long))
+    while not models:
+        await asyncio.sleep(0.05)
+    assert await asyncio.to_thread(models[0].generating.wait, 60)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    short = ChatRequest(messages=(Message("user", "Say hi."),), max_tokens=4)
+    assert (await provider.chat(short)).text  # the model is free again
+    await provider.close()
+    [model] = models
+    cut, short_one = model.counts
+    assert 0 < cut < 1000, f"{cut} pieces: the abandoned chat ran on (max_tokens 1500)"
+    assert short_one < 10  # max_tokens 4, plus the role and finish pieces
 
 
 async def test_an_abandoned_stream_frees_the_model() -> None:

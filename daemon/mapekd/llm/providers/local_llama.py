@@ -4,12 +4,11 @@ Default model: SmolLM2-135M-Instruct, the .gguf file shipped inside the `llm-smo
 found through that distribution's file list (its Python package is never imported). llama_cpp
 itself is imported on first use, so importing mapekd never needs it. A Llama object is not
 thread-safe: each provider owns one, guarded by a threading lock, and every inference runs in
-a worker thread (asyncio.to_thread); streams are fed from that thread through an asyncio.Queue.
-An abandoned or timed-out stream stops at the next token; a timed-out chat() finishes its
-generation in the background (bounded by max_tokens) before the model is free again.
+a worker thread, streamed through an asyncio.Queue (chat() assembles the stream). A caller that
+gives up (a timeout, a deadline, the daemon stopping) stops the generation at the next token.
 JSON-schema answers use llama.cpp's grammar-constrained `response_format` (schema -> grammar).
 embed() needs `embeddings: true` (a second, embedding-mode instance); otherwise it raises
-UnsupportedFeature. Token counts of streams are estimates (the chat template is not counted).
+UnsupportedFeature. Output token counts are estimates (the chat template is not counted).
 `loader` replaces how the model is made (default llama_cpp.Llama), e.g. to observe inferences.
 """
 
@@ -92,22 +91,20 @@ class LocalLlamaProvider:
             await asyncio.to_thread(self._embedder.release)
 
     async def chat(self, request: ChatRequest) -> Completion:
+        # Assembled from the stream: a caller that gives up (a deadline, the daemon stopping)
+        # stops the generation at the next token instead of leaving it to run to max_tokens.
         self._check_open()
-        body = await call(
-            self.name, self._total, lambda: asyncio.to_thread(self._chat.complete, _kwargs(request))
-        )
-        choice = body["choices"][0]
-        usage = body.get("usage") or {}
-        return Completion(
-            text=choice["message"].get("content") or "",
-            model=self._model,
-            provider=self.name,
-            usage=Usage(
-                input_tokens=int(usage.get("prompt_tokens") or 0),
-                output_tokens=int(usage.get("completion_tokens") or 0),
-            ),
-            finish_reason=choice.get("finish_reason"),
-        )
+        return await call(self.name, self._total, lambda: self._assemble(request))
+
+    async def _assemble(self, request: ChatRequest) -> Completion:
+        parts: list[str] = []
+        finish: str | None = None
+        usage: Usage | None = None
+        async with contextlib.aclosing(self._chat.stream(_kwargs(request))) as chunks:
+            async for chunk in chunks:
+                parts.append(chunk.delta)
+                finish, usage = chunk.finish_reason or finish, chunk.usage or usage
+        return Completion("".join(parts), self._model, self.name, usage or Usage(), finish)
 
     def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
         return guarded_stream(self.name, self._total, self._chunks(request))

@@ -51,14 +51,6 @@ class LlamaWorker:
         self._llm: Any = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def complete(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        """A whole chat completion (worker thread). It cannot be interrupted: a cancelled caller
-        leaves it to finish (bounded by max_tokens) before the model is free again."""
-        with self._lock:
-            llm = self._loaded()
-            result: dict[str, Any] = self._guarded(lambda: llm.create_chat_completion(**kwargs))
-            return result
-
     def embed(self, inputs: list[str]) -> dict[str, Any]:
         with self._lock:
             llm = self._loaded()
