@@ -30,7 +30,8 @@ from mapekd.plan.escalation import Escalation
 from mapekd.plan.llm_plan import LLMPlanner
 from mapekd.plan.policy import Counter, Policy
 from mapekd.plan.proposal import Candidate, Proposal
-from mapekd.prompting import Situation
+from mapekd.plan.tasks import IncidentTasks
+from mapekd.prompting import Analysis, Situation
 
 log = logging.getLogger("mapekd.decision")
 SituationOf = Callable[[ActiveIncident, Rule], Situation]
@@ -78,8 +79,8 @@ class Healer:
         self.decider = Decider(
             settings.plan, self.configs, planner, prefer_knowledge=settings.policy.prefer_knowledge
         )
-        self.planning: dict[int, asyncio.Task[None]] = {}
-        self.analyzing: dict[int, asyncio.Task[None]] = {}
+        self.planning = IncidentTasks("deciding")
+        self.analyzing = IncidentTasks("analysis")
         self.settled: set[int] = set()
         """Incidents decided for good (no action, escalated, waiting for or refused an approval)."""
         tracker.on_resolved = self._on_resolved
@@ -119,9 +120,9 @@ class Healer:
         proposal = self.decider.fast(candidates)
         if proposal is not None:
             await self.carry_out(incident, rule, proposal, candidates, counter)
-            self._spawn(self.analyzing, incident.id, self._analyze(incident, rule))
+            self.analyzing.spawn(incident.id, self._analyze(incident, rule))
         else:
-            self._spawn(self.planning, incident.id, self._plan(incident, rule, candidates))
+            self.planning.spawn(incident.id, self._plan(incident, rule, candidates))
 
     async def carry_out(
         self,
@@ -178,44 +179,9 @@ class Healer:
         if self.planner is not None and self.situation_of is not None and self.settings.plan.analyze:
             await self._analysis_of(self.situation_of(incident, rule))
 
-    async def _analysis_of(self, situation: Situation) -> Any:
+    async def _analysis_of(self, situation: Situation) -> Analysis | None:
         assert self.planner is not None
-        asked = await self.planner.analyze(situation)
-        parsed = asked.parsed
-        self.store.record_analysis(
-            {
-                "incident_id": situation.incident_id,
-                "ts": time.time(),
-                "state": "ok" if parsed else "invalid",
-                "summary": parsed.summary if parsed else "",
-                "confidence": parsed.confidence if parsed else None,
-                "suspected_cause": parsed.suspected_cause if parsed else "",
-                "raw": asked.raw,
-                "error": asked.error,
-                "parsed": parsed.model_dump_json() if parsed else None,
-                "prompt_template": asked.template,
-                "prompt_version": asked.version,
-                "model": asked.model,
-                "latency_ms": asked.latency_ms,
-            }
-        )
-        return parsed
-
-    def _spawn(self, tasks: dict[int, asyncio.Task[None]], incident_id: int, work: Any) -> None:
-        tasks[incident_id] = asyncio.create_task(self._guarded(tasks, incident_id, work))
-
-    async def _guarded(self, tasks: dict[int, asyncio.Task[None]], incident_id: int, work: Any) -> None:
-        try:
-            await work
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a failed decision task is logged; the loop and the incident go on
-            log.exception(
-                "deciding failed", extra={"event": {"event": "decide_failed", "incident": incident_id}}
-            )
-        finally:
-            if tasks.get(incident_id) is asyncio.current_task():
-                tasks.pop(incident_id, None)
+        return await self.planner.analyze_and_record(situation)
 
     def _settle_without_action(self, incident: ActiveIncident, why: str) -> None:
         if incident.id not in self.settled:
@@ -234,16 +200,9 @@ class Healer:
     def _notify(
         self, event: Event, incident: ActiveIncident, decision_id: int, details: dict[str, Any]
     ) -> None:
+        sym = incident.symptom
         self.notifier.send(
-            Notice(
-                event,
-                incident.id,
-                decision_id,
-                incident.symptom.signature,
-                incident.symptom.target,
-                incident.symptom.message,
-                details,
-            )
+            Notice(event, incident.id, decision_id, sym.signature, sym.target, sym.message, details)
         )
 
     def _on_outcome(self, incident: ActiveIncident, decision_id: int, outcome: str, detail: str) -> None:
@@ -269,7 +228,7 @@ class Healer:
 
     async def drain(self, timeout: float) -> None:
         """Shutdown: decisions, verifications and notifications in flight, each within `timeout`."""
-        planning = [*self.planning.values(), *self.analyzing.values()]
+        planning = [*self.planning.tasks.values(), *self.analyzing.tasks.values()]
         if planning:
             _, pending = await asyncio.wait(planning, timeout=timeout)
             for task in pending:

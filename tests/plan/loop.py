@@ -115,7 +115,11 @@ class Loop:
     async def settle(self) -> None:
         healer = self.engine.healer
         for _ in range(200):
-            tasks = [*healer.planning.values(), *healer.analyzing.values(), *healer.verifier.tasks.values()]
+            tasks = [
+                *healer.planning.tasks.values(),
+                *healer.analyzing.tasks.values(),
+                *healer.verifier.tasks.values(),
+            ]
             if not tasks:
                 return
             await asyncio.wait(tasks, timeout=60)

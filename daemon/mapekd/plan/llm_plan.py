@@ -5,10 +5,12 @@ the plan comes back as a Proposal for the guardrails."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from mapekd.knowledge.queries import Queries
 from mapekd.knowledge.recall import matching_runbooks, recent_actions, similar_incidents
+from mapekd.knowledge.store import SqliteStore
 from mapekd.llm.config import LLMSettings
 from mapekd.plan.llm_call import Asked, LLMCaller
 from mapekd.plan.proposal import Candidate, Intent, Proposal
@@ -29,9 +31,10 @@ from mapekd.prompting import (
 
 
 class LLMPlanner:
-    def __init__(self, caller: LLMCaller, queries: Queries, settings: LLMSettings) -> None:
+    def __init__(self, caller: LLMCaller, store: SqliteStore, settings: LLMSettings) -> None:
         self.caller = caller
-        self.queries = queries
+        self.store = store
+        self.queries: Queries = store
         self.settings = settings
 
     async def analyze(self, situation: Situation) -> Asked[Analysis]:
@@ -49,6 +52,29 @@ class LLMPlanner:
             incident_id=situation.incident_id,
             deadline=self.settings.analyze_deadline,
         )
+
+    async def analyze_and_record(self, situation: Situation) -> Analysis | None:
+        """The analysis, stored with the incident (state ok or invalid, raw and parsed)."""
+        asked = await self.analyze(situation)
+        parsed = asked.parsed
+        self.store.record_analysis(
+            {
+                "incident_id": situation.incident_id,
+                "ts": time.time(),
+                "state": "ok" if parsed else "invalid",
+                "summary": parsed.summary if parsed else "",
+                "confidence": parsed.confidence if parsed else None,
+                "suspected_cause": parsed.suspected_cause if parsed else "",
+                "raw": asked.raw,
+                "error": asked.error,
+                "parsed": parsed.model_dump_json() if parsed else None,
+                "prompt_template": asked.template,
+                "prompt_version": asked.version,
+                "model": asked.model,
+                "latency_ms": asked.latency_ms,
+            }
+        )
+        return parsed
 
     async def plan(
         self, situation: Situation, analysis: Analysis | None, candidates: list[Candidate]
