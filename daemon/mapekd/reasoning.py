@@ -44,12 +44,20 @@ class Reasoning:
             )
             return cls(gateway, None)
         caller = LLMCaller(
-            gateway, Prompts(), Redactor.from_settings(settings), context_tokens=context_tokens(settings)
+            gateway, Prompts(), redactor_for(settings), context_tokens=context_tokens(settings)
         )
         return cls(gateway, LLMPlanner(caller, store, settings.llm))
 
     async def close(self) -> None:
         await self.gateway.close()
+
+
+def redactor_for(settings: Settings) -> Redactor:
+    """The one redactor of the daemon's prompts, as the `redaction:` section says."""
+    r = settings.redaction
+    return Redactor.from_settings(
+        settings, mask_ips=r.mask_ips, mask_hosts=r.mask_hostnames, hostnames=r.hostnames
+    )
 
 
 def usable(settings: Settings) -> bool:

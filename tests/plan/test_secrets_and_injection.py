@@ -99,3 +99,18 @@ async def test_canaries_never_leave_and_injections_stay_data(
         system = chat["messages"][0]
         assert system["role"] == "system" and "IGNORE PREVIOUS" not in system["content"]
     assert ran == {"restart_b"}
+
+
+def test_the_redaction_section_masks_addresses_reversibly() -> None:
+    from mapekd.config.settings import Settings
+    from mapekd.reasoning import redactor_for
+
+    settings = Settings.model_validate(
+        {"redaction": {"mask_ips": True, "mask_hostnames": True, "hostnames": ["db7.internal.example"]}}
+    )
+    redactor = redactor_for(settings)
+    text = redactor.redact_text("10.1.2.3 cannot reach db7.internal.example")
+    assert "10.1.2.3" not in text and "db7.internal.example" not in text
+    assert redactor.restore(text) == "10.1.2.3 cannot reach db7.internal.example"
+    plain = redactor_for(Settings()).redact_text("10.1.2.3 cannot reach db7")
+    assert plain == "10.1.2.3 cannot reach db7"  # off by default

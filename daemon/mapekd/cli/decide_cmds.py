@@ -102,15 +102,15 @@ async def _llm_explain(settings: Settings, incident_id: int, context: dict[str, 
     Asked through the daemon's one call path: fitted, redacted, recorded like any call."""
     from mapekd.llm.gateway import build_gateway
     from mapekd.plan.llm_call import LLMCaller
-    from mapekd.prompting import Prompts, Redactor
-    from mapekd.reasoning import context_tokens, usable
+    from mapekd.prompting import Prompts
+    from mapekd.reasoning import context_tokens, redactor_for, usable
 
     if not usable(settings):
         return None
     gateway = build_gateway(settings.llm)
     try:
         caller = LLMCaller(
-            gateway, Prompts(), Redactor.from_settings(settings), context_tokens=context_tokens(settings)
+            gateway, Prompts(), redactor_for(settings), context_tokens=context_tokens(settings)
         )
         asked = await caller.ask(
             "explain.j2",

@@ -73,6 +73,19 @@ class PlanConfig(StrictModel):
     """Ask the LLM for an analysis of each incident (attached to it; never delays an action)."""
 
 
+class RedactionConfig(StrictModel):
+    """What is masked in prompts before they leave the process, besides every configured secret
+    and the tokens, keys and passwords found in command lines and URLs (always)."""
+
+    mask_ips: bool = False
+    """IPv4 addresses become `<ip-1>`, `<ip-2>`... (mapped back in the model's answer)."""
+    mask_hostnames: bool = False
+    """Host names (this machine's, the configuration's URLs', fully qualified names) become
+    `<host-1>`..., mapped back in the answer."""
+    hostnames: list[str] = Field(default_factory=list)
+    """More names to mask whenever `mask_hostnames` is on."""
+
+
 NoticeEvent = Literal["gave_up", "escalated", "approval_needed", "action_failed", "resolved_after_failure"]
 
 
@@ -105,6 +118,7 @@ class Settings(StrictModel):
     knowledge: KnowledgeConfig = KnowledgeConfig()
     notifications: NotificationsConfig = NotificationsConfig()
     plan: PlanConfig = PlanConfig()
+    redaction: RedactionConfig = RedactionConfig()
     llm: LLMSettings = LLMSettings()
     api: ApiConfig = ApiConfig()
 
