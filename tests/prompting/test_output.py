@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
+from mapekd.llm.providers.openai_compat import strict_subset
 from mapekd.llm.types import Message
+from mapekd.plan.llm_call import MAX_TOKENS
 from mapekd.prompting import (
     OutputInvalid,
     Rendered,
@@ -138,13 +140,35 @@ def _object_nodes(schema: dict[str, Any]) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("schema", [analysis_schema(), plan_schema(CANDIDATES)], ids=["analysis", "plan"])
 def test_schemas_stay_in_the_strict_subset(schema: dict[str, Any]) -> None:
-    """Every object closed and fully required (OpenAI strict mode), no string lengths."""
+    """Every object closed and fully required (OpenAI strict mode); string lengths bound what a
+    grammar-constrained model writes, and the OpenAI-compatible provider drops them in strict mode."""
     nodes = _object_nodes(schema)
     assert nodes
     for node in nodes:
         assert node["additionalProperties"] is False
         assert node["required"] == list(node["properties"])
-    assert "maxLength" not in json.dumps(schema)
+    assert "maxLength" in json.dumps(schema)
+    assert "maxLength" not in json.dumps(strict_subset(schema))
+
+
+def test_a_worst_case_answer_fits_its_max_tokens() -> None:
+    """Even one token per character (a model repeating "1.1.1."), the longest valid answer ends
+    within the answer room, so grammar-constrained output is always complete JSON."""
+    for schema, room in (
+        (analysis_schema(), MAX_TOKENS["analyze"]),
+        (plan_schema(CANDIDATES), MAX_TOKENS["plan"]),
+    ):
+        assert _longest(schema) + 60 <= room, (_longest(schema), room)
+
+
+def _longest(schema: dict[str, Any]) -> int:
+    if schema.get("type") == "string":
+        return int(schema.get("maxLength", 10**6)) if "enum" not in schema else max(map(len, schema["enum"]))
+    if schema.get("type") == "array":
+        return int(schema["maxItems"]) * (_longest(schema["items"]) + 2)
+    if schema.get("type") == "object":
+        return sum(_longest(v) + len(k) + 4 for k, v in schema["properties"].items())
+    return 8
 
 
 def test_plan_schema_enum_is_the_candidates_then_none_and_escalate() -> None:

@@ -35,7 +35,7 @@ CallTags = tuple[int | None, str | None, str | None]
 call_tags: ContextVar[CallTags] = ContextVar("call_tags", default=(None, None, None))
 
 
-MAX_TOKENS = {"analyze": 512, "plan": 256, "explain": 320}
+MAX_TOKENS = {"analyze": 768, "plan": 320, "explain": 320}
 """Answer room per role; the prompt is fitted into the model's context minus this."""
 
 

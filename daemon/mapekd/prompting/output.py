@@ -20,7 +20,7 @@ Level = Literal["low", "medium", "high"]
 LEVELS = ["low", "medium", "high"]
 NO_ACTION = "none"
 ESCALATE = "escalate"
-MAX_ANOMALIES = 3
+MAX_ANOMALIES = 2
 EXAMPLE_RATIONALE = "why, in one sentence"
 """The rationale of plan.j2's example answer: a small model often copies the example whole."""
 
@@ -74,13 +74,13 @@ _CONFIDENCE = {"type": "number", "minimum": 0, "maximum": 1}
 
 
 def analysis_schema() -> dict[str, Any]:
-    anomaly = _object({"name": _text(60), "severity": _LEVEL, "evidence": _text(120)})
+    anomaly = _object({"name": _text(40), "severity": _LEVEL, "evidence": _text(80)})
     anomalies = {"type": "array", "items": anomaly, "maxItems": MAX_ANOMALIES}
     return _object(
         {
-            "summary": _text(240),
+            "summary": _text(160),
             "anomalies": anomalies,
-            "suspected_cause": _text(160),
+            "suspected_cause": _text(100),
             "confidence": _CONFIDENCE,
         }
     )
@@ -101,7 +101,7 @@ def plan_schema(candidates: Sequence[str]) -> dict[str, Any]:
             "params": params,
             "risk": _LEVEL,
             "confidence": _CONFIDENCE,
-            "rationale": _text(200),
+            "rationale": _text(140),
         }
     )
 

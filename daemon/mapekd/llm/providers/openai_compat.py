@@ -146,11 +146,24 @@ class OpenAICompatProvider(HttpProvider):
                 if self._schema_mode == "json_object"
                 else {
                     "type": "json_schema",
-                    "json_schema": {"name": "answer", "schema": schema, "strict": True},
+                    "json_schema": {"name": "answer", "schema": strict_subset(schema), "strict": True},
                 }
             )
         payload.update(request.options)
         return payload
+
+
+_NOT_STRICT = frozenset({"minLength", "maxLength"})
+"""Keywords OpenAI's strict structured outputs refuse; the answer is validated after anyway."""
+
+
+def strict_subset(schema: Any) -> Any:
+    """The schema without keywords strict mode refuses (string lengths), recursively."""
+    if isinstance(schema, dict):
+        return {k: strict_subset(v) for k, v in schema.items() if k not in _NOT_STRICT}
+    if isinstance(schema, list):
+        return [strict_subset(v) for v in schema]
+    return schema
 
 
 def _usage(raw: Any) -> Usage:
