@@ -229,3 +229,10 @@ async def test_commands_run_to_completion_never_go_through_systemd_run(tmp_path:
     result = await act.run(request())
     assert result.state == "succeeded" and not record.exists()
     assert "INVOCATION_ID" not in result.output_tail
+
+
+def gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
