@@ -90,10 +90,14 @@ class Engine:
     def set_planner(self, planner: LLMPlanner | None) -> None:
         self.healer.planner = self.healer.decider.planner = planner
 
-    def start_watching(self, notify: Callable[[str], None]) -> None:
-        self._notify = notify
+    def start_watching(
+        self, notify: Callable[[str], None], rerun: Callable[[str], None] | None = None
+    ) -> None:
+        """`notify(check)`: a check reported an event. `rerun(why)`: run a cycle now for another
+        reason (a verification ended unresolved, a restarted process was found)."""
+        self._notify = rerun or notify
         self._gate = asyncio.ensure_future(self.approvals.run())
-        self.healer.on_settled = notify
+        self.healer.on_settled = self._notify
         for check in self.checks.values():
             if isinstance(check, Watcher):
                 check.start_watching(notify)

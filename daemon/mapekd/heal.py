@@ -81,6 +81,7 @@ class Healer:
         )
         self.planning = IncidentTasks("deciding")
         self.analyzing = IncidentTasks("analysis")
+        self.analyzed: set[int] = set()
         self.settled: set[int] = set()
         """Incidents decided for good (no action, escalated, waiting for or refused an approval)."""
         tracker.on_resolved = self._on_resolved
@@ -120,7 +121,9 @@ class Healer:
         proposal = self.decider.fast(candidates)
         if proposal is not None:
             await self.carry_out(incident, rule, proposal, candidates, counter)
-            self.analyzing.spawn(incident.id, self._analyze(incident, rule))
+            if incident.id not in self.analyzed:
+                self.analyzed.add(incident.id)  # one analysis per incident, however often it acts
+                self.analyzing.spawn(incident.id, self._analyze(incident, rule))
         else:
             self.planning.spawn(incident.id, self._plan(incident, rule, candidates))
 

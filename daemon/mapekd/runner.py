@@ -127,7 +127,7 @@ class Daemon:
             coalesce=True,
             misfire_grace_time=None,
         )
-        self.engine.start_watching(self._kick)  # before the first cycle, which arms the watches
+        self.engine.start_watching(self._kick, self._rerun)  # before the first cycle, which arms the watches
         scheduler.start()
         self.service.start_watchdog()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -190,6 +190,12 @@ class Daemon:
         log.info("check reported an event", extra={"event": {"event": "check_event", "check": check_name}})
         self._spawn(self._cycle(f"event:{check_name}"))
 
+    def _rerun(self, check_name: str) -> None:
+        """A cycle now, not for a check's event: a verification ended unresolved, or a restarted
+        process showed up (or died already)."""
+        log.info("running a cycle now", extra={"event": {"event": "rerun", "check": check_name}})
+        self._spawn(self._cycle(f"rerun:{check_name}"))
+
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
@@ -246,7 +252,7 @@ class Daemon:
             self.settings, self.engine = settings, engine
             old_reasoning, self.reasoning = self.reasoning, reasoning
             adopt_alerts(old.checks, engine.checks)
-            engine.start_watching(self._kick)
+            engine.start_watching(self._kick, self._rerun)
             scheduler.reschedule_job("cycle", trigger="interval", seconds=settings.daemon.interval)
         self._spawn(self._retire(old, old_reasoning))
         self._spawn(self._cycle("reload"))  # arm the new watches at once
