@@ -7,8 +7,11 @@ own, e.g. to wrap the model and observe each inference. Any failure to load is M
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from mapekd.llm.errors import BadRequest, ModelLoadFailed, ProviderError, ServerError, StreamInterrupted
@@ -24,6 +27,15 @@ def load_llama(args: dict[str, Any]) -> Any:
     if args["embedding"]:  # one pooled vector per input, not one per token
         args = {**args, "pooling_type": llama_cpp.LLAMA_POOLING_TYPE_MEAN}
     return llama_cpp.Llama(**args)
+
+
+NICE = 10
+"""How much lower than the daemon's the inference threads run (Linux: a per-thread nice value)."""
+
+
+def _lower_priority() -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, 0) + NICE)
 
 
 class LlamaWorker:
@@ -49,7 +61,13 @@ class LlamaWorker:
             self._args["n_threads"] = n_threads
         self._lock = threading.Lock()
         self._llm: Any = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Future[None]] = set()
+        # Inference gets a thread of its own, not the event loop's shared pool (every process and
+        # host check reads /proc there), and runs at a lower priority (its ggml threads inherit
+        # it): a model generating never starves crash detection of CPU.
+        self._executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix=f"llama-{provider}", initializer=_lower_priority
+        )
 
     def embed(self, inputs: list[str]) -> dict[str, Any]:
         with self._lock:
@@ -63,6 +81,7 @@ class LlamaWorker:
             if self._llm is not None:
                 self._llm.close()
                 self._llm = None
+        self._executor.shutdown(wait=False)
 
     async def stream(self, kwargs: dict[str, Any]) -> AsyncGenerator[Chunk, None]:
         """Chunks produced by a worker thread, passed through an asyncio.Queue."""
@@ -89,7 +108,7 @@ class LlamaWorker:
             except Exception as exc:  # handed to the consumer, which raises it
                 post("error", exc)
 
-        task = asyncio.create_task(asyncio.to_thread(produce))
+        task = loop.run_in_executor(self._executor, produce)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         try:
