@@ -30,17 +30,13 @@ import psutil
 from benchkit import (
     REPO,
     cpu_seconds,
-    demo_argv,
-    free_port,
-    healthy,
     mapekd_argv,
     memory_mib,
     start,
     stop,
     tree_env,
-    wait,
 )
-from footprint_setup import MATCH_MODES, Sleepers, mapekd_config, monit_control, write_mapekd
+from footprint_setup import MATCH_MODES, HealthServer, Sleepers, mapekd_config, monit_control, write_mapekd
 
 TARGET_RSS_MIB = 40.0
 
@@ -66,16 +62,14 @@ def measure(procs: dict[str, psutil.Process], seconds: float) -> dict[str, dict[
 def one_run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     with tempfile.TemporaryDirectory(prefix="mapekd-footprint-") as name:
         tmp = Path(name)
-        sleepers, port = Sleepers(tmp), free_port()
+        sleepers, server = Sleepers(tmp), HealthServer()
         sleepers.start()
-        server = start(demo_argv(port, tmp / "http.pid"))
+        server.thread.start()
         daemons = []
         try:
-            url = f"http://127.0.0.1:{port}/health"
-            wait(lambda: healthy(url))
-            config = mapekd_config(tmp, sleepers, url, args.interval, args.match)
+            config = mapekd_config(tmp, sleepers, server.url, args.interval, args.match)
             mapekd_file = write_mapekd(tmp, config, args.record_samples)
-            monitrc = monit_control(tmp, sleepers, port, args.interval, args.match)
+            monitrc = monit_control(tmp, sleepers, server.server_address[1], args.interval, args.match)
             monit_bin = shutil.which("monit")
             assert monit_bin is not None, "monit is not installed: make bench-deps"
             daemons.append(start(mapekd_argv(mapekd_file), tmp / "mapekd.log", tree_env(args.tree)))
@@ -83,7 +77,10 @@ def one_run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
             time.sleep(args.warmup)  # start-up and imports are not the steady state
             _alive(daemons, tmp)
             procs = {"mapekd": psutil.Process(daemons[0].pid), "monit": psutil.Process(daemons[1].pid)}
+            requests = {side: server.count(side) for side in procs}
             figures = measure(procs, args.seconds)
+            for side in procs:  # the HTTP checks each daemon ran per second: 10 at one cycle a second
+                figures[side]["http_checks_per_s"] = (server.count(side) - requests[side]) / args.seconds
             _alive(daemons, tmp)
             figures["mapekd"]["alerts"] = _alerts(tmp / "mapekd.log", '"incident_opened"')
             figures["monit"]["alerts"] = _alerts(tmp / "monit.log", "does not exist", "failed")
@@ -91,7 +88,8 @@ def one_run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
         finally:
             for proc in daemons:
                 stop(proc)
-            stop(server)
+            server.shutdown()
+            server.server_close()
             sleepers.stop()
 
 
@@ -161,12 +159,12 @@ def main() -> int:
     args.tree = args.tree.resolve()
     runs = [one_run(args) for _ in range(args.repeats)]
     result = report(runs, args)
-    print(f"{'':8} {'cpu %':>7} {'rss MiB':>8} {'pss MiB':>8} {'uss MiB':>8} {'alerts':>6}")
+    print(f"{'':8} {'cpu %':>7} {'rss MiB':>8} {'pss MiB':>8} {'uss MiB':>8} {'http/s':>6} {'alerts':>6}")
     for side in ("mapekd", "monit"):
         f = result[side]
         print(
             f"{side:8} {f['cpu_percent']:7.2f} {f['rss_mib']:8.1f} {f.get('pss_mib', 0):8.1f} "
-            f"{f['uss_mib']:8.1f} {f['alerts']:6.0f}"
+            f"{f['uss_mib']:8.1f} {f['http_checks_per_s']:6.2f} {f['alerts']:6.0f}"
         )
     cpu, rss = result["ratio_cpu_mapekd_over_monit"], result["ratio_rss_mapekd_over_monit"]
     print(f"mapekd/monit: cpu {cpu}x, rss {rss}x")

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
+from collections import Counter
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +51,44 @@ class Sleepers:
 
     def pidfile(self, i: int) -> Path:
         return self.tmp / f"{self.name(i)}.pid"
+
+
+class HealthServer(ThreadingHTTPServer):
+    """The loopback server of the HTTP checks: answers 200 and counts the requests from Monit (its
+    User-Agent) and from everyone else (mapekd), so each daemon's cycle rate can be checked."""
+
+    request_queue_size = 128  # ten checks connect at once: the default 5 drops SYNs
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.requests: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/health"
+
+    def count(self, side: str) -> int:
+        with self.lock:
+            return self.requests[side]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: HealthServer
+
+    def do_GET(self) -> None:
+        with self.server.lock:
+            agent = self.headers.get("User-Agent") or ""
+            self.server.requests["monit" if agent.startswith("Monit") else "mapekd"] += 1
+        self.send_response(200)
+        self.send_header("Content-Length", "3")
+        self.end_headers()
+        self.wfile.write(b"ok\n")
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
 
 
 def by_pidfile(match: str, i: int) -> bool:
