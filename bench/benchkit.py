@@ -67,11 +67,13 @@ def demo_argv(port: int, pidfile: Path) -> list[str]:
 
 
 def start(
-    argv: list[str], log: Path | None = None, env: Mapping[str, str] | None = None
+    argv: list[str], log: Path | None = None, env: Mapping[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.Popen[bytes]:
     out = log.open("wb") if log is not None else subprocess.DEVNULL
     try:
-        return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        return subprocess.Popen(
+            argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True
+        )
     finally:
         if log is not None:
             out.close()  # type: ignore[union-attr]

@@ -6,7 +6,9 @@
 (bench/footprint_setup.py), a 1 s cycle for both daemons (Monit: `set daemon 1`, run in the
 foreground from a control file in a temp dir). After a warm-up, for `--seconds`: CPU as % of
 one core (user + system time, threads and children included) and memory (RSS, PSS, USS,
-medians of samples every 2 s). With --repeats, fresh daemons each time and medians over repeats.
+medians of samples every 2 s), and the HTTP checks each daemon made per second (both should make
+10). With --repeats, fresh daemons each time and medians over repeats. Then mapekd alone at rest
+on config/example.yaml (dry-run), for `--example-seconds`.
 `--tree DIR` runs mapekd from another checkout (e.g. main, for before/after figures in one run).
 Targets: mapekd CPU <= Monit's; mapekd RSS <= 40 MiB (no LLM model loaded).
 Monit comes from the Debian package (`make bench-deps`). Writes bench/results/footprint.json.
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import yaml
 
 from benchkit import (
     REPO,
@@ -93,8 +96,27 @@ def one_run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
             sleepers.stop()
 
 
+def example_idle(args: argparse.Namespace) -> dict[str, float]:
+    """mapekd alone, in dry-run on config/example.yaml (its demo service not running): what
+    `make run` costs at rest."""
+    with tempfile.TemporaryDirectory(prefix="mapekd-example-") as name:
+        tmp = Path(name)
+        config = yaml.safe_load((REPO / "config" / "example.yaml").read_text())
+        config["knowledge"]["path"] = str(tmp / "example.db")
+        (tmp / "example.yaml").write_text(yaml.safe_dump(config))
+        argv = mapekd_argv(tmp / "example.yaml", "--dry-run")
+        daemon = start(argv, tmp / "mapekd.log", tree_env(args.tree), cwd=tmp)  # its var/ is tmp's
+        try:
+            time.sleep(args.warmup)
+            _alive([daemon], tmp)
+            figures = measure({"mapekd": psutil.Process(daemon.pid)}, args.example_seconds)["mapekd"]
+        finally:
+            stop(daemon)
+    return {key: round(value, 3) for key, value in figures.items()}
+
+
 def _alive(daemons: list[subprocess.Popen[bytes]], tmp: Path) -> None:
-    for daemon, log in zip(daemons, ("mapekd.log", "monit.out"), strict=True):
+    for daemon, log in zip(daemons, ("mapekd.log", "monit.out"), strict=False):
         if daemon.poll() is not None:
             tail = (tmp / log).read_text(errors="replace")[-3000:]
             raise RuntimeError(f"{daemon.args[0]} exited ({daemon.returncode}) during the run:\n{tail}")
@@ -146,6 +168,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--match", choices=MATCH_MODES, default="mixed", help="how processes are found")
     parser.add_argument("--record-samples", type=_boolean, default=None, help="set knowledge.record_samples")
     parser.add_argument("--tree", type=Path, default=REPO, help="the checkout mapekd runs from")
+    parser.add_argument("--example-seconds", type=float, default=30.0, help="0: skip the example run")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "footprint.json")
     return parser.parse_args()
 
@@ -159,6 +182,8 @@ def main() -> int:
     args.tree = args.tree.resolve()
     runs = [one_run(args) for _ in range(args.repeats)]
     result = report(runs, args)
+    if args.example_seconds > 0:
+        result["example_idle"] = example_idle(args)
     print(f"{'':8} {'cpu %':>7} {'rss MiB':>8} {'pss MiB':>8} {'uss MiB':>8} {'http/s':>6} {'alerts':>6}")
     for side in ("mapekd", "monit"):
         f = result[side]
@@ -168,6 +193,9 @@ def main() -> int:
         )
     cpu, rss = result["ratio_cpu_mapekd_over_monit"], result["ratio_rss_mapekd_over_monit"]
     print(f"mapekd/monit: cpu {cpu}x, rss {rss}x")
+    if "example_idle" in result:
+        idle = result["example_idle"]
+        print(f"config/example.yaml alone: cpu {idle['cpu_percent']:.2f} %, rss {idle['rss_mib']:.1f} MiB")
     met = result["target_cpu_met"], result["target_rss_met"]
     print(f"targets: cpu <= monit's {met[0]}; rss <= {TARGET_RSS_MIB:g} MiB {met[1]}")
     args.out.parent.mkdir(parents=True, exist_ok=True)

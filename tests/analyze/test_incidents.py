@@ -58,3 +58,18 @@ def test_healthy_targets_cost_no_query(tmp_path: Path) -> None:
     store.db.conn.set_trace_callback(None)
     assert statements == []
     store.close()
+
+
+def test_may_have_active_is_false_only_when_nothing_is_open(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "kb.db")
+    tracker = IncidentTracker(store)
+    rule = ThresholdRule(ThresholdRuleConfig(name="down", check="web", when="ok == false"))
+    symptom = Symptom("down", "p:a", "critical", "down", {"ok": False}, ts=100.0)
+    assert not tracker.may_have_active
+
+    tracker.update(rule, RuleResult(firing=[symptom]), 100.0)
+    assert tracker.may_have_active and IncidentTracker(store).may_have_active
+
+    tracker.update(rule, RuleResult(clear={"p:a"}), 101.0)
+    assert not tracker.may_have_active and store.active_incidents() == []
+    store.close()

@@ -33,6 +33,11 @@ class IncidentTracker:
         self.on_resolved: Callable[[dict[str, Any]], None] | None = None
         """Told of every incident resolved (its row as it was before)."""
 
+    @property
+    def may_have_active(self) -> bool:
+        """False only when no incident is active (then nothing needs to be read to know it)."""
+        return bool(self._maybe_active)
+
     def update(self, rule: Rule, result: RuleResult, now: float) -> list[ActiveIncident]:
         active = [self._open_or_touch(symptom) for symptom in result.firing]
         for target in result.clear:
