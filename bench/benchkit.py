@@ -53,8 +53,8 @@ def read_pid(path: Path) -> int | None:
         return None
 
 
-def mapekd_argv(config: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "mapekd", "run", "--config", str(config), *extra]
+def mapekd_argv(config: Path, *extra: str, python: str = sys.executable) -> list[str]:
+    return [python, "-m", "mapekd", "run", "--config", str(config), *extra]
 
 
 def tree_env(tree: Path) -> dict[str, str]:

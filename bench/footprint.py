@@ -9,7 +9,8 @@ one core (user + system time, threads and children included) and memory (RSS, PS
 medians of samples every 2 s), and the HTTP checks each daemon made per second (both should make
 10). With --repeats, fresh daemons each time and medians over repeats. Then mapekd alone at rest
 on config/example.yaml (dry-run), for `--example-seconds`.
-`--tree DIR` runs mapekd from another checkout (e.g. main, for before/after figures in one run).
+`--tree DIR` runs mapekd from another checkout (e.g. main, for before/after figures in one run);
+`--python` under another interpreter (a venv with only mapekd's own dependencies).
 Targets: mapekd CPU <= Monit's; mapekd RSS <= 40 MiB (no LLM model loaded).
 Monit comes from the Debian package (`make bench-deps`). Writes bench/results/footprint.json.
 """
@@ -75,7 +76,8 @@ def one_run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
             monitrc = monit_control(tmp, sleepers, server.server_address[1], args.interval, args.match)
             monit_bin = shutil.which("monit")
             assert monit_bin is not None, "monit is not installed: make bench-deps"
-            daemons.append(start(mapekd_argv(mapekd_file), tmp / "mapekd.log", tree_env(args.tree)))
+            argv = mapekd_argv(mapekd_file, python=args.python)
+            daemons.append(start(argv, tmp / "mapekd.log", tree_env(args.tree)))
             daemons.append(start([monit_bin, "-c", str(monitrc), "-I"], tmp / "monit.out"))
             time.sleep(args.warmup)  # start-up and imports are not the steady state
             _alive(daemons, tmp)
@@ -104,7 +106,7 @@ def example_idle(args: argparse.Namespace) -> dict[str, float]:
         config = yaml.safe_load((REPO / "config" / "example.yaml").read_text())
         config["knowledge"]["path"] = str(tmp / "example.db")
         (tmp / "example.yaml").write_text(yaml.safe_dump(config))
-        argv = mapekd_argv(tmp / "example.yaml", "--dry-run")
+        argv = mapekd_argv(tmp / "example.yaml", "--dry-run", python=args.python)
         daemon = start(argv, tmp / "mapekd.log", tree_env(args.tree), cwd=tmp)  # its var/ is tmp's
         try:
             time.sleep(args.warmup)
@@ -143,6 +145,7 @@ def report(runs: list[dict[str, dict[str, float]]], args: argparse.Namespace) ->
         "seconds": args.seconds,
         "repeats": len(runs),
         "mapekd_tree": str(args.tree),
+        "mapekd_python": args.python,
         "record_samples": args.record_samples,
         "monit_version": _monit_version(),
         **sides,
@@ -168,6 +171,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--match", choices=MATCH_MODES, default="mixed", help="how processes are found")
     parser.add_argument("--record-samples", type=_boolean, default=None, help="set knowledge.record_samples")
     parser.add_argument("--tree", type=Path, default=REPO, help="the checkout mapekd runs from")
+    parser.add_argument(
+        "--python",
+        default=sys.executable,
+        help="the interpreter mapekd runs under: e.g. a venv with only mapekd's own dependencies "
+        "(`pip install .`), where optional packages a development venv has (numpy, trio) are absent",
+    )
     parser.add_argument("--example-seconds", type=float, default=30.0, help="0: skip the example run")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "footprint.json")
     return parser.parse_args()
