@@ -5,6 +5,7 @@ Every process started through here is the benchmark's own; `stop` ends exactly t
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -120,3 +121,17 @@ def summary(values: list[float]) -> dict[str, Any]:
         "p95_s": round(p95, 4),
         "max_s": round(ordered[-1], 4),
     }
+
+
+def write_json(path: Path, result: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"written to {path}")
+
+
+def print_rows(rows: dict[str, dict[str, Any]], columns: dict[str, str]) -> None:
+    """One line per row name, the given keys as columns (numbers right-aligned)."""
+    print(f"{'':8}" + "".join(f" {title:>9}" for title in columns.values()))
+    for name, row in rows.items():
+        cells = (row.get(key, "") for key in columns)
+        print(f"{name:8}" + "".join(f" {c:9.3f}" if isinstance(c, float) else f" {c!s:>9}" for c in cells))

@@ -18,7 +18,6 @@ Monit comes from the Debian package (`make bench-deps`). Writes bench/results/fo
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import subprocess
@@ -36,9 +35,11 @@ from benchkit import (
     cpu_seconds,
     mapekd_argv,
     memory_mib,
+    print_rows,
     start,
     stop,
     tree_env,
+    write_json,
 )
 from footprint_setup import MATCH_MODES, HealthServer, Sleepers, mapekd_config, monit_control, write_mapekd
 
@@ -193,13 +194,9 @@ def main() -> int:
     result = report(runs, args)
     if args.example_seconds > 0:
         result["example_idle"] = example_idle(args)
-    print(f"{'':8} {'cpu %':>7} {'rss MiB':>8} {'pss MiB':>8} {'uss MiB':>8} {'http/s':>6} {'alerts':>6}")
-    for side in ("mapekd", "monit"):
-        f = result[side]
-        print(
-            f"{side:8} {f['cpu_percent']:7.2f} {f['rss_mib']:8.1f} {f.get('pss_mib', 0):8.1f} "
-            f"{f['uss_mib']:8.1f} {f['http_checks_per_s']:6.2f} {f['alerts']:6.0f}"
-        )
+    columns = {"cpu_percent": "cpu %", "rss_mib": "rss MiB", "pss_mib": "pss MiB", "uss_mib": "uss MiB"}
+    columns |= {"http_checks_per_s": "http/s", "alerts": "alerts"}
+    print_rows({side: result[side] for side in ("mapekd", "monit")}, columns)
     cpu, rss = result["ratio_cpu_mapekd_over_monit"], result["ratio_rss_mapekd_over_monit"]
     print(f"mapekd/monit: cpu {cpu}x, rss {rss}x")
     if "example_idle" in result:
@@ -207,8 +204,7 @@ def main() -> int:
         print(f"config/example.yaml alone: cpu {idle['cpu_percent']:.2f} %, rss {idle['rss_mib']:.1f} MiB")
     met = result["target_cpu_met"], result["target_rss_met"]
     print(f"targets: cpu <= monit's {met[0]}; rss <= {TARGET_RSS_MIB:g} MiB {met[1]}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
     return 0
 
 

@@ -18,7 +18,6 @@ Writes bench/results/loop_mttr.json (or --out). The idle cost is measured by ben
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import signal
@@ -40,12 +39,14 @@ from benchkit import (
     healthy,
     kill_pid,
     mapekd_argv,
+    print_rows,
     read_pid,
     start,
     stop,
     summary,
     tree_env,
     wait,
+    write_json,
 )
 
 TARGET_P95_RATIO = 1.5
@@ -171,17 +172,12 @@ def main() -> int:
     args = parser.parse_args()
     args.tree = args.tree.resolve()
     result = report(run(args), args)
-    print(f"{'':8} {'n':>3} {'median s':>9} {'p95 s':>7} {'max s':>7} {'<1s':>4} {'failed':>6}")
-    for name in ("mapekd", "floor"):
-        r = result[name]
-        print(
-            f"{name:8} {r['n']:3d} {r['median_s']:9.3f} {r['p95_s']:7.3f} {r['max_s']:7.3f} "
-            f"{r['killed_within_1s']:4d} {r['failures']:6d}"
-        )
+    columns = {"n": "n", "median_s": "median s", "p95_s": "p95 s", "max_s": "max s"}
+    columns |= {"killed_within_1s": "<1s", "failures": "failed"}
+    print_rows({side: result[side] for side in ("mapekd", "floor")}, columns)
     print(f"p95 mapekd/floor: {result['ratio_p95_mapekd_over_floor']}x (target <= {TARGET_P95_RATIO}x)")
     print(f"targets: p95 {result['target_p95_met']}; max <= {TARGET_MAX_S}s {result['target_max_met']}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
     return 0
 
 
