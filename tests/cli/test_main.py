@@ -36,7 +36,11 @@ def test_each_lazy_module_declares_exactly_the_commands_it_registers() -> None:
 def test_the_lazy_module_of_a_command_is_picked_from_the_command_line() -> None:
     assert lazy_modules_for(["run", "--config", "x.yaml"]) == []
     assert lazy_modules_for(["kb", "show", "3"]) == ["mapekd.cli.kb"]
-    assert lazy_modules_for(["--config", "f.yaml", "llm", "status"]) == ["mapekd.cli.llm"]
+    assert lazy_modules_for(["--config", "f.yaml", "llm", "chat", "hi"]) == ["mapekd.cli.llm"]
+    assert lazy_modules_for(["llm", "status"]) == [
+        "mapekd.cli.status",
+        "mapekd.cli.llm",
+    ]  # only costs an import
     assert lazy_modules_for(["approve", "7"]) == ["mapekd.cli.decide_cmds"]
 
 
