@@ -135,3 +135,8 @@ def print_rows(rows: dict[str, dict[str, Any]], columns: dict[str, str]) -> None
     for name, row in rows.items():
         cells = (row.get(key, "") for key in columns)
         print(f"{name:8}" + "".join(f" {c:9.3f}" if isinstance(c, float) else f" {c!s:>9}" for c in cells))
+
+
+def exit_on_sigterm() -> None:
+    """SIGTERM ends the benchmark through its `finally` blocks, which stop what it started."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))

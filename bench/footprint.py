@@ -33,6 +33,7 @@ import yaml
 from benchkit import (
     REPO,
     cpu_seconds,
+    exit_on_sigterm,
     mapekd_argv,
     memory_mib,
     print_rows,
@@ -190,6 +191,7 @@ def _boolean(text: str) -> bool:
 def main() -> int:
     args = parse_args()
     args.tree = args.tree.resolve()
+    exit_on_sigterm()
     runs = [one_run(args) for _ in range(args.repeats)]
     result = report(runs, args)
     if args.example_seconds > 0:

@@ -35,6 +35,7 @@ import yaml
 from benchkit import (
     REPO,
     demo_argv,
+    exit_on_sigterm,
     free_port,
     healthy,
     kill_pid,
@@ -171,6 +172,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "loop_mttr.json")
     args = parser.parse_args()
     args.tree = args.tree.resolve()
+    exit_on_sigterm()
     result = report(run(args), args)
     columns = {"n": "n", "median_s": "median s", "p95_s": "p95 s", "max_s": "max s"}
     columns |= {"killed_within_1s": "<1s", "failures": "failed"}
