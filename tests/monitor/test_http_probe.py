@@ -96,8 +96,9 @@ async def test_bodies_are_read_however_they_are_framed(serve: Serve, raw: bytes)
         b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n" + b"x" * 20,
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8\r\nxxxxxxxx\r\n8\r\nxxxxxxxx\r\n0\r\n\r\n",
         b"HTTP/1.1 200 OK\r\n\r\n" + b"x" * 20,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n40000000\r\n" + b"x" * 20,
     ],
-    ids=["content-length", "chunked", "until-close"],
+    ids=["content-length", "chunked", "until-close", "one-huge-chunk"],
 )
 async def test_a_body_is_read_up_to_the_limit_only(serve: Serve, raw: bytes) -> None:
     url, _ = await serve(answering(raw))
@@ -131,10 +132,15 @@ async def test_a_compressed_body_and_its_charset_are_decoded(serve: Serve) -> No
         (b"SSH-2.0-OpenSSH_9.2\r\n\r\n", ProtocolError, "not an HTTP/1.x status line"),
         (b"HTTP/1.1 200 OK\r\nX: " + b"y" * HEAD_LIMIT, ProtocolError, "longer than"),
         (b"HTTP/1.1 200 OK\r\nContent-", ProtocolError, "inside its headers"),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"1" * (HEAD_LIMIT + 10),
+            ProtocolError,
+            "line of the answer longer",
+        ),
         (b"", ReadError, "without answering"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort", ReadError, "expected"),
     ],
-    ids=["not-http", "endless-headers", "cut-in-headers", "no-answer", "cut-in-body"],
+    ids=["not-http", "endless-headers", "cut-in-headers", "endless-chunk-size", "no-answer", "cut-in-body"],
 )
 async def test_broken_answers_raise_by_kind(
     serve: Serve, raw: bytes, error: type[Exception], text: str

@@ -83,10 +83,11 @@ async def _read_chunked(reader: asyncio.StreamReader, limit: int) -> tuple[bytes
             raise ProtocolError(f"bad chunk size {size_line[:20]!r}") from None
         if size == 0:
             return bytes(body), False
-        body += await reader.readexactly(size)
-        await reader.readexactly(2)  # the CRLF after each chunk
+        take = min(size, limit + 1 - len(body))  # never more than one byte past the limit
+        body += await reader.readexactly(take)
         if len(body) > limit:
             return bytes(body[:limit]), True
+        await reader.readexactly(2)  # the CRLF after each chunk
 
 
 def _decoded(body: bytes, fields: dict[str, str], limit: int) -> bytes:

@@ -21,7 +21,7 @@ from functools import cache
 from urllib.parse import urlsplit
 
 from mapekd.monitor.http_answer import HEAD_LIMIT, NO_BODY, Answer, read_body, read_head
-from mapekd.monitor.http_errors import ConnectError, ReadError
+from mapekd.monitor.http_errors import ConnectError, ProtocolError, ReadError
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,5 +92,7 @@ async def fetch(
         return Answer(status, fields, body, truncated)
     except (OSError, asyncio.IncompleteReadError) as exc:
         raise ReadError(str(exc) or type(exc).__name__) from None
+    except asyncio.LimitOverrunError:  # a chunk-size line longer than HEAD_LIMIT
+        raise ProtocolError(f"a line of the answer longer than {HEAD_LIMIT} bytes") from None
     finally:
         writer.close()
