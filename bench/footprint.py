@@ -7,8 +7,8 @@
 foreground from a control file in a temp dir). After a warm-up, for `--seconds`: CPU as % of
 one core (user + system time, threads and children included) and memory (RSS, PSS, USS,
 medians of samples every 2 s), and the HTTP checks each daemon made per second (both should make
-10). With --repeats, fresh daemons each time and medians over repeats. Then mapekd alone at rest
-on config/example.yaml (dry-run), for `--example-seconds`.
+10). With --repeats, fresh daemons each time and medians over repeats. Then mapekd alone on
+config/example.yaml (dry-run, its demo down, no LLM in the plan), for `--example-seconds`.
 `--tree DIR` runs mapekd from another checkout (e.g. main, for before/after figures in one run);
 `--python` under another interpreter (a venv with only mapekd's own dependencies).
 Targets: mapekd CPU <= Monit's; mapekd RSS <= 40 MiB (no LLM model loaded).
@@ -101,12 +101,13 @@ def one_run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
 
 
 def example_idle(args: argparse.Namespace) -> dict[str, float]:
-    """mapekd alone, in dry-run on config/example.yaml (its demo service not running): what
-    `make run` costs at rest."""
+    """mapekd alone, in dry-run on config/example.yaml with its demo service down (one incident
+    open) and no LLM in the plan (no model loaded): what `make run` costs between events."""
     with tempfile.TemporaryDirectory(prefix="mapekd-example-") as name:
         tmp = Path(name)
         config = yaml.safe_load((REPO / "config" / "example.yaml").read_text())
         config["knowledge"]["path"] = str(tmp / "example.db")
+        config["plan"] = {"llm": "never", "analyze": False}  # the demo is down: no model for it
         (tmp / "example.yaml").write_text(yaml.safe_dump(config))
         argv = mapekd_argv(tmp / "example.yaml", "--dry-run", python=args.python)
         daemon = start(argv, tmp / "mapekd.log", tree_env(args.tree), cwd=tmp)  # its var/ is tmp's
