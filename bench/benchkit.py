@@ -140,3 +140,21 @@ def print_rows(rows: dict[str, dict[str, Any]], columns: dict[str, str]) -> None
 def exit_on_sigterm() -> None:
     """SIGTERM ends the benchmark through its `finally` blocks, which stop what it started."""
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
+def tree_label(tree: Path) -> str:
+    """What mapekd ran from, for the results: the checkout's commit, without machine paths."""
+    out = subprocess.run(
+        ["git", "-C", str(tree), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return out.stdout.strip() if out.returncode == 0 else "a checkout without git history"
+
+
+def python_label(python: str) -> str:
+    out = subprocess.run(
+        [python, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True
+    )
+    return f"Python {out.stdout.strip()}" + ("" if python == sys.executable else " (another environment)")

@@ -37,9 +37,11 @@ from benchkit import (
     mapekd_argv,
     memory_mib,
     print_rows,
+    python_label,
     start,
     stop,
     tree_env,
+    tree_label,
     write_json,
 )
 from footprint_setup import MATCH_MODES, HealthServer, Sleepers, mapekd_config, monit_control, write_mapekd
@@ -147,8 +149,8 @@ def report(runs: list[dict[str, dict[str, float]]], args: argparse.Namespace) ->
         "interval_s": args.interval,
         "seconds": args.seconds,
         "repeats": len(runs),
-        "mapekd_tree": str(args.tree),
-        "mapekd_python": args.python,
+        "mapekd_tree": tree_label(args.tree),
+        "mapekd_python": python_label(args.python),
         "record_samples": args.record_samples,
         "monit_version": _monit_version(),
         **sides,

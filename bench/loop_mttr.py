@@ -48,6 +48,7 @@ from benchkit import (
     stop,
     summary,
     tree_env,
+    tree_label,
     wait,
     write_json,
 )
@@ -155,7 +156,8 @@ def report(sides: list[Side], args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {
         "kills_per_side": args.kills,
         "spread_s": args.spread,
-        "mapekd_tree": str(args.tree),
+        "mapekd_tree": tree_label(args.tree),
+        "llm_analysis": args.llm,
     }
     for side in sides:
         early = sum(1 for d in side.delays if d < 1.0)
