@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: venv install run test lint typecheck unit bench wheel clean demo
+.PHONY: venv install run test lint typecheck unit bench bench-deps wheel clean demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,8 +51,14 @@ test: venv
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
-bench: venv
+# The loop benchmarks compare mapekd with Monit (Debian's package) and a restart floor; results
+# go to bench/results/. Not part of `make test`: they take a few minutes and want a quiet machine.
+bench-deps:
+	@command -v monit >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq monit >/dev/null; }
+
+bench: venv bench-deps
 	$(BIN)/python bench/loop_mttr.py
+	$(BIN)/python bench/footprint.py
 
 wheel: venv
 	$(BIN)/python -m build --wheel --outdir dist .

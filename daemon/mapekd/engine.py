@@ -130,7 +130,8 @@ class Engine:
         self._prune_knowledge(now)
         if self.metrics is not None:
             self.metrics.cycle_done(time.perf_counter() - started, samples)
-            self.metrics.open_incidents(self.store.active_incidents())
+            active = self.store.active_incidents() if self.tracker.may_have_active else []
+            self.metrics.open_incidents(active)
 
     async def _analyze_and_heal(self, now: float) -> None:
         work = []

@@ -61,6 +61,7 @@ def _run(tmp_path: Path, service: Service, daemons: list[Daemon], receiver: Rece
     first_pid = service.start()
     config = base_config(tmp_path, service, cooldown="500ms", escalate="page_oncall")
     config["actions"].append({"name": "page_oncall", "type": "webhook", "url": receiver.url})
+    config["knowledge"]["record_samples"] = True  # the samples table counts the cycles below
     daemon = Daemon(tmp_path, config)
     daemons.append(daemon)
     daemon.start()

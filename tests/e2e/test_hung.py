@@ -31,6 +31,7 @@ def test_hung_service_is_debounced_then_remedied(
     config["actions"].append(
         {"name": "kill_svc", "type": "signal", "check": "svc_process", "signal": "SIGKILL", "settle": "3s"}
     )
+    config["knowledge"]["record_samples"] = True  # the first failing sample dates the debounce
     daemon = Daemon(tmp_path, config)
     daemons.append(daemon)
     daemon.start()

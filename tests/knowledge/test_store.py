@@ -135,3 +135,15 @@ def test_llm_call_records_and_spend(tmp_path: Path) -> None:
     ).fetchall()
     assert rows == [("local", 12, 30, 250.0, None, "plan"), ("openai", 0, 0, 0.0, "CircuitOpen", None)]
     assert store.llm_spent_since(50.0) == 0.002 and store.llm_spent_since(150.0) == 0.0
+
+
+def test_a_cycle_of_samples_is_one_transaction(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "kb.db")
+    statements: list[str] = []
+    store.db.conn.set_trace_callback(statements.append)
+    store.record_samples([Sample("c", f"t{i}", {"ok": True, "n": i}, ts=1.0 + i) for i in range(20)])
+    store.db.conn.set_trace_callback(None)
+
+    assert [s.split()[0] for s in statements if s.split()[0] in ("BEGIN", "COMMIT")] == ["BEGIN", "COMMIT"]
+    rows = store.db.conn.execute("SELECT target, ok, fields FROM samples ORDER BY ts").fetchall()
+    assert len(rows) == 20 and rows[3] == ("t3", 1, '{"ok": true, "n": 3}')

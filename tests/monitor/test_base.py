@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 
-import httpx
-
 from mapekd.errors import CheckError
 from mapekd.model import Sample
 from mapekd.monitor.base import COLLECT_GRACE_S, Check, Watcher, collect_safely, describe_error
@@ -91,8 +89,7 @@ async def test_long_messages_are_shortened() -> None:
 
 
 async def test_process_checks_are_watchers_and_http_checks_are_not() -> None:
-    async with httpx.AsyncClient(trust_env=False) as client:
-        http_check = HttpCheck("web", "http://127.0.0.1/", client=client)
+    http_check = HttpCheck("web", "http://127.0.0.1/")
     process_check = ProcessCheck("svc", cmdline="x")
 
     assert isinstance(process_check, Check) and isinstance(process_check, Watcher)

@@ -27,8 +27,16 @@ class ActiveIncident:
 class IncidentTracker:
     def __init__(self, store: SqliteStore) -> None:
         self.store = store
+        self._maybe_active = {str(row["signature"]) for row in store.active_incidents()}
+        """Signatures that may have an active incident (a superset). Every cycle every healthy
+        target clears its rules; only these need a look in the knowledge base."""
         self.on_resolved: Callable[[dict[str, Any]], None] | None = None
         """Told of every incident resolved (its row as it was before)."""
+
+    @property
+    def may_have_active(self) -> bool:
+        """False only when no incident is active (then nothing needs to be read to know it)."""
+        return bool(self._maybe_active)
 
     def update(self, rule: Rule, result: RuleResult, now: float) -> list[ActiveIncident]:
         active = [self._open_or_touch(symptom) for symptom in result.firing]
@@ -37,6 +45,7 @@ class IncidentTracker:
         return active
 
     def _open_or_touch(self, symptom: Symptom) -> ActiveIncident:
+        self._maybe_active.add(symptom.signature)
         row = self.store.active_incident(symptom.signature)
         if row is None:
             incident_id = self.store.open_incident(symptom)
@@ -50,7 +59,10 @@ class IncidentTracker:
 
     def resolve(self, signature: str, now: float, *, reason: str) -> int | None:
         """Resolve the active incident of `signature`, if any."""
+        if signature not in self._maybe_active:
+            return None
         row = self.store.active_incident(signature)
+        self._maybe_active.discard(signature)  # one active incident per signature, resolved now
         return None if row is None else self._resolve(row, now, reason)
 
     def resolve_incident(self, incident_id: int, now: float, *, reason: str) -> int | None:

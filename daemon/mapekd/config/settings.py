@@ -106,7 +106,9 @@ class KnowledgeConfig(StrictModel):
     path: str = "var/mapekd.db"
     sample_retention: Duration = 86400.0
     """Samples older than this are deleted; incidents and their timelines are kept."""
-    record_samples: bool = True
+    record_samples: bool = False
+    """Store every sample of every cycle in the `samples` table (one transaction per cycle). Off
+    by default: rules work from memory, and a write per cycle is most of what an idle loop costs."""
 
 
 class Settings(StrictModel):

@@ -178,19 +178,13 @@ class SqliteStore(ApprovalStore):
 
     # samples ---------------------------------------------------------------------------------
     def record_samples(self, samples: list[Sample]) -> None:
-        rows = [
-            {
-                "ts": s.ts,
-                "check_name": s.check,
-                "target": s.target,
-                "ok": int(s.ok),
-                "fields": json.dumps(s.fields, default=str),
-            }
-            for s in samples
-        ]
+        """One cycle's samples in one transaction (one statement, prepared once)."""
+        rows = [(s.ts, s.check, s.target, int(s.ok), json.dumps(s.fields, default=str)) for s in samples]
         try:
             with self.db.conn:
-                self.db.table("samples").insert_all(rows)
+                self.db.conn.executemany(
+                    "INSERT INTO samples (ts, check_name, target, ok, fields) VALUES (?, ?, ?, ?, ?)", rows
+                )
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write samples: {exc}") from exc
 

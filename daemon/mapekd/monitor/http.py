@@ -2,9 +2,10 @@
 
 Target `http:<check name>`; fields: ok, status, latency_ms, body_match, error.
 ok is true when the status is expected and, if `body_regex` is set, it matches the body (its first
-BODY_REGEX_LIMIT bytes). latency_ms runs from sending the request to the end of what was read: the
-headers, plus the body when a regex needs it. A refused connection or a timeout is a result, not a
-failure of the check: ok false, status None, error says what happened.
+BODY_REGEX_LIMIT bytes). latency_ms runs from connecting to the end of what was read: the headers,
+plus the body when a regex needs it. A refused connection or a timeout is a result, not a failure
+of the check: ok false, status None, error says what happened. Requests go straight to the
+endpoint, one connection each (monitor/http_probe.py: no proxy, no redirect followed).
 
 Header values are secrets: they are sent, and masked out of every error message.
 """
@@ -23,6 +24,8 @@ from mapekd.config.checks import CheckBase, HttpCheckConfig
 from mapekd.errors import CheckError, ConfigError
 from mapekd.model import FieldValue, Sample
 from mapekd.monitor.base import describe_error, require_config
+from mapekd.monitor.http_errors import ProbeError
+from mapekd.monitor.http_probe import Endpoint, fetch
 
 BODY_REGEX_LIMIT = 1024 * 1024
 
@@ -33,7 +36,6 @@ class HttpCheck:
         name: str,
         url: str,
         *,
-        client: httpx.AsyncClient,
         method: str = "GET",
         expect_status: Iterable[int] = range(200, 400),
         body_regex: str | None = None,
@@ -42,10 +44,18 @@ class HttpCheck:
     ) -> None:
         self.name = name
         self.targets = (f"http:{name}",)
-        self._url, self._client, self._method = url, client, method
+        self._method = method
         self._expect = frozenset(expect_status)
         self._headers = dict(headers or {})
         self._timeout = timeout
+        try:
+            self._endpoint = Endpoint.parse(url)
+        except ValueError as exc:
+            raise ConfigError(str(exc), path=f"checks.{name}.url") from None
+        for header, value in self._headers.items():
+            if not _sendable(header) or not _sendable(value.get_secret_value()):
+                path = f"checks.{name}.headers"
+                raise ConfigError(f"header {header!r}: line break or not Latin-1", path=path)
         try:
             self._pattern = re.compile(body_regex) if body_regex else None
         except re.error as exc:
@@ -57,7 +67,6 @@ class HttpCheck:
         return cls(
             cfg.name,
             str(cfg.url),
-            client=http,
             method=cfg.method,
             expect_status=cfg.expect_status,
             body_regex=cfg.body_regex,
@@ -73,9 +82,9 @@ class HttpCheck:
         try:
             async with asyncio.timeout(self._timeout):
                 status, body_match = await self._request()
-        except (TimeoutError, httpx.TimeoutException):
+        except TimeoutError:
             error = f"timeout: no complete answer within {self._timeout:g}s"
-        except httpx.HTTPError as exc:  # refused, reset, protocol errors: the endpoint is down
+        except ProbeError as exc:  # refused, reset, not HTTP: the endpoint is down
             error = describe_error(exc, self._secrets())
         except Exception as exc:  # anything else fails the check, with the secrets masked
             raise CheckError(describe_error(exc, self._secrets())) from None
@@ -90,17 +99,23 @@ class HttpCheck:
 
     async def _request(self) -> tuple[int, bool | None]:
         headers = {key: value.get_secret_value() for key, value in self._headers.items()}
-        async with self._client.stream(
-            self._method, self._url, headers=headers, timeout=self._timeout
-        ) as response:
-            if self._pattern is None:
-                return response.status_code, None
-            body, _ = await read_at_most(response, BODY_REGEX_LIMIT)
-            text = body.decode(response.encoding or "utf-8", errors="replace")
-            return response.status_code, self._pattern.search(text) is not None
+        limit = BODY_REGEX_LIMIT if self._pattern is not None else None
+        answer = await fetch(self._endpoint, self._method, headers, body_limit=limit)
+        if self._pattern is None:
+            return answer.status, None
+        return answer.status, self._pattern.search(answer.text()) is not None
 
     def _secrets(self) -> list[str]:
         return [value.get_secret_value() for value in self._headers.values()]
+
+
+def _sendable(text: str) -> bool:
+    """A header name or value that can go on the wire as it is: Latin-1, no line break."""
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return "\r" not in text and "\n" not in text
 
 
 async def read_capped(response: httpx.Response, limit: int, what: str) -> bytes:
