@@ -98,8 +98,17 @@ class Engine:
         self._notify = rerun or notify
         self._gate = asyncio.ensure_future(self.approvals.run())
         self.healer.on_settled = self._notify
+
+        def died(check: str) -> None:
+            # A watched process died: if an action just (re)started it, its incident's settle
+            # wait ends now (not resolved), so the incident is acted on again at once.
+            self.healer.settle_now(check)
+            notify(check)
+
         for check in self.checks.values():
-            if isinstance(check, Watcher):
+            if isinstance(check, ProcessCheck):
+                check.start_watching(died)
+            elif isinstance(check, Watcher):
                 check.start_watching(notify)
 
     def stop_watching(self) -> None:
