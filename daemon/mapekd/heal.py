@@ -82,6 +82,8 @@ class Healer:
         self.planning = IncidentTasks("deciding")
         self.analyzing = IncidentTasks("analysis")
         self.analyzed: set[int] = set()
+        self.analyses: dict[int, Analysis] = {}
+        """The latest valid analysis per incident, for a later plan of the same incident."""
         self.settled: set[int] = set()
         """Incidents decided for good (no action, escalated, waiting for or refused an approval)."""
         tracker.on_resolved = self._on_resolved
@@ -168,14 +170,19 @@ class Healer:
             self._notify(event, incident, decision_id, {"action": proposal.action, "reason": proposal.reason})
 
     async def _plan(self, incident: ActiveIncident, rule: Rule, candidates: list[Candidate]) -> None:
+        # The plan comes first (a local model serves one call at a time): time to mitigate does
+        # not wait for the analysis, which follows and is attached to the incident (a plan prompt
+        # includes an analysis when one is already there).
         assert self.situation_of is not None
         situation = self.situation_of(incident, rule)
-        analysis = await self._analysis_of(situation) if self.settings.plan.analyze else None
+        analysis = self.analyses.get(incident.id)
         proposal = await self.decider.slow(situation, candidates, analysis)
         verdict, counter = self.policy.verdict(incident.symptom.target, time.time())
-        if verdict != "act":  # something else acted on the target meanwhile; decide again later
-            return
-        await self.carry_out(incident, rule, proposal, candidates, counter)
+        if verdict == "act":  # else something acted on the target meanwhile; decide again later
+            await self.carry_out(incident, rule, proposal, candidates, counter)
+        if incident.id not in self.analyzed:
+            self.analyzed.add(incident.id)
+            self.analyzing.spawn(incident.id, self._analyze(incident, rule))
 
     async def _analyze(self, incident: ActiveIncident, rule: Rule) -> None:
         """After a fast decision: the analysis, attached to the incident (never before acting)."""
@@ -184,7 +191,10 @@ class Healer:
 
     async def _analysis_of(self, situation: Situation) -> Analysis | None:
         assert self.planner is not None
-        return await self.planner.analyze_and_record(situation)
+        analysis = await self.planner.analyze_and_record(situation)
+        if analysis is not None:
+            self.analyses[situation.incident_id] = analysis
+        return analysis
 
     def _settle_without_action(self, incident: ActiveIncident, why: str) -> None:
         if incident.id not in self.settled:
