@@ -60,6 +60,11 @@ bench: venv bench-deps
 	$(BIN)/python bench/loop_mttr.py
 	$(BIN)/python bench/footprint.py
 
+# Decision quality per source (rule, knowledge, the embedded LLM, the whole pipeline) over fault
+# scenarios on real processes; about 15 minutes on two cores. Writes bench/data/decide_eval.json.
+bench-decide: venv
+	$(BIN)/python bench/decide_eval.py
+
 wheel: venv
 	$(BIN)/python -m build --wheel --outdir dist .
 
