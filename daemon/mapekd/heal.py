@@ -177,6 +177,15 @@ class Healer:
         situation = self.situation_of(incident, rule)
         analysis = self.analyses.get(incident.id)
         proposal = await self.decider.slow(situation, candidates, analysis)
+        row = self.store.incident(incident.id)
+        if row is None or row["resolved_at"] is not None:  # it healed while the model thought
+            log.info(
+                "incident resolved before its decision; nothing to do",
+                extra={
+                    "event": {"event": "decision_moot", "incident": incident.id, "action": proposal.action}
+                },
+            )
+            return
         verdict, counter = self.policy.verdict(incident.symptom.target, time.time())
         if verdict == "act":  # else something acted on the target meanwhile; decide again later
             await self.carry_out(incident, rule, proposal, candidates, counter)

@@ -95,10 +95,11 @@ async def test_missing_pidfile_is_a_dead_process_not_an_error(tmp_path: Path) ->
     assert set(sample.fields) == FIELDS  # the same keys as a live process, with None values
 
 
-async def test_pidfile_without_a_pid_is_an_error(write_pidfile) -> None:
+async def test_pidfile_without_a_pid_is_an_error_not_a_death(write_pidfile) -> None:
     [sample] = await ProcessCheck("svc", pidfile=write_pidfile("not-a-pid")).collect()
 
-    assert sample.fields["alive"] is False
+    # Unknown: `alive == false` must neither fire (a service mid-rewrite of its pidfile) nor clear.
+    assert "alive" not in sample.fields and sample.fields["state"] == "unknown"
     assert sample.error is not None and "does not hold a pid" in sample.error
 
 

@@ -244,3 +244,23 @@ def test_repair_messages_add_the_bad_answer_and_the_reason() -> None:
 def test_a_copied_example_is_recognised() -> None:
     assert copies_example(parse_plan(answer(rationale=EXAMPLE_RATIONALE), CANDIDATES))
     assert not copies_example(parse_plan(answer(), CANDIDATES))
+
+
+@pytest.mark.parametrize(
+    "rationale", ["why, in one sentence", "Why, in one sentence.", "WHY in one sentence!"]
+)
+def test_a_copy_of_the_example_is_seen_whatever_its_case_and_punctuation(rationale: str) -> None:
+    answer = json.dumps(
+        {"action": "restart_web", "params": {}, "risk": "low", "confidence": 0.9, "rationale": rationale}
+    )
+    assert copies_example(parse_plan(answer, CANDIDATES))
+    own = json.dumps(
+        {
+            "action": "restart_web",
+            "params": {},
+            "risk": "low",
+            "confidence": 0.9,
+            "rationale": "the process is gone; starting it is the runbook's first step",
+        }
+    )
+    assert not copies_example(parse_plan(own, CANDIDATES))

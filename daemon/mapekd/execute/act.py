@@ -118,13 +118,14 @@ class Actor:
             )
             return
         decision_id = self.record(incident, row, counter, "healing decision")
+        started = time.time()
         execution_id = self.store.start_execution(
             {
                 "decision_id": decision_id,
                 "incident_id": incident.id,
                 "action": proposal.action,
                 "target": symptom.target,
-                "started_at": time.time(),
+                "started_at": started,
                 "state": "would_execute" if self.dry_run else "started",
             }
         )
@@ -144,7 +145,11 @@ class Actor:
         if self.metrics is not None:
             self.metrics.execution(proposal.action, result.state if result else "would_execute")
         self.verifier.start(
-            incident, rule, Pending(decision_id, execution_id, rule.check), result, action_cfg.settle
+            incident,
+            rule,
+            Pending(decision_id, execution_id, rule.check, started=started),
+            result,
+            action_cfg.settle,
         )
 
     async def _execute(

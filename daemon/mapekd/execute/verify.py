@@ -36,6 +36,8 @@ class Pending:
     execution_id: int
     check: str
     settled: asyncio.Event = field(default_factory=asyncio.Event)
+    started: float = field(default_factory=time.time)
+    """When the action started: a resolution before it is not the action's doing."""
 
 
 class Verifier:
@@ -79,7 +81,7 @@ class Verifier:
         try:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(pending.settled.wait(), settle)
-            outcome, detail = await self._judge(incident, rule, result)
+            outcome, detail = await self._judge(incident, rule, result, pending)
             self.store.record_outcome(pending.execution_id, incident.id, outcome, detail)
             log.warning(
                 "healing outcome",
@@ -105,10 +107,16 @@ class Verifier:
             self.on_settled(rule.check)
 
     async def _judge(
-        self, incident: ActiveIncident, rule: Rule, result: ExecResult | None
+        self, incident: ActiveIncident, rule: Rule, result: ExecResult | None, pending: Pending
     ) -> tuple[str, str]:
         row = self.store.incident(incident.id)
-        if result is not None and result.state == "succeeded" and row and row["resolved_at"] is not None:
+        resolved_at = row["resolved_at"] if row else None
+        if (
+            result is not None
+            and result.state == "succeeded"
+            and resolved_at is not None
+            and resolved_at >= pending.started
+        ):
             return "resolved", "rule cleared within the settle time"
         sample = await self.recheck(rule.check, incident.symptom.target)
         holds = rule.holds_now(sample) if sample is not None else None

@@ -50,7 +50,7 @@ class Observation:
 
     @property
     def alive(self) -> bool:
-        return bool(self.fields["alive"])
+        return bool(self.fields.get("alive"))
 
     def replaces(self, before: Observation | None) -> bool:
         """A pidfile rewritten since `before`: a new instance wrote it (even if it died since)."""
@@ -77,7 +77,8 @@ class Observer:
             try:
                 found = self.matcher.find(self.table)
             except CheckError as exc:
-                return Observation({**_DEAD, "error": str(exc)})
+                # Unknown, not dead: without `alive` a rule on it neither fires nor clears.
+                return Observation({"ok": False, "state": "unknown", "error": str(exc)})
             except psutil.Error as exc:  # e.g. AccessDenied: we cannot tell, so the check fails
                 raise CheckError(f"reading processes failed: {describe_error(exc)}") from None
             if found.stale is not None:

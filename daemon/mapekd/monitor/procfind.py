@@ -11,6 +11,7 @@ a pid that does not match them is a stale pidfile, reported as such and never ac
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,9 @@ import psutil
 
 from mapekd.errors import CheckError
 from mapekd.monitor.proctable import ProcessTable
+
+REREAD_S = 0.05
+"""A pidfile that holds no pid is read once more after this long (writers truncate, then write)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,9 @@ class ProcessMatcher:
     def _from_pidfile(self, path: Path) -> Found:
         try:
             text = path.read_text(encoding="ascii", errors="replace").strip()
+            if not text.isdigit():  # caught between a truncate and a write: look once more
+                time.sleep(REREAD_S)
+                text = path.read_text(encoding="ascii", errors="replace").strip()
             mtime = path.stat().st_mtime
         except FileNotFoundError:
             return Found()  # a stopped service removes its pidfile: dead, not a check failure

@@ -124,7 +124,12 @@ def parse_plan(text: str, candidates: Sequence[str]) -> PlanProposal:
 def copies_example(proposal: PlanProposal) -> bool:
     """The answer is plan.j2's example (its first choice, its placeholder rationale): valid, but
     no judgment of the model; record it as such rather than as the model's opinion."""
-    return proposal.rationale.strip().rstrip(".") == EXAMPLE_RATIONALE
+    return _plain(proposal.rationale) == _plain(EXAMPLE_RATIONALE)
+
+
+def _plain(text: str) -> str:
+    """Lower case, letters and digits only: a copy with other case or punctuation is a copy."""
+    return " ".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
 
 
 def _validate(model: type[_M], value: dict[str, Any]) -> _M:
