@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: venv install run test lint typecheck unit bench bench-deps wheel clean demo
+.PHONY: venv install run test lint typecheck unit bench bench-deps bench-decide wheel clean demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
