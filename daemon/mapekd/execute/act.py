@@ -119,18 +119,29 @@ class Actor:
             return
         decision_id = self.record(incident, row, counter, "healing decision")
         started = time.time()
+        execution_id, result = await self._recorded_run(decision_id, incident, proposal.action, row["params"])
+        if self.metrics is not None:
+            self.metrics.execution(proposal.action, result.state if result else "would_execute")
+        pending = Pending(decision_id, execution_id, rule.check, started=started)
+        self.verifier.start(incident, rule, pending, result, action_cfg.settle)
+
+    async def _recorded_run(
+        self, decision_id: int, incident: ActiveIncident, action: str, params: dict[str, str]
+    ) -> tuple[int, ExecResult | None]:
+        """The execution row is written `started` before the action runs and completed after (or
+        marked interrupted when the daemon stops in between)."""
         execution_id = self.store.start_execution(
             {
                 "decision_id": decision_id,
                 "incident_id": incident.id,
-                "action": proposal.action,
-                "target": symptom.target,
-                "started_at": started,
+                "action": action,
+                "target": incident.symptom.target,
+                "started_at": time.time(),
                 "state": "would_execute" if self.dry_run else "started",
             }
         )
         try:
-            result = await self._execute(proposal.action, incident, row["params"])
+            result = await self._execute(action, incident, params)
         except asyncio.CancelledError:
             self.store.finish_execution(
                 execution_id,
@@ -142,15 +153,7 @@ class Actor:
             )
             raise
         self.store.finish_execution(execution_id, finished_row(result))
-        if self.metrics is not None:
-            self.metrics.execution(proposal.action, result.state if result else "would_execute")
-        self.verifier.start(
-            incident,
-            rule,
-            Pending(decision_id, execution_id, rule.check, started=started),
-            result,
-            action_cfg.settle,
-        )
+        return execution_id, result
 
     async def _execute(
         self, name: str, incident: ActiveIncident, params: dict[str, str]
