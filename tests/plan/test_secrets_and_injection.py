@@ -33,7 +33,10 @@ HOG = "x = bytearray(400 * 1024 * 1024); import time; time.sleep(120)"
 
 @pytest.fixture
 def hog() -> Iterator[None]:
-    proc = subprocess.Popen([sys.executable, "-c", HOG, f"--password={CANARIES['cmdline']}", INJECTION])
+    # argv[0] is a short fixed name so that the command line, which the prompt clips at 160
+    # characters, keeps both the password and the instruction wherever the interpreter lives.
+    argv = ["python3", "-c", HOG, f"--password={CANARIES['cmdline']}", INJECTION]
+    proc = subprocess.Popen(argv, executable=sys.executable)
     yield
     proc.kill()
     proc.wait()
@@ -88,6 +91,7 @@ async def test_canaries_never_leave_and_injections_stay_data(
     assert len(chats) >= 2  # an analysis and a plan were asked
     assert "bytearray(400" in prompts, "the test's process should be in the host context"
     assert "IGNORE PREVIOUS INSTRUCTIONS" in prompts  # it reached the model, as data
+    assert "--password=" in prompts  # the flag reached the prompt, its value masked
     for where, text in {"prompts": prompts, "logs": logs, "knowledge": rows, "metrics": metrics}.items():
         for name, canary in CANARIES.items():
             assert canary not in text, f"the {name} canary leaked into {where}"
