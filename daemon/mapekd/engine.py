@@ -99,11 +99,13 @@ class Engine:
         self._gate = asyncio.ensure_future(self.approvals.run())
         self.healer.on_settled = self._notify
 
-        def died(check: str) -> None:
+        def died(name: str) -> None:
             # A watched process died: if an action just (re)started it, its incident's settle
             # wait ends now (not resolved), so the incident is acted on again at once.
-            self.healer.settle_now(check)
-            notify(check)
+            check = self.checks[name]
+            if isinstance(check, ProcessCheck):
+                self.healer.settle_now(name, check.watched_since)
+            notify(name)
 
         for check in self.checks.values():
             if isinstance(check, ProcessCheck):
@@ -202,7 +204,7 @@ class Engine:
         try:
             if await check.await_restart(REARM_WINDOW_S) and self._notify is not None:
                 if check.last is not None and not check.last.alive:
-                    self.healer.settle_now(name)  # the new instance died already
+                    self.healer.settle_now(name, time.time())  # the new instance died already
                 self._notify(name)
         finally:
             self._rearming.pop(name, None)

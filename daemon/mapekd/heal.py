@@ -96,8 +96,8 @@ class Healer:
     def on_settled(self, kick: Callable[[str], None] | None) -> None:
         self.verifier.on_settled = kick
 
-    def settle_now(self, check: str) -> None:
-        self.verifier.settle_now(check)
+    def settle_now(self, check: str, watched_since: float) -> None:
+        self.verifier.settle_now(check, watched_since)
 
     def busy(self, incident_id: int) -> bool:
         return incident_id in self.settled or incident_id in self.planning or self.verifier.busy(incident_id)

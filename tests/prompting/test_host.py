@@ -21,6 +21,12 @@ time.sleep(60)
 """
 
 
+def python(*args: str, stdout: int | None = None) -> subprocess.Popen[bytes]:
+    """A Python process whose command line starts with a short fixed name, so that what the
+    snapshot clips does not depend on where the interpreter is installed."""
+    return subprocess.Popen(["python3", *args], executable=sys.executable, stdout=stdout)
+
+
 @pytest.fixture
 def started() -> Iterator[list[subprocess.Popen[bytes]]]:
     processes: list[subprocess.Popen[bytes]] = []
@@ -31,8 +37,8 @@ def started() -> Iterator[list[subprocess.Popen[bytes]]]:
 
 
 def test_a_busy_process_and_a_fat_one_top_their_lists(started: list[subprocess.Popen[bytes]]) -> None:
-    busy = subprocess.Popen([sys.executable, "-c", BUSY, "mapekd-test-busy"])
-    fat = subprocess.Popen([sys.executable, "-c", FAT, "mapekd-test-fat"], stdout=subprocess.PIPE)
+    busy = python("-c", BUSY, "mapekd-test-busy")
+    fat = python("-c", FAT, "mapekd-test-fat", stdout=subprocess.PIPE)
     started += [busy, fat]
     assert fat.stdout is not None and fat.stdout.readline() == b"ready\n"
     snapshot = wait_for(lambda: _with(busy.pid, snapshot_host(top=50, interval=0.5)), timeout=30)
@@ -53,7 +59,7 @@ def _with(pid: int, snapshot: HostSnapshot) -> HostSnapshot | None:
 
 def test_command_lines_are_clipped_between_arguments(started: list[subprocess.Popen[bytes]]) -> None:
     secret = "S" * 40 + "-long-secret-argument-" + "Z" * 40
-    process = subprocess.Popen([sys.executable, "-c", BUSY, "--flag", secret])
+    process = python("-c", BUSY, "--flag", secret)
     started.append(process)
     snapshot = wait_for(
         lambda: _with(process.pid, snapshot_host(top=50, interval=0.5, cmdline_chars=120)), timeout=30

@@ -58,6 +58,8 @@ class Verifier:
         self.on_settled: Callable[[str], None] | None = None
         self.tasks: dict[int, asyncio.Task[None]] = {}
         self._pending: dict[int, Pending] = {}
+        self._deaths: dict[str, float] = {}
+        """check -> since when the latest instance seen dying had been watched."""
 
     def busy(self, incident_id: int) -> bool:
         return incident_id in self.tasks
@@ -66,12 +68,20 @@ class Verifier:
         self, incident: ActiveIncident, rule: Rule, pending: Pending, result: ExecResult | None, settle: float
     ) -> None:
         self._pending[incident.id] = pending
+        failed = result is not None and result.state != "succeeded"
+        if failed or self._deaths.get(pending.check, float("-inf")) >= pending.started:
+            pending.settled.set()  # nothing to settle: judged at once
         self.tasks[incident.id] = asyncio.create_task(self._verify(incident, rule, pending, result, settle))
 
-    def settle_now(self, check: str) -> None:
-        """The process watched by `check` died again: end the settle wait of its incidents."""
+    def settle_now(self, check: str, watched_since: float) -> None:
+        """The process watched by `check` since `watched_since` (time.time()) died: end the settle
+        wait of the incidents whose action started before that instance was first seen (the
+        instance the action started died). The death of an instance older than the action (the
+        one a restart stops) ends nothing. Remembered for a verification that starts later: the
+        action may still be running when its new instance dies."""
+        self._deaths[check] = max(watched_since, self._deaths.get(check, float("-inf")))
         for pending in self._pending.values():
-            if pending.check == check:
+            if pending.check == check and pending.started <= watched_since:
                 pending.settled.set()
 
     async def _verify(

@@ -10,6 +10,7 @@ death, only later.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 from mapekd.monitor.identity import ObservedProcess, ProcIdentity
@@ -23,6 +24,8 @@ class PidWatch:
         self._notify = notify
         self._loop: asyncio.AbstractEventLoop | None = None
         self._watched: ObservedProcess | None = None
+        self.since = 0.0
+        """time.time() when the process watched now (or last) was first watched."""
 
     @property
     def identity(self) -> ProcIdentity | None:
@@ -36,6 +39,7 @@ class PidWatch:
             observed.close()
             return
         self.clear()
+        self.since = time.time()
         if observed.fd is None:  # no pidfd support: polling still works
             return
         loop = asyncio.get_running_loop()

@@ -103,6 +103,11 @@ class ProcessCheck:
     def watching(self) -> bool:
         return self._watch is not None
 
+    @property
+    def watched_since(self) -> float:
+        """time.time() when the process watched now (or the one that just died) was first seen."""
+        return self._watch.since if self._watch is not None else 0.0
+
     async def collect(self) -> list[Sample]:
         if self._own_table:
             self.table.invalidate()
