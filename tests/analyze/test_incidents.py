@@ -50,12 +50,12 @@ def test_healthy_targets_cost_no_query(tmp_path: Path) -> None:
     tracker = IncidentTracker(store)
     rule = ThresholdRule(ThresholdRuleConfig(name="down", check="web", when="ok == false"))
     statements: list[str] = []
-    store.db.conn.set_trace_callback(statements.append)
+    store.conn.set_trace_callback(statements.append)
 
     for now in range(100, 110):
         tracker.update(rule, RuleResult(clear={"p:a", "p:b"}), float(now))
 
-    store.db.conn.set_trace_callback(None)
+    store.conn.set_trace_callback(None)
     assert statements == []
     store.close()
 

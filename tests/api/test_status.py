@@ -28,7 +28,7 @@ async def test_readyz_without_a_loop_and_with_a_locked_database(tmp_path: Path) 
     async with Api(tmp_path) as api:
         ok = await api.client.get("/readyz", headers=bearer(READ))
         assert ok.status_code == 200 and "loop" not in ok.json()["checks"]
-        other = api.store.db.conn.__class__(str(api.db))  # another writer holds the lock
+        other = api.store.conn.__class__(str(api.db))  # another writer holds the lock
         other.execute("BEGIN IMMEDIATE")
         try:
             locked = await api.client.get("/readyz", headers=bearer(READ))

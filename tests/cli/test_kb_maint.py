@@ -132,11 +132,11 @@ def test_prune_is_all_or_nothing_per_batch(tmp_path: Path) -> None:
     fill(db)
     store = SqliteStore(db)
     # A row elsewhere that still refers to incident 1: the foreign key refuses the delete.
-    with store.db.conn:
-        store.db.conn.execute("CREATE TABLE notes (incident_id INTEGER REFERENCES incidents (id))")
-        store.db.conn.execute("INSERT INTO notes VALUES (1)")
+    with store.conn:
+        store.conn.execute("CREATE TABLE notes (incident_id INTEGER REFERENCES incidents (id))")
+        store.conn.execute("INSERT INTO notes VALUES (1)")
     with pytest.raises(StoreError, match="FOREIGN KEY"):
-        prune(store.db.conn, older_than=2e9)
+        prune(store.conn, older_than=2e9)
     store.close()
     assert count(db, "incidents") == 8 and count(db, "outcomes") == 7 and count(db, "symptoms") == 8
 

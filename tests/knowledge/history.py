@@ -60,7 +60,7 @@ def record_incident(
             outcome = store.record_outcome(
                 execution, incident, result, "rule cleared" if result == "resolved" else ""
             )
-            store.db.conn.execute("UPDATE outcomes SET ts = ? WHERE id = ?", (at + 5, outcome))
+            store.conn.execute("UPDATE outcomes SET ts = ? WHERE id = ?", (at + 5, outcome))
     if attempts and attempts[-1][2] != "resolved":
         store.give_up(incident, at + 5)
         at += 600  # an operator fixed it by hand; the rule cleared

@@ -39,8 +39,8 @@ def test_an_old_database_keeps_its_rows_and_references(tmp_path: Path) -> None:
     assert row == {"id": 7, "verdict": "execute", "action": "restart", "source": "rule", "proposal": None}
     [execution] = store._rows("SELECT decision_id, kind FROM executions")
     assert execution == {"decision_id": 7, "kind": "remedy"}
-    assert store.db.conn.execute("PRAGMA foreign_key_check").fetchall() == []
-    assert store.db.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     store.record_decision(
         {"incident_id": 1, "ts": 3, "verdict": "pending_approval", "target": "process:web", "source": "llm"}
     )

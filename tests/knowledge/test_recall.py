@@ -108,12 +108,12 @@ def test_shipped_runbooks_fit_their_incidents(
 
 def test_an_operators_exact_runbook_comes_first(store: SqliteStore) -> None:
     load_runbooks(store)
-    with store.db.conn:
-        store.db.conn.execute(
+    with store.conn:
+        store.conn.execute(
             "INSERT INTO runbooks (name, signature, body, source, rules, checks, signatures) "
             "VALUES ('web-notes', 'web_down@process:web', 'Call Ana first.', 'user', '[]', '[]', '[]')"
         )
-        store.db.conn.execute(
+        store.conn.execute(
             "INSERT INTO runbooks (name, body, source, rules, checks, signatures) VALUES "
             "('web-checks', 'Check the pool.', 'user', ?, ?, '[]')",
             (json.dumps(["web_*"]), json.dumps(["web"])),

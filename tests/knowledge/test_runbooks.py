@@ -25,9 +25,7 @@ def store(tmp_path: Path) -> Iterator[SqliteStore]:
 
 def rows(store: SqliteStore) -> list[tuple[object, ...]]:
     return list(
-        store.db.conn.execute(
-            "SELECT name, title, rules, signatures, body, source FROM runbooks ORDER BY name"
-        )
+        store.conn.execute("SELECT name, title, rules, signatures, body, source FROM runbooks ORDER BY name")
     )
 
 
@@ -43,11 +41,9 @@ def test_seed_rows_follow_the_files_and_operator_rows_are_kept(store: SqliteStor
     directory = tmp_path / "runbooks"
     shutil.copytree(runbooks_dir(), directory)
     load_runbooks(store, directory)
-    with store.db.conn:
-        store.db.conn.execute(
-            "UPDATE runbooks SET body = 'ours', source = 'user' WHERE name = 'disk-filling'"
-        )
-        store.db.conn.execute(
+    with store.conn:
+        store.conn.execute("UPDATE runbooks SET body = 'ours', source = 'user' WHERE name = 'disk-filling'")
+        store.conn.execute(
             "INSERT INTO runbooks (name, body, source) VALUES ('db-notes', 'Call Ana.', 'user')"
         )
     text = (directory / "memory-pressure.md").read_text()

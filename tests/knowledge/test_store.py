@@ -19,10 +19,10 @@ def test_migrations_apply_once_and_wal_is_on(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "kb.db")
     store.close()
     store = SqliteStore(tmp_path / "kb.db")
-    names = [r[0] for r in store.db.conn.execute("SELECT name FROM migrations")]
+    names = [r[0] for r in store.conn.execute("SELECT name FROM migrations")]
     assert names == sorted(p.stem for p in migrations_dir().glob("*.sql"))
-    assert store.db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store.db.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert {
         "incidents",
         "symptoms",
@@ -32,7 +32,7 @@ def test_migrations_apply_once_and_wal_is_on(tmp_path: Path) -> None:
         "llm_calls",
         "runbooks",
         "samples",
-    } <= set(store.db.table_names())
+    } <= {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     store.close()
 
 
@@ -95,7 +95,7 @@ def test_samples_retention(tmp_path: Path) -> None:
         [Sample("c", "t", {"ok": True}, ts=10.0), Sample("c", "t", {"ok": False, "error": "x"}, ts=20.0)]
     )
     assert store.prune_samples(15.0) == 1
-    assert store.db.conn.execute("SELECT ok FROM samples").fetchall() == [(0,)]
+    assert store.conn.execute("SELECT ok FROM samples").fetchall() == [(0,)]
 
 
 def test_unopenable_path_is_a_store_error(tmp_path: Path) -> None:
@@ -129,7 +129,7 @@ def test_llm_call_records_and_spend(tmp_path: Path) -> None:
     )
     store.record_llm_call(ok, incident_id=None)
     store.record_llm_call(failed)
-    rows = store.db.conn.execute(
+    rows = store.conn.execute(
         "SELECT provider, input_tokens, output_tokens, latency_ms, error_class, role "
         "FROM llm_calls ORDER BY ts"
     ).fetchall()
@@ -140,10 +140,10 @@ def test_llm_call_records_and_spend(tmp_path: Path) -> None:
 def test_a_cycle_of_samples_is_one_transaction(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "kb.db")
     statements: list[str] = []
-    store.db.conn.set_trace_callback(statements.append)
+    store.conn.set_trace_callback(statements.append)
     store.record_samples([Sample("c", f"t{i}", {"ok": True, "n": i}, ts=1.0 + i) for i in range(20)])
-    store.db.conn.set_trace_callback(None)
+    store.conn.set_trace_callback(None)
 
     assert [s.split()[0] for s in statements if s.split()[0] in ("BEGIN", "COMMIT")] == ["BEGIN", "COMMIT"]
-    rows = store.db.conn.execute("SELECT target, ok, fields FROM samples ORDER BY ts").fetchall()
+    rows = store.conn.execute("SELECT target, ok, fields FROM samples ORDER BY ts").fetchall()
     assert len(rows) == 20 and rows[3] == ("t3", 1, '{"ok": true, "n": 3}')

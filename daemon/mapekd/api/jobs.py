@@ -29,7 +29,7 @@ STORE_RETRY_S = 1.0
 
 class JobRunner:
     def __init__(self, store: SqliteStore, gateways: Callable[[], Gateway], config: JobsConfig) -> None:
-        self.jobs = JobStore(store.db)
+        self.jobs = JobStore(store.conn)
         self.gateways = gateways
         self.config = config
         self._wake = asyncio.Event()

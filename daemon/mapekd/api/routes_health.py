@@ -33,7 +33,7 @@ async def readyz(request: Request) -> Response:
 
 def database_writable(ctx: ApiContext) -> bool:
     """Take the write lock and give it back: proves writability without writing anything."""
-    conn = ctx.store.db.conn
+    conn = ctx.store.conn
     (previous,) = conn.execute("PRAGMA busy_timeout").fetchone()
     try:
         conn.execute(f"PRAGMA busy_timeout = {READY_PROBE_BUSY_MS}")

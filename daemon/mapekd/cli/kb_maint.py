@@ -65,7 +65,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
         raise ConfigError(str(exc), path="--older-than") from exc
     store = SqliteStore(db_path(args))
     try:
-        deleted = prune(store.db.conn, cutoff, dry_run=args.dry_run)
+        deleted = prune(store.conn, cutoff, dry_run=args.dry_run)
     finally:
         store.close()
     if args.json:
@@ -81,7 +81,7 @@ def cmd_vacuum(args: argparse.Namespace) -> int:
     path = db_path(args)
     store = SqliteStore(path)
     try:
-        before, after = vacuum(store.db.conn, path)
+        before, after = vacuum(store.conn, path)
     finally:
         store.close()
     if args.json:

@@ -16,7 +16,7 @@ from mapekd.config.loader import load_settings
 from mapekd.config.settings import Settings
 from mapekd.errors import ConfigError
 from mapekd.knowledge.queries import Queries
-from mapekd.knowledge.readonly import missing_migrations, open_readonly
+from mapekd.knowledge.readonly import connect_readonly, missing_migrations
 
 Q = TypeVar("Q", bound=Queries)
 
@@ -57,9 +57,9 @@ def db_path(args: argparse.Namespace) -> Path:
 @contextlib.contextmanager
 def open_reports(args: argparse.Namespace, kind: type[Q]) -> Iterator[Q]:
     """`kind` over a read-only connection: never writes, never waits for the daemon."""
-    db = open_readonly(db_path(args))
+    db = connect_readonly(db_path(args))
     try:
-        missing = missing_migrations(db.conn)
+        missing = missing_migrations(db)
         if missing:
             print(
                 f"mapekd: note: the knowledge base has not had migrations {', '.join(missing)} yet "
@@ -68,4 +68,4 @@ def open_reports(args: argparse.Namespace, kind: type[Q]) -> Iterator[Q]:
             )
         yield kind(db)
     finally:
-        db.conn.close()
+        db.close()

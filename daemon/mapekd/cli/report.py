@@ -29,7 +29,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     now = time.time()
     since = since_of(args, now)
     with open_reports(args, Queries) as reads:
-        data = gather(reads.db, since, now)
+        data = gather(reads.conn, since, now)
     page = render_report(data, source=str(db_path(args)))
     Path(args.html).write_text(page, encoding="utf-8")
     print(f"report written to {args.html} ({len(page) / 1e3:.0f} kB)", file=sys.stderr)

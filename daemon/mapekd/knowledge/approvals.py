@@ -76,7 +76,7 @@ class ApprovalStore(Queries):
 
     def _write(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
         try:
-            with self.db.conn:
-                return self.db.conn.execute(sql, params)
+            with self.conn:
+                return self.conn.execute(sql, params)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write approvals: {exc}") from exc

@@ -14,8 +14,6 @@ import sqlite3
 import time
 from typing import Any
 
-import sqlite_utils
-
 from mapekd.errors import StoreError
 
 _CLAIM = (
@@ -27,8 +25,8 @@ _COUNT_PENDING = "SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')
 
 
 class JobStore:
-    def __init__(self, db: sqlite_utils.Database) -> None:
-        self.conn = db.conn
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
 
     def _run(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         try:

@@ -6,8 +6,6 @@ import json
 import sqlite3
 from typing import Any
 
-import sqlite_utils
-
 from mapekd.errors import StoreError
 
 REAL_STATES = "('succeeded', 'failed', 'timeout') AND e.kind = 'remedy'"
@@ -16,12 +14,12 @@ for success rates (dry-run would_execute, interrupted executions and notificatio
 
 
 class Queries:
-    def __init__(self, db: sqlite_utils.Database) -> None:
-        self.db = db
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
 
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         try:
-            cursor = self.db.conn.execute(sql, params)
+            cursor = self.conn.execute(sql, params)
         except sqlite3.Error as exc:
             raise StoreError(f"query failed: {exc}") from exc
         names = [d[0] for d in cursor.description]

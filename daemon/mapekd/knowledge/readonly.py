@@ -11,8 +11,6 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
-import sqlite_utils
-
 from mapekd.errors import StoreError
 from mapekd.resources import migrations_dir
 
@@ -34,10 +32,6 @@ def connect_readonly(path: str | Path) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open knowledge base {file} read-only: {exc}") from exc
     return conn
-
-
-def open_readonly(path: str | Path) -> sqlite_utils.Database:
-    return sqlite_utils.Database(connect_readonly(path))
 
 
 def missing_migrations(conn: sqlite3.Connection) -> list[str]:

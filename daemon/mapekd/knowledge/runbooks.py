@@ -91,8 +91,8 @@ def parse_runbook(path: Path) -> Runbook:
 def load_runbooks(store: SqliteStore, directory: Path | None = None) -> LoadResult:
     runbooks = [parse_runbook(p) for p in sorted((directory or runbooks_dir()).glob("*.md"))]
     try:
-        with store.db.conn:
-            return _sync(store.db.conn, runbooks)
+        with store.conn:
+            return _sync(store.conn, runbooks)
     except sqlite3.Error as exc:
         raise StoreError(f"cannot load runbooks: {exc}") from exc
 

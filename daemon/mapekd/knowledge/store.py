@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from pathlib import Path
 from typing import Any
-
-import sqlite_utils
 
 from mapekd.errors import StoreError
 from mapekd.knowledge.approvals import ApprovalStore
@@ -16,6 +15,8 @@ from mapekd.knowledge.migrate import apply_migrations
 from mapekd.llm.types import CallRecord
 from mapekd.model import Sample, Symptom
 from mapekd.resources import migrations_dir
+
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 class SqliteStore(ApprovalStore):
@@ -26,7 +27,6 @@ class SqliteStore(ApprovalStore):
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(self.path), timeout=10.0)
-            self.db = sqlite_utils.Database(conn)
             conn.execute("PRAGMA journal_mode=WAL")
             # With WAL, NORMAL is still crash-safe (a power cut may lose the last transactions,
             # never corrupt the file) and drops an fsync per commit from the loop's hot path.
@@ -36,23 +36,26 @@ class SqliteStore(ApprovalStore):
             apply_migrations(conn, migrations or migrations_dir())
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open knowledge base {self.path}: {exc}") from exc
-        super().__init__(self.db)
+        super().__init__(conn)
 
     def close(self) -> None:
-        self.db.conn.close()
+        self.conn.close()
 
     def _insert(self, table: str, row: dict[str, Any]) -> int:
+        columns = ", ".join(_names(table, row))
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(row))})"  # noqa: S608 (names checked)
         try:
-            with self.db.conn:
-                pk = self.db.table(table).insert(row).last_pk
-            return int(pk)  # type: ignore[arg-type]  # sqlite-utils types last_pk loosely
+            with self.conn:
+                return int(self.conn.execute(sql, tuple(row.values())).lastrowid or 0)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write {table}: {exc}") from exc
 
     def _update(self, table: str, pk: int, values: dict[str, Any]) -> None:
+        assignments = ", ".join(f"{name} = ?" for name in _names(table, values))
+        sql = f"UPDATE {table} SET {assignments} WHERE id = ?"  # noqa: S608 (names checked)
         try:
-            with self.db.conn:
-                self.db.table(table).update(pk, values)
+            with self.conn:
+                self.conn.execute(sql, (*values.values(), pk))
         except sqlite3.Error as exc:
             raise StoreError(f"cannot update {table} {pk}: {exc}") from exc
 
@@ -127,8 +130,8 @@ class SqliteStore(ApprovalStore):
     def reconcile_interrupted(self) -> int:
         """Executions left `started` by a previous run that died mid-action."""
         try:
-            with self.db.conn:
-                cursor = self.db.conn.execute(
+            with self.conn:
+                cursor = self.conn.execute(
                     "UPDATE executions SET state = 'interrupted', finished_at = ?, "
                     "error = 'daemon stopped before the action completed' WHERE state = 'started'",
                     (time.time(),),
@@ -181,8 +184,8 @@ class SqliteStore(ApprovalStore):
         """One cycle's samples in one transaction (one statement, prepared once)."""
         rows = [(s.ts, s.check, s.target, int(s.ok), json.dumps(s.fields, default=str)) for s in samples]
         try:
-            with self.db.conn:
-                self.db.conn.executemany(
+            with self.conn:
+                self.conn.executemany(
                     "INSERT INTO samples (ts, check_name, target, ok, fields) VALUES (?, ?, ?, ?, ?)", rows
                 )
         except sqlite3.Error as exc:
@@ -190,7 +193,16 @@ class SqliteStore(ApprovalStore):
 
     def prune_samples(self, older_than: float) -> int:
         try:
-            with self.db.conn:
-                return self.db.conn.execute("DELETE FROM samples WHERE ts < ?", (older_than,)).rowcount
+            with self.conn:
+                return self.conn.execute("DELETE FROM samples WHERE ts < ?", (older_than,)).rowcount
         except sqlite3.Error as exc:
             raise StoreError(f"cannot prune samples: {exc}") from exc
+
+
+def _names(table: str, row: dict[str, Any]) -> list[str]:
+    """The column names of `row`, checked to be plain identifiers (they come from this package's
+    code; values are always bound, never formatted into SQL)."""
+    names = list(row)
+    if not all(_IDENTIFIER.fullmatch(name) for name in [table, *names]):
+        raise StoreError(f"not a plain column name in {table}: {names}")
+    return names

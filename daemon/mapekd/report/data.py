@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
-
-import sqlite_utils
 
 from mapekd.knowledge.llm_reports import LLMReports
 from mapekd.knowledge.reports import Reports
@@ -13,7 +12,7 @@ from mapekd.knowledge.series import Series
 WORST = 10
 
 
-def gather(db: sqlite_utils.Database, since: float, now: float) -> dict[str, Any]:
+def gather(db: sqlite3.Connection, since: float, now: float) -> dict[str, Any]:
     reports, series, llm = Reports(db), Series(db), LLMReports(db)
     incidents = series.incidents_per_day(since, now)
     actions = reports.action_success(since)

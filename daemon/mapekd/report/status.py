@@ -15,7 +15,7 @@ from mapekd.config.settings import Settings
 from mapekd.errors import StoreError
 from mapekd.knowledge.approvals import ApprovalStore
 from mapekd.knowledge.llm_reports import LLMReports
-from mapekd.knowledge.readonly import open_readonly
+from mapekd.knowledge.readonly import connect_readonly
 from mapekd.knowledge.status_reads import StatusReads
 from mapekd.plan.policy import Policy
 from mapekd.report.check_states import check_states
@@ -43,7 +43,7 @@ def collect_status(settings: Settings, db: Path, live: Live, now: float) -> dict
 
 def _from_knowledge(settings: Settings, db: Path, now: float) -> tuple[dict[str, Any], str | None]:
     try:
-        database = open_readonly(db)
+        database = connect_readonly(db)
     except StoreError as exc:
         return {}, str(exc)
     try:
@@ -64,7 +64,7 @@ def _from_knowledge(settings: Settings, db: Path, now: float) -> tuple[dict[str,
     except StoreError as exc:
         return {}, str(exc)
     finally:
-        database.conn.close()
+        database.close()
 
 
 def _daemon(settings: Settings, loop: dict[str, Any], kb: dict[str, Any], now: float) -> dict[str, Any]:
