@@ -34,7 +34,7 @@ import httpx  # noqa: E402
 
 from mapekd.llm.config import LLMSettings  # noqa: E402
 from mapekd.llm.gateway import Gateway, build_gateway  # noqa: E402
-from mapekd.llm.providers import build_provider  # noqa: E402
+from mapekd.llm.providers.registry import build_provider  # noqa: E402
 from mapekd.llm.types import ChatRequest, Message  # noqa: E402
 
 Call = Callable[[int], Awaitable[Any]]

@@ -32,6 +32,7 @@ from mapekd.plan.llm_call import LLMCaller, call_tags
 from mapekd.plan.llm_plan import LLMPlanner
 from mapekd.prompting import Prompts, Redactor
 from mapekd.reasoning import context_tokens, usable
+from mapekd.shared_http import SharedHttp
 
 SETTLED = ("resolved", "gave_up")
 AGED = {
@@ -143,7 +144,7 @@ async def run_once(
     store = SqliteStore(settings.knowledge.path)
     planner, env = model.planner(settings, store), {"PATH": os.environ["PATH"]}
     async with httpx.AsyncClient() as http:
-        engine = Engine.build(settings, store, http, dry_run=False, base_env=env, planner=planner)
+        engine = Engine.build(settings, store, SharedHttp(http), dry_run=False, base_env=env, planner=planner)
         run = Run(world, store, engine)
         kick = asyncio.Event()
         engine.start_watching(lambda name: kick.set())

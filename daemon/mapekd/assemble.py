@@ -11,8 +11,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import httpx
-
 from mapekd.analyze.rules.base import Rule
 from mapekd.analyze.rules.registry import build_rule
 from mapekd.config.settings import Settings
@@ -24,6 +22,7 @@ from mapekd.monitor.identity import ObservedProcess
 from mapekd.monitor.process import ProcessCheck
 from mapekd.monitor.proctable import ProcessTable
 from mapekd.monitor.registry import build_check
+from mapekd.shared_http import SharedHttp
 
 
 @dataclass
@@ -39,7 +38,7 @@ class Components:
         return check.observed() if isinstance(check, ProcessCheck) else []
 
 
-def assemble(settings: Settings, *, http: httpx.AsyncClient, base_env: Mapping[str, str]) -> Components:
+def assemble(settings: Settings, *, http: SharedHttp, base_env: Mapping[str, str]) -> Components:
     """Build everything the settings describe, or raise ConfigError naming `section[i].key`.
     Builds only: nothing is started, collected or executed."""
     components = Components({}, [], {}, ProcessTable())

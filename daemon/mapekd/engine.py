@@ -6,8 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-
-import httpx
+from typing import TYPE_CHECKING
 
 from mapekd.analyze.history import History
 from mapekd.analyze.incidents import ActiveIncident, IncidentTracker
@@ -18,13 +17,16 @@ from mapekd.assemble import Components, assemble
 from mapekd.config.settings import Settings
 from mapekd.heal import Healer
 from mapekd.knowledge.store import SqliteStore
-from mapekd.metrics import LoopMetrics
 from mapekd.model import Sample
 from mapekd.monitor.base import Watcher, collect_safely
 from mapekd.monitor.process import ProcessCheck
 from mapekd.plan.approval_gate import ApprovalGate
-from mapekd.plan.llm_plan import LLMPlanner
-from mapekd.prompting import Situation
+from mapekd.shared_http import SharedHttp
+from mapekd.situation import Situation
+
+if TYPE_CHECKING:
+    from mapekd.metrics import LoopMetrics
+    from mapekd.plan.llm_plan import LLMPlanner
 
 log = logging.getLogger("mapekd.engine")
 PRUNE_EVERY_S = 300.0
@@ -76,7 +78,7 @@ class Engine:
         cls,
         settings: Settings,
         store: SqliteStore,
-        http: httpx.AsyncClient,
+        http: SharedHttp,
         *,
         dry_run: bool,
         base_env: Mapping[str, str],

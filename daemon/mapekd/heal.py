@@ -11,27 +11,30 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from mapekd.analyze.incidents import ActiveIncident, IncidentTracker
 from mapekd.analyze.rules.base import Rule
 from mapekd.config.settings import Settings
 from mapekd.execute.act import Actor, decision_row
-from mapekd.execute.actions.webhook import WebhookAction
 from mapekd.execute.base import Action
 from mapekd.execute.verify import Recheck, Verifier
 from mapekd.knowledge.store import SqliteStore
-from mapekd.metrics import LoopMetrics
 from mapekd.notify.dispatcher import Notifier
 from mapekd.notify.notice import Event, Notice
 from mapekd.plan.candidates import candidates_for
 from mapekd.plan.decide import Decider
 from mapekd.plan.escalation import Escalation
-from mapekd.plan.llm_plan import LLMPlanner
 from mapekd.plan.policy import Counter, Policy
 from mapekd.plan.proposal import Candidate, Proposal
 from mapekd.plan.tasks import IncidentTasks
-from mapekd.prompting import Analysis, Situation
+from mapekd.situation import Situation
+
+if TYPE_CHECKING:
+    from mapekd.execute.actions.webhook import WebhookAction
+    from mapekd.metrics import LoopMetrics
+    from mapekd.plan.llm_plan import LLMPlanner
+    from mapekd.prompting import Analysis
 
 log = logging.getLogger("mapekd.decision")
 SituationOf = Callable[[ActiveIncident, Rule], Situation]
@@ -57,7 +60,8 @@ class Healer:
         self.actions = actions
         self.dry_run = dry_run
         self.policy = Policy(settings.policy, store)
-        sinks = {n: a for n, a in actions.items() if isinstance(a, WebhookAction)}
+        webhooks = {a.name for a in settings.actions if a.type == "webhook"}
+        sinks = {n: cast("WebhookAction", a) for n, a in actions.items() if n in webhooks}
         self.notifier = Notifier(
             settings.notifications, settings.policy.escalate, sinks, store, dry_run=dry_run
         )

@@ -12,9 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from prometheus_client import CollectorRegistry
 
 from mapekd.config.loader import load_settings, locate
 from mapekd.config.settings import Settings
@@ -22,13 +20,16 @@ from mapekd.engine import Engine
 from mapekd.errors import ConfigError
 from mapekd.knowledge.runbooks import load_runbooks
 from mapekd.knowledge.store import SqliteStore
-from mapekd.metrics import LoopMetrics
 from mapekd.monitor.alerts import adopt_alerts
 from mapekd.reasoning import CurrentGatewayMetrics, Reasoning
 from mapekd.service.link import ServiceLink
+from mapekd.shared_http import SharedHttp
 
 if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
     from mapekd.api.hosting import HostedApi
+    from mapekd.metrics import LoopMetrics
 
 log = logging.getLogger("mapekd.daemon")
 
@@ -54,12 +55,13 @@ class Daemon:
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._current: asyncio.Task[object] | None = None
-        self.registry = CollectorRegistry()  # served at /metrics
-        self.metrics = LoopMetrics(self.registry)
-        # The gateway's metrics live on its own registry (a reload builds a new gateway); the
-        # daemon's registry shows whichever gateway is current.
+        self.serves_api = settings.api.enabled
+        """Whether this run serves the HTTP API (decided at start: a reload does not start it)."""
         self.reasoning: Reasoning | None = None
-        self.registry.register(CurrentGatewayMetrics(lambda: self.reasoning))
+        self.registry: CollectorRegistry | None = None
+        self.metrics: LoopMetrics | None = None
+        if self.serves_api:
+            self.registry, self.metrics = self._metrics()
         self.service = ServiceLink.from_env(env, interval=settings.daemon.interval, pid=os.getpid())
         self.last_cycle_at: float | None = None
 
@@ -76,18 +78,18 @@ class Daemon:
                 extra={"event": {"event": "reconciled", "executions": interrupted}},
             )
         load_runbooks(store)
+        self.store, self.http = store, SharedHttp()
         try:
-            async with httpx.AsyncClient() as http:
-                self.store, self.http = store, http
-                self.engine, self.reasoning = self._build(self.settings)  # a ConfigError here: exit 2
-                if once:
-                    await self._cycle("once")
-                    await self.engine.healer.drain(self.settings.daemon.shutdown_grace)
-                else:
-                    await self._serve()
+            self.engine, self.reasoning = self._build(self.settings)  # a ConfigError here: exit 2
+            if once:
+                await self._cycle("once")
+                await self.engine.healer.drain(self.settings.daemon.shutdown_grace)
+            else:
+                await self._serve()
         finally:
             if self.reasoning is not None:
                 await self.reasoning.close()
+            await self.http.aclose()
             store.close()
             self.service.close()
         return 0
@@ -95,7 +97,7 @@ class Daemon:
     def _build(self, settings: Settings) -> tuple[Engine, Reasoning]:
         """The engine and the LLM side for `settings`, complete, or a ConfigError."""
         engine = self._build_engine(settings)
-        reasoning = Reasoning.build(settings, self.store)
+        reasoning = Reasoning.build(settings, self.store, serve_api=self.serves_api)
         engine.set_planner(reasoning.planner)
         return engine, reasoning
 
@@ -112,8 +114,21 @@ class Daemon:
         except ConfigError as exc:
             raise locate(exc, self.config_path) from exc
 
+    def _metrics(self) -> tuple[CollectorRegistry, LoopMetrics]:
+        """The registry served at /metrics: the loop's metrics and the current gateway's (they
+        live on its own registry, and a reload builds a new gateway). Nothing serves them
+        without the API, so they are not kept without it."""
+        from prometheus_client import CollectorRegistry
+
+        from mapekd.metrics import LoopMetrics
+
+        registry = CollectorRegistry()
+        metrics = LoopMetrics(registry)
+        registry.register(CurrentGatewayMetrics(lambda: self.reasoning))
+        return registry, metrics
+
     async def _serve(self) -> None:
-        api = await self._start_api() if self.settings.api.enabled else None
+        api = await self._start_api() if self.serves_api else None
         loop = asyncio.get_running_loop()
         scheduler = AsyncIOScheduler()
         scheduler.add_job(

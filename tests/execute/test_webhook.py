@@ -14,6 +14,7 @@ import pytest
 from mapekd.config.actions import WebhookActionConfig
 from mapekd.execute.actions.webhook import WebhookAction
 from mapekd.execute.base import ActionRequest
+from mapekd.shared_http import SharedHttp
 
 
 @pytest.fixture
@@ -47,12 +48,12 @@ async def test_posts_the_decision(server: tuple[str, list[dict[str, Any]]]) -> N
         }
     )
     async with httpx.AsyncClient() as http:
-        ok = await WebhookAction(config, http=http).run(
+        ok = await WebhookAction(config, http=SharedHttp(http)).run(
             ActionRequest(7, "down@p:a", "p:a", {"target": "p:a"})
         )
-        failed = await WebhookAction(config.model_copy(update={"url": f"{base}/fail"}), http=http).run(
-            ActionRequest(7, "down@p:a", "p:a")
-        )
+        failed = await WebhookAction(
+            config.model_copy(update={"url": f"{base}/fail"}), http=SharedHttp(http)
+        ).run(ActionRequest(7, "down@p:a", "p:a"))
     assert ok.state == "succeeded" and ok.exit_code == 200
     assert received[0]["auth"] == "Bearer s3cret"
     assert received[0]["body"] == {
@@ -71,5 +72,5 @@ async def test_unreachable_webhook_fails_without_raising() -> None:
         {"name": "hook", "type": "webhook", "url": "http://127.0.0.1:9/x"}
     )
     async with httpx.AsyncClient() as http:
-        result = await WebhookAction(config, http=http).run(ActionRequest(1, "s", "t"))
+        result = await WebhookAction(config, http=SharedHttp(http)).run(ActionRequest(1, "s", "t"))
     assert result.state == "failed" and "ConnectError" in (result.error or "")

@@ -9,7 +9,8 @@ from pydantic import TypeAdapter
 import mapekd.monitor
 from mapekd.config.checks import CheckConfig, HostCheckConfig
 from mapekd.errors import ConfigError
-from mapekd.monitor.registry import CHECK_TYPES, build_check
+from mapekd.monitor.registry import CHECK_TYPES, build_check, check_class
+from mapekd.shared_http import SharedHttp
 
 CONFIGS = {
     "host": {"type": "host", "name": "host"},
@@ -36,9 +37,10 @@ CONFIGS = {
 async def test_every_type_builds_its_class(check_type: str) -> None:
     config = TypeAdapter(CheckConfig).validate_python(CONFIGS[check_type])
     async with httpx.AsyncClient(trust_env=False) as client:
-        check = build_check(config, http=client)
+        check = build_check(config, http=SharedHttp(client))
 
-    assert type(check) is CHECK_TYPES[check_type]
+    assert type(check) is check_class(check_type)
+    assert f"{type(check).__module__}:{type(check).__name__}" == CHECK_TYPES[check_type]
     assert check.name == CONFIGS[check_type]["name"]
 
 
@@ -51,7 +53,7 @@ async def test_an_unknown_type_is_a_config_error() -> None:
 
     async with httpx.AsyncClient(trust_env=False) as client:
         with pytest.raises(ConfigError, match=r"unknown check type 'bogus' \(known: alertmanager, host, "):
-            build_check(config, http=client)
+            build_check(config, http=SharedHttp(client))
 
 
 async def test_a_class_refuses_the_config_of_another_type() -> None:
@@ -59,7 +61,7 @@ async def test_a_class_refuses_the_config_of_another_type() -> None:
 
     async with httpx.AsyncClient(trust_env=False) as client:
         with pytest.raises(ConfigError, match="expected a HttpCheckConfig"):
-            CHECK_TYPES["http"].from_config(config, http=client)
+            check_class("http").from_config(config, http=SharedHttp(client))
 
 
 def test_public_api() -> None:

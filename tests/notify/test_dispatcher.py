@@ -22,6 +22,7 @@ from mapekd.knowledge.store import SqliteStore
 from mapekd.model import Symptom
 from mapekd.notify.dispatcher import Notifier
 from mapekd.notify.notice import Notice
+from mapekd.shared_http import SharedHttp
 
 
 class Sink:
@@ -68,7 +69,9 @@ def incident(store: SqliteStore) -> tuple[int, int]:
 def notifier(
     store: SqliteStore, url: str, http: httpx.AsyncClient, fmt: str = "json", **cfg: Any
 ) -> Notifier:
-    action = WebhookAction(WebhookActionConfig(name="page", type="webhook", url=url, format=fmt), http=http)
+    action = WebhookAction(
+        WebhookActionConfig(name="page", type="webhook", url=url, format=fmt), http=SharedHttp(http)
+    )
     config = NotificationsConfig(backoff=0.01, max_backoff=0.05, **cfg)
     return Notifier(config, "page", {"page": action}, store, dry_run=False)
 

@@ -23,6 +23,7 @@ from mapekd.config.loader import load_settings
 from mapekd.engine import Engine
 from mapekd.knowledge.store import SqliteStore
 from mapekd.reasoning import Reasoning
+from mapekd.shared_http import SharedHttp
 
 SERVICE = "import time; time.sleep(120)"
 
@@ -139,7 +140,7 @@ async def running_loop(
         engine = Engine.build(
             settings,
             store,
-            http,
+            SharedHttp(http),
             dry_run=False,
             base_env={"PATH": os.environ["PATH"]},
             planner=reasoning.planner,

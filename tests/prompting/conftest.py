@@ -16,7 +16,8 @@ import pytest
 from mapekd.knowledge.runbooks import load_runbooks
 from mapekd.knowledge.store import SqliteStore
 from mapekd.model import Sample, Symptom
-from mapekd.prompting import CandidateView, HostSnapshot, Prompts, Situation, snapshot_host
+from mapekd.prompting import CandidateView, HostSnapshot, Prompts, snapshot_host
+from mapekd.situation import Situation
 from tests.knowledge.history import NOW, fill_history
 
 DATA_SECTION = re.compile(r"<data>\n(.*?)\n</data>", re.S)

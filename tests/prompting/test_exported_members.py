@@ -22,7 +22,6 @@ def test_exported_members() -> None:
             "Prompts",
             "Redactor",
             "Rendered",
-            "Situation",
             "Trim",
             "analysis_schema",
             "analyze_context",

@@ -22,8 +22,9 @@ class DaemonView:
     def gateway(self) -> Gateway:
         """The daemon's current gateway (a reload replaces it)."""
         reasoning = self._daemon.reasoning
-        assert reasoning is not None, "the daemon builds its gateway before it serves"
-        return reasoning.gateway
+        gateway = reasoning.gateway if reasoning is not None else None
+        assert gateway is not None, "a daemon that serves the API builds its gateway before it serves"
+        return gateway
 
     @property
     def interval(self) -> float:

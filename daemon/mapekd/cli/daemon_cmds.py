@@ -47,13 +47,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     """Load and build exactly as `run` does (nothing is started or executed)."""
-    import httpx
-
     from mapekd.assemble import assemble
+    from mapekd.shared_http import SharedHttp
 
     settings = load_settings(args.config, args.env)
     try:
-        assemble(settings, http=httpx.AsyncClient(), base_env=args.base_env)
+        assemble(settings, http=SharedHttp(), base_env=args.base_env)
     except ConfigError as exc:
         raise locate(exc, args.config) from exc
     print(f"ok: {len(settings.checks)} checks, {len(settings.rules)} rules, {len(settings.actions)} actions")

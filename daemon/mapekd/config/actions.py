@@ -5,9 +5,9 @@ from __future__ import annotations
 import string
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 
-from mapekd.config.base import Name, StrictModel, UnitName
+from mapekd.config.base import HttpUrl, Name, StrictModel, UnitName
 from mapekd.config.durations import Duration
 
 PLACEHOLDERS = frozenset({"check", "rule", "target", "pid", "unit", "incident"})
@@ -84,7 +84,7 @@ class CommandActionConfig(ActionBase):
 
 class WebhookActionConfig(ActionBase):
     type: Literal["webhook"]
-    url: AnyHttpUrl
+    url: HttpUrl
     headers: dict[str, SecretStr] = Field(default_factory=dict)
     timeout: Duration = 10.0
     format: Literal["json", "slack"] = "json"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
 """Names of checks, rules and actions: identifiers, so they are safe in signatures, logs and argv."""
@@ -14,7 +15,22 @@ UnitName = Annotated[
 ]
 
 
+def _http_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("invalid URL: expected http:// or https:// and a host")
+    if any(c.isspace() for c in url):
+        raise ValueError("invalid URL: it contains whitespace")
+    _ = parts.port  # a port that is not a number (or out of range) raises ValueError
+    return url
+
+
+HttpUrl = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_http_url)]
+"""An http(s) URL with a host, kept as written. (Checked with urllib rather than pydantic's URL
+types, whose module costs the daemon 2 MiB of imports.)"""
+
+
 class StrictModel(BaseModel):
     """Unknown keys are errors: a typo must never silently disable a check."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)

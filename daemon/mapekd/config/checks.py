@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
-from mapekd.config.base import Name, StrictModel, UnitName
+from mapekd.config.base import HttpUrl, Name, StrictModel, UnitName
 from mapekd.config.durations import Duration
 
 
@@ -52,7 +52,7 @@ class SystemdCheckConfig(CheckBase):
 
 class HttpCheckConfig(CheckBase):
     type: Literal["http"]
-    url: AnyHttpUrl
+    url: HttpUrl
     method: Literal["GET", "HEAD", "POST"] = "GET"
     expect_status: list[int] = Field(default_factory=lambda: list(range(200, 400)))
     body_regex: str | None = None
@@ -70,7 +70,7 @@ class MetricSelector(StrictModel):
 
 class PrometheusCheckConfig(CheckBase):
     type: Literal["prometheus"]
-    url: AnyHttpUrl
+    url: HttpUrl
     metrics: list[MetricSelector] = Field(min_length=1)
     max_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
 
@@ -88,7 +88,7 @@ PROMQL_OWN_FIELDS = frozenset({"ok", "error", "query_ms"})
 
 class PromqlCheckConfig(CheckBase):
     type: Literal["promql"]
-    url: AnyHttpUrl
+    url: HttpUrl
     """Base URL of the Prometheus server (the query goes to <url>/api/v1/query)."""
     queries: list[PromqlQuery] = Field(min_length=1)
     headers: dict[str, SecretStr] = Field(default_factory=dict)

@@ -8,7 +8,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mapekd.analyze.incidents import ActiveIncident
 from mapekd.analyze.rules.base import Rule
@@ -19,9 +19,11 @@ from mapekd.execute.params import build_params
 from mapekd.execute.records import decision_event, finished_row
 from mapekd.execute.verify import Pending, Verifier
 from mapekd.knowledge.store import SqliteStore
-from mapekd.metrics import LoopMetrics
 from mapekd.plan.policy import Counter
 from mapekd.plan.proposal import Candidate, Proposal
+
+if TYPE_CHECKING:
+    from mapekd.metrics import LoopMetrics
 
 log = logging.getLogger("mapekd.decision")
 

@@ -6,20 +6,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from mapekd.config.actions import ActionConfig
 from mapekd.errors import ConfigError
 from mapekd.execute.actions.command import CommandAction
 from mapekd.execute.actions.signal import ObservedLookup, SignalAction
 from mapekd.execute.actions.systemd import SystemdAction
-from mapekd.execute.actions.webhook import WebhookAction
 from mapekd.execute.base import Action
+from mapekd.shared_http import SharedHttp
 
 
 @dataclass(frozen=True)
 class ActionDeps:
-    http: httpx.AsyncClient
+    http: SharedHttp
     base_env: Mapping[str, str]
     observed_of: ObservedLookup
 
@@ -28,8 +26,15 @@ ACTION_TYPES: dict[str, Callable[[Any, ActionDeps], Action]] = {
     "command": lambda c, d: CommandAction(c, base_env=d.base_env),
     "systemd": lambda c, d: SystemdAction(c, base_env=d.base_env),
     "signal": lambda c, d: SignalAction(c, observed_of=d.observed_of),
-    "webhook": lambda c, d: WebhookAction(c, http=d.http),
+    "webhook": lambda c, d: _webhook(c, d),
 }
+
+
+def _webhook(config: Any, deps: ActionDeps) -> Action:
+    # Imported here: it needs httpx, which a daemon without webhooks never loads (shared_http.py).
+    from mapekd.execute.actions.webhook import WebhookAction
+
+    return WebhookAction(config, http=deps.http)
 
 
 def build_action(config: ActionConfig, deps: ActionDeps) -> Action:

@@ -14,13 +14,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from mapekd.config.checks import AlertmanagerCheckConfig, CheckBase
 from mapekd.model import Sample
 from mapekd.monitor.alert_model import Alert, alert_fields
 from mapekd.monitor.base import require_config
+
+if TYPE_CHECKING:
+    from mapekd.shared_http import SharedHttp
 
 __all__ = ["Alert", "AlertmanagerCheck", "adopt_alerts"]
 
@@ -42,7 +44,7 @@ class AlertmanagerCheck:
         """Alerts refused because the inbox was full of firing alerts."""
 
     @classmethod
-    def from_config(cls, config: CheckBase, *, http: httpx.AsyncClient) -> AlertmanagerCheck:
+    def from_config(cls, config: CheckBase, *, http: SharedHttp) -> AlertmanagerCheck:
         return cls(require_config(config, AlertmanagerCheckConfig))
 
     def start_watching(self, notify: Callable[[str], None]) -> None:

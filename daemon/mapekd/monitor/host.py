@@ -19,13 +19,16 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import httpx
 import psutil
 
 from mapekd.config.checks import CheckBase, HostCheckConfig
 from mapekd.model import FieldValue, Sample
 from mapekd.monitor.base import require_config
+
+if TYPE_CHECKING:
+    from mapekd.shared_http import SharedHttp
 
 Fields = dict[str, FieldValue]
 
@@ -48,7 +51,7 @@ class HostCheck:
         self._previous: _Counters | None = None
 
     @classmethod
-    def from_config(cls, config: CheckBase, *, http: httpx.AsyncClient) -> HostCheck:
+    def from_config(cls, config: CheckBase, *, http: SharedHttp) -> HostCheck:
         cfg = require_config(config, HostCheckConfig)
         return cls(cfg.name, mounts=cfg.mounts)
 

@@ -16,8 +16,8 @@ import asyncio
 import re
 import time
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
-import httpx
 from pydantic import SecretStr
 
 from mapekd.config.checks import CheckBase, HttpCheckConfig
@@ -26,6 +26,11 @@ from mapekd.model import FieldValue, Sample
 from mapekd.monitor.base import describe_error, require_config
 from mapekd.monitor.http_errors import ProbeError
 from mapekd.monitor.http_probe import Endpoint, fetch
+
+if TYPE_CHECKING:
+    import httpx
+
+    from mapekd.shared_http import SharedHttp
 
 BODY_REGEX_LIMIT = 1024 * 1024
 
@@ -62,7 +67,7 @@ class HttpCheck:
             raise ConfigError(f"invalid body_regex: {exc}", path=f"checks.{name}.body_regex") from None
 
     @classmethod
-    def from_config(cls, config: CheckBase, *, http: httpx.AsyncClient) -> HttpCheck:
+    def from_config(cls, config: CheckBase, *, http: SharedHttp) -> HttpCheck:
         cfg = require_config(config, HttpCheckConfig)
         return cls(
             cfg.name,

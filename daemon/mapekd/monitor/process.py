@@ -21,8 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-
-import httpx
+from typing import TYPE_CHECKING
 
 from mapekd.config.checks import CheckBase, ProcessCheckConfig
 from mapekd.errors import ConfigError
@@ -33,6 +32,9 @@ from mapekd.monitor.pidwatch import PidWatch
 from mapekd.monitor.process_observe import Observation, Observer
 from mapekd.monitor.procfind import ProcessMatcher
 from mapekd.monitor.proctable import ProcessTable
+
+if TYPE_CHECKING:
+    from mapekd.shared_http import SharedHttp
 
 REARM_POLL_S = 0.02
 """How often a restarted process is looked for (a pidfile read, or one scan)."""
@@ -69,7 +71,7 @@ class ProcessCheck:
         self.last: Observation | None = None
 
     @classmethod
-    def from_config(cls, config: CheckBase, *, http: httpx.AsyncClient) -> ProcessCheck:
+    def from_config(cls, config: CheckBase, *, http: SharedHttp) -> ProcessCheck:
         cfg = require_config(config, ProcessCheckConfig)
         return cls(
             cfg.name, match_name=cfg.match_name, cmdline=cfg.cmdline, pidfile=cfg.pidfile, watch=cfg.watch

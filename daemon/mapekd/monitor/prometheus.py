@@ -27,6 +27,7 @@ from mapekd.errors import CheckError, ConfigError
 from mapekd.model import FieldValue, Sample
 from mapekd.monitor.base import describe_error, require_config
 from mapekd.monitor.http import read_capped
+from mapekd.shared_http import SharedHttp
 
 _OWN_FIELDS = frozenset({"ok", "error", "scrape_ms", "bytes"})
 _ACCEPT = "text/plain;version=0.0.4"  # the text format: the one the parser reads
@@ -51,12 +52,12 @@ class PrometheusCheck:
         _check_field_names(name, [field for _, field in self._selectors])
 
     @classmethod
-    def from_config(cls, config: CheckBase, *, http: httpx.AsyncClient) -> PrometheusCheck:
+    def from_config(cls, config: CheckBase, *, http: SharedHttp) -> PrometheusCheck:
         cfg = require_config(config, PrometheusCheckConfig)
         return cls(
             cfg.name,
             str(cfg.url),
-            client=http,
+            client=http.client,
             metrics=cfg.metrics,
             max_bytes=cfg.max_bytes,
             timeout=cfg.timeout,

@@ -27,6 +27,7 @@ from mapekd.model import Sample
 from mapekd.monitor.base import describe_error, require_config
 from mapekd.monitor.http import read_capped
 from mapekd.monitor.promql_series import to_samples
+from mapekd.shared_http import SharedHttp
 
 
 class PromqlCheck:
@@ -51,12 +52,12 @@ class PromqlCheck:
         self._max_series, self._max_bytes, self._timeout = max_series, max_bytes, timeout
 
     @classmethod
-    def from_config(cls, config: CheckBase, *, http: httpx.AsyncClient) -> PromqlCheck:
+    def from_config(cls, config: CheckBase, *, http: SharedHttp) -> PromqlCheck:
         cfg = require_config(config, PromqlCheckConfig)
         return cls(
             cfg.name,
             str(cfg.url),
-            client=http,
+            client=http.client,
             queries=cfg.queries,
             headers=cfg.headers,
             max_series=cfg.max_series,

@@ -1,49 +1,52 @@
-"""From a check's configuration to the check: one registry entry per `type`."""
+"""From a check's configuration to the check: one registry entry per `type`.
+
+An entry names the module of its class, imported when a check of that type is built: a daemon
+without Prometheus checks never loads the exposition parser, one without webhooks or Prometheus
+never loads httpx (see shared_http.py).
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
-from typing import Final, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Final, Protocol, cast
 
 from mapekd.config.checks import CheckBase, CheckConfig
 from mapekd.errors import ConfigError
-from mapekd.monitor.alerts import AlertmanagerCheck
 from mapekd.monitor.base import Check
-from mapekd.monitor.host import HostCheck
-from mapekd.monitor.http import HttpCheck
-from mapekd.monitor.process import ProcessCheck
-from mapekd.monitor.prometheus import PrometheusCheck
-from mapekd.monitor.promql import PromqlCheck
-from mapekd.monitor.systemd import SystemdCheck
+
+if TYPE_CHECKING:
+    from mapekd.shared_http import SharedHttp
 
 
 class CheckClass(Protocol):
     """What a registered class offers: a constructor from its config model."""
 
-    def from_config(self, config: CheckBase, *, http: httpx.AsyncClient) -> Check: ...
+    def from_config(self, config: CheckBase, *, http: SharedHttp) -> Check: ...
 
 
-CHECK_TYPES: Final[Mapping[str, CheckClass]] = {
-    "host": HostCheck,
-    "process": ProcessCheck,
-    "systemd": SystemdCheck,
-    "http": HttpCheck,
-    "prometheus": PrometheusCheck,
-    "promql": PromqlCheck,
-    "alertmanager": AlertmanagerCheck,
+CHECK_TYPES: Final[Mapping[str, str]] = {
+    "host": "mapekd.monitor.host:HostCheck",
+    "process": "mapekd.monitor.process:ProcessCheck",
+    "systemd": "mapekd.monitor.systemd:SystemdCheck",
+    "http": "mapekd.monitor.http:HttpCheck",
+    "prometheus": "mapekd.monitor.prometheus:PrometheusCheck",
+    "promql": "mapekd.monitor.promql:PromqlCheck",
+    "alertmanager": "mapekd.monitor.alerts:AlertmanagerCheck",
 }
-"""Config `type` -> check class. Read only: a new check type is a new entry here."""
+"""Config `type` -> `module:class` of its check. Read only: a new check type is a new entry here."""
 
 
-def build_check(config: CheckConfig, *, http: httpx.AsyncClient) -> Check:
-    """The check a validated config describes; `http` is the daemon's shared client."""
-    check_class = CHECK_TYPES.get(config.type)
-    if check_class is None:
+def check_class(check_type: str, *, name: str = "?") -> CheckClass:
+    """The class of `check_type`; ConfigError (naming check `name`) for an unknown type."""
+    where = CHECK_TYPES.get(check_type)
+    if where is None:
         known = ", ".join(sorted(CHECK_TYPES))
-        raise ConfigError(
-            f"unknown check type {config.type!r} (known: {known})",
-            path=f"checks.{config.name}.type",
-        )
-    return check_class.from_config(config, http=http)
+        raise ConfigError(f"unknown check type {check_type!r} (known: {known})", path=f"checks.{name}.type")
+    module, cls = where.split(":")
+    return cast("CheckClass", getattr(importlib.import_module(module), cls))
+
+
+def build_check(config: CheckConfig, *, http: SharedHttp) -> Check:
+    """The check a validated config describes; `http` is the daemon's shared client."""
+    return check_class(config.type, name=config.name).from_config(config, http=http)

@@ -14,12 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from mapekd.config.checks import CheckBase, SystemdCheckConfig
 from mapekd.model import FieldValue, Sample
 from mapekd.monitor.base import require_config
+
+if TYPE_CHECKING:
+    from mapekd.shared_http import SharedHttp
 
 PROPERTIES = ("ActiveState", "SubState", "LoadState", "NRestarts", "MainPID")
 SYSTEMD_RUNTIME_DIR = "/run/systemd/system"
@@ -46,7 +48,7 @@ class SystemdCheck:
         self._runtime_dir = Path(runtime_dir)
 
     @classmethod
-    def from_config(cls, config: CheckBase, *, http: httpx.AsyncClient) -> SystemdCheck:
+    def from_config(cls, config: CheckBase, *, http: SharedHttp) -> SystemdCheck:
         cfg = require_config(config, SystemdCheckConfig)
         return cls(cfg.name, cfg.units, timeout=cfg.timeout)
 

@@ -7,13 +7,16 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from mapekd.config.settings import NotificationsConfig
-from mapekd.execute.actions.webhook import WebhookAction
 from mapekd.execute.base import ExecResult
 from mapekd.execute.records import finished_row
 from mapekd.knowledge.store import SqliteStore
 from mapekd.notify.notice import Notice, json_payload, slack_payload
+
+if TYPE_CHECKING:
+    from mapekd.execute.actions.webhook import WebhookAction
 
 log = logging.getLogger("mapekd.notify")
 

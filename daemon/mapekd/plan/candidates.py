@@ -4,6 +4,8 @@ Notification sinks (webhooks) are never candidates for healing."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from mapekd.analyze.rules.base import Rule
 from mapekd.config.actions import ActionConfig, SignalActionConfig, WebhookActionConfig
 from mapekd.execute.base import Action
@@ -51,4 +53,4 @@ def describe(config: ActionConfig) -> str:
         case "command":
             return f"run {config.argv[0]}" + (" (starts a long-running service)" if config.detach else "")
         case _:
-            return f"POST the incident to {config.url.host}"
+            return f"POST the incident to {urlsplit(config.url).hostname}"

@@ -11,14 +11,18 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from mapekd.config.actions import ActionConfig
 from mapekd.config.settings import PlanConfig
 from mapekd.plan.guardrails import Rejected, vet
-from mapekd.plan.llm_plan import LLMPlanner
 from mapekd.plan.proposal import Candidate, Proposal
 from mapekd.plan.sources import proven_remedy, rule_remedy
-from mapekd.prompting import Analysis, Situation
+from mapekd.situation import Situation
+
+if TYPE_CHECKING:
+    from mapekd.plan.llm_plan import LLMPlanner
+    from mapekd.prompting import Analysis
 
 log = logging.getLogger("mapekd.decision")
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from mapekd.analyze.incidents import ActiveIncident
 from mapekd.execute.records import decision_event
 from mapekd.knowledge.store import SqliteStore
-from mapekd.metrics import LoopMetrics
 from mapekd.notify.dispatcher import Notifier
 from mapekd.notify.notice import Notice
 from mapekd.plan.policy import Counter
+
+if TYPE_CHECKING:
+    from mapekd.metrics import LoopMetrics
 
 log = logging.getLogger("mapekd.decision")
 

@@ -18,7 +18,6 @@ from mapekd.prompting import (
     Analysis,
     CandidateView,
     PlanProposal,
-    Situation,
     analysis_schema,
     analyze_context,
     copies_example,
@@ -28,6 +27,7 @@ from mapekd.prompting import (
     plan_schema,
     snapshot_host,
 )
+from mapekd.situation import Situation
 
 
 class LLMPlanner:

@@ -7,7 +7,7 @@ Redactor (redact)     the one choke point before a prompt leaves the process
 parse_* (output)      the model's answer -> Analysis | PlanProposal, or OutputInvalid
 """
 
-from mapekd.prompting.context import CandidateView, Situation, analyze_context, plan_context
+from mapekd.prompting.context import CandidateView, analyze_context, plan_context
 from mapekd.prompting.env import Prompts, Rendered
 from mapekd.prompting.errors import OutputInvalid, PromptError, PromptTooLarge
 from mapekd.prompting.explain import explain_context, explain_text
@@ -44,7 +44,6 @@ __all__ = [
     "Prompts",
     "Redactor",
     "Rendered",
-    "Situation",
     "Trim",
     "analysis_schema",
     "analyze_context",

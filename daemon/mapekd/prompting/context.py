@@ -9,32 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mapekd.model import Sample
 from mapekd.prompting.data import clip, compact, present
 from mapekd.prompting.host import HostSnapshot
 from mapekd.prompting.output import Analysis, plan_choices
 from mapekd.prompting.views import analysis_view, past_incident, recent_action, sample_table, utc
+from mapekd.situation import Situation
 
 PLAN_SAMPLES = 3
 """The plan prompt shows only the latest samples: the analysis has read the history."""
 RUNBOOK_CHARS = 900
-
-
-@dataclass(frozen=True, slots=True)
-class Situation:
-    incident_id: int
-    signature: str
-    rule: str
-    check: str
-    target: str
-    severity: str
-    symptom: str
-    fields: dict[str, Any]
-    opened_at: float
-    samples: list[Sample]
-    """The recent history of this check and target, oldest first."""
-    trend: dict[str, Any] | None = None
-    """For trend rules: {field, threshold, slope_per_s, eta_s}."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import pytest
 
 from mapekd.llm import errors as e
 from mapekd.llm.gateway.hints import NotJson, hint_for
-from mapekd.llm.providers import PROVIDER_TYPES
+from mapekd.llm.providers.registry import PROVIDER_TYPES
 
 PROVIDER_ERRORS = [
     e.ProviderError,

@@ -11,7 +11,7 @@ import yaml
 from pydantic import SecretStr, TypeAdapter
 
 from mapekd.llm.base import Provider
-from mapekd.llm.providers import ProviderConfig, build_provider
+from mapekd.llm.providers.registry import ProviderConfig, build_provider
 
 from ..fakes.anthropic_api import FakeAnthropic
 from ..fakes.ollama_api import FakeOllama

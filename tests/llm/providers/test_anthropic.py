@@ -9,8 +9,8 @@ import pytest
 from pydantic import SecretStr
 
 from mapekd.llm import errors
-from mapekd.llm.providers import AnthropicProvider, build_provider
 from mapekd.llm.providers.anthropic import ANSWER_TOOL
+from mapekd.llm.providers.registry import AnthropicProvider, build_provider
 from mapekd.llm.types import ChatRequest, EmbeddingRequest, Message
 
 from ..fakes import anthropic_api

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from mapekd.llm.providers import OpenAICompatProvider, build_provider
+from mapekd.llm.providers.registry import OpenAICompatProvider, build_provider
 from mapekd.llm.types import ChatRequest, Message
 
 from ..conftest import requires_llama

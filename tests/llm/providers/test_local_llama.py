@@ -15,9 +15,9 @@ import pytest
 
 from mapekd.errors import ConfigError
 from mapekd.llm import errors
-from mapekd.llm.providers import LocalLlamaProvider, build_provider
 from mapekd.llm.providers.local_llama import smollm2_path
 from mapekd.llm.providers.local_llama_worker import load_llama
+from mapekd.llm.providers.registry import LocalLlamaProvider, build_provider
 from mapekd.llm.types import ChatRequest, EmbeddingRequest, Message
 
 from ..conftest import requires_llama

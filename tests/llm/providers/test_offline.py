@@ -9,8 +9,8 @@ import pytest
 
 from mapekd.errors import ConfigError
 from mapekd.llm import errors
-from mapekd.llm.providers import OfflineConfig, OfflineProvider, build_provider
 from mapekd.llm.providers.offline_data import OfflineAnswer
+from mapekd.llm.providers.registry import OfflineConfig, OfflineProvider, build_provider
 from mapekd.llm.types import ChatRequest, EmbeddingRequest, Message
 
 from .harness import config

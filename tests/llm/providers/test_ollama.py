@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from mapekd.llm import errors
-from mapekd.llm.providers import OllamaProvider, build_provider
+from mapekd.llm.providers.registry import OllamaProvider, build_provider
 from mapekd.llm.types import ChatRequest, EmbeddingRequest, Message
 
 from ..fakes.ollama_api import FakeOllama

@@ -9,7 +9,7 @@ import pytest
 from pydantic import SecretStr
 
 from mapekd.llm import errors
-from mapekd.llm.providers import OpenAICompatProvider, build_provider
+from mapekd.llm.providers.registry import OpenAICompatProvider, build_provider
 from mapekd.llm.types import ChatRequest, EmbeddingRequest, Message
 
 from ..fakes.openai_api import FakeOpenAI

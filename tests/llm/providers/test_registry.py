@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from pydantic import SecretStr, TypeAdapter, ValidationError
 
-import mapekd.llm.providers as providers
+import mapekd.llm.providers.registry as providers
 from mapekd.errors import ConfigError
 from mapekd.llm.base import Provider
-from mapekd.llm.providers import (
+from mapekd.llm.providers.registry import (
     PROVIDER_TYPES,
     AnthropicConfig,
     ApiKeyConfig,

@@ -9,10 +9,11 @@ import httpx
 
 from mapekd.config.actions import WebhookActionConfig
 from mapekd.execute.base import ActionRequest, ExecResult
+from mapekd.shared_http import SharedHttp
 
 
 class WebhookAction:
-    def __init__(self, config: WebhookActionConfig, *, http: httpx.AsyncClient) -> None:
+    def __init__(self, config: WebhookActionConfig, *, http: SharedHttp) -> None:
         self.config = config
         self.name = config.name
         self.http = http
@@ -35,7 +36,7 @@ class WebhookAction:
         started = time.monotonic()
         headers = {k: v.get_secret_value() for k, v in self.config.headers.items()}
         try:
-            response = await self.http.post(
+            response = await self.http.client.post(
                 str(self.config.url), json=payload, headers=headers, timeout=self.config.timeout
             )
         except httpx.TimeoutException:

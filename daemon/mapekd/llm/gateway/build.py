@@ -22,8 +22,8 @@ from mapekd.llm.gateway.routes import ProviderFactory, Route, build_routes
 from mapekd.llm.gateway.runtime import Recorder, Runtime, Sink
 from mapekd.llm.metrics import LLMMetrics
 from mapekd.llm.pricing import PriceTable
-from mapekd.llm.providers import build_provider
 from mapekd.llm.providers.config import ProviderConfig
+from mapekd.llm.providers.registry import build_provider
 from mapekd.llm.routing import build_strategy
 from mapekd.llm.types import Completion
 

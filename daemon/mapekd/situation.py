@@ -1,0 +1,27 @@
+"""What the daemon knows of one incident when it decides: the input of the prompts and of the
+rule and knowledge sources. Plain data, so that the loop can build it without loading the
+prompting side (Jinja2, the LLM gateway) on a host where no model is used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mapekd.model import Sample
+
+
+@dataclass(frozen=True, slots=True)
+class Situation:
+    incident_id: int
+    signature: str
+    rule: str
+    check: str
+    target: str
+    severity: str
+    symptom: str
+    fields: dict[str, Any]
+    opened_at: float
+    samples: list[Sample]
+    """The recent history of this check and target, oldest first."""
+    trend: dict[str, Any] | None = None
+    """For trend rules: {field, threshold, slope_per_s, eta_s}."""
