@@ -7,17 +7,19 @@ import errno
 import os
 import signal
 
-import psutil
 import pytest
 
 from mapekd.monitor.identity import ObservedProcess, observe
 from mapekd.monitor.pidwatch import PidWatch
+from mapekd.monitor.procstat import stat_of
 
 from .conftest import own_pidfds
 
 
 def handle(pid: int) -> ObservedProcess:
-    observed = observe(psutil.Process(pid))
+    stat = stat_of(pid)
+    assert stat is not None
+    observed = observe(stat)
     assert observed is not None
     return observed
 

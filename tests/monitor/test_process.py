@@ -180,8 +180,10 @@ async def test_the_watch_follows_the_current_pid_without_leaking_fds(spawn, toke
     check = ProcessCheck("svc", cmdline=token)
     check.start_watching(lambda name: None)
     await check.collect()
-    await check.collect()  # same process: one handle (for signals) and one watch, not more
-    assert own_pidfds() == before + 2
+    await check.collect()
+    # Same process, three pidfds and no more: the observer's (reused from one collection to the
+    # next), the check's (for signals) and the watch's.
+    assert own_pidfds() == before + 3
 
     first.kill()
     first.wait()
@@ -192,7 +194,7 @@ async def test_the_watch_follows_the_current_pid_without_leaking_fds(spawn, toke
             break
         await asyncio.sleep(0.05)
     assert sample.fields["pid"] == second.pid
-    assert own_pidfds() == before + 2  # however many collections it took: no fd leaked
+    assert own_pidfds() == before + 3  # however many collections it took: no fd leaked
 
     check.stop_watching()
     check.close()
@@ -207,7 +209,7 @@ async def test_no_watch_when_the_config_disables_it(spawn, token: str) -> None:
     check.start_watching(names.append)
 
     await check.collect()
-    assert own_pidfds() == before + 1  # the handle a signal would use; no watch
+    assert own_pidfds() == before + 2  # the observer's and the check's (for signals); no watch
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     await asyncio.sleep(0.3)  # a watch would have reported the death by now

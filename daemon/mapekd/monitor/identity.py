@@ -14,7 +14,7 @@ import os
 import signal
 from dataclasses import dataclass
 
-import psutil
+from mapekd.monitor.procstat import ProcStat, stat_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,13 +50,13 @@ class ObservedProcess:
         self.close()
 
 
-def observe(proc: psutil.Process) -> ObservedProcess | None:
-    """Open a pidfd for `proc` and confirm it is still the process psutil found (same start
-    time); None when it has gone in between."""
-    identity = ProcIdentity(proc.pid, proc.create_time())
+def observe(stat: ProcStat) -> ObservedProcess | None:
+    """Open a pidfd for the process `stat` describes and confirm it is still that process (same
+    start time); None when it has gone in between."""
+    identity = ProcIdentity(stat.pid, stat.create_time)
     fd: int | None
     try:
-        fd = os.pidfd_open(proc.pid)
+        fd = os.pidfd_open(stat.pid)
     except ProcessLookupError:
         return None
     except OSError:
@@ -80,8 +80,6 @@ def send_signal(observed: ObservedProcess, sig: signal.Signals) -> None:
 
 
 def _same_process(identity: ProcIdentity) -> bool:
-    try:
-        proc = psutil.Process(identity.pid)
-        return proc.create_time() == identity.create_time and proc.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:  # gone, or unreadable: an identity we cannot confirm is not acted on
-        return False
+    """Gone, a zombie or unreadable: an identity we cannot confirm is not acted on."""
+    now = stat_of(identity.pid)
+    return now is not None and now.create_time == identity.create_time and not now.zombie

@@ -100,6 +100,7 @@ class ProcessCheck:
         for handle in self._observed:
             handle.close()
         self._observed = []
+        self._observer.close()
 
     @property
     def watching(self) -> bool:
@@ -113,7 +114,7 @@ class ProcessCheck:
     async def collect(self) -> list[Sample]:
         if self._own_table:
             self.table.invalidate()
-        observation = await asyncio.to_thread(self._observer.observe)
+        observation = await self.table.in_worker(self._observer.observe)
         self._adopt(observation)
         return [Sample(self.name, self.targets[0], observation.fields)]
 

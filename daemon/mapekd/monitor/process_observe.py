@@ -70,7 +70,16 @@ class Observer:
         self._lock = threading.Lock()
         self._identity: ProcIdentity | None = None
         self._identity_since: float = 0.0
-        self._measured: psutil.Process | None = None  # kept: cpu_percent is relative to it
+        self._measured: tuple[ProcIdentity, psutil.Process] | None = None
+        """Kept: cpu_percent is relative to the previous measurement of the same process."""
+        self._handles: dict[ProcIdentity, ObservedProcess] = {}
+        """Pidfds of the processes matched last time, reused while the same process matches."""
+
+    def close(self) -> None:
+        with self._lock:
+            for handle in self._handles.values():
+                handle.close()
+            self._handles = {}
 
     def observe(self) -> Observation:
         with self._lock:
@@ -89,9 +98,7 @@ class Observer:
         return Observation({**_DEAD, "state": state, "detail": detail}, pidfile_mtime=found.pidfile_mtime)
 
     def _measure_oldest(self, found: Found) -> Observation:
-        handles = [
-            h for p in sorted(found.procs, key=_create_time)[:MAX_HANDLES] if (h := _handle(p)) is not None
-        ]
+        handles = self._handles_for(found)
         for handle in handles:
             reused = self._reused(handle.identity, found)
             if reused is not None:
@@ -122,15 +129,24 @@ class Observer:
             f"{identity.create_time - known.create_time:+.1f}s after the watched one)"
         )
 
+    def _handles_for(self, found: Found) -> list[ObservedProcess]:
+        """Own copies of pidfds on the oldest MAX_HANDLES matched processes. `found` was read
+        just now, so an identity seen before is still that process: its pidfd is reused."""
+        kept: dict[ProcIdentity, ObservedProcess] = {}
+        for stat in sorted(found.procs, key=lambda s: s.create_time)[:MAX_HANDLES]:
+            identity = ProcIdentity(stat.pid, stat.create_time)
+            handle = self._handles.pop(identity, None) or observe(stat)
+            if handle is not None:
+                kept[identity] = handle
+        for gone in self._handles.values():
+            gone.close()
+        self._handles = kept
+        return [handle.copy() for handle in kept.values()]
+
     def _measure(self, identity: ProcIdentity) -> Fields:
         """Raises psutil.NoSuchProcess when the process is gone or a zombie."""
-        previous = self._measured
-        same = (
-            previous is not None
-            and previous.pid == identity.pid
-            and previous.create_time() == identity.create_time
-        )
-        proc = previous if same and previous is not None else psutil.Process(identity.pid)
+        same = self._measured is not None and self._measured[0] == identity
+        proc = self._measured[1] if same and self._measured is not None else psutil.Process(identity.pid)
         with proc.oneshot():
             if proc.status() == psutil.STATUS_ZOMBIE:
                 raise psutil.ZombieProcess(proc.pid)
@@ -147,22 +163,8 @@ class Observer:
                 "threads": _or_none(proc.num_threads),
                 "uptime_s": round(time.time() - identity.create_time, 3),
             }
-        self._measured = proc
+        self._measured = (identity, proc)
         return fields
-
-
-def _handle(proc: psutil.Process) -> ObservedProcess | None:
-    try:
-        return observe(proc)
-    except psutil.Error:
-        return None
-
-
-def _create_time(proc: psutil.Process) -> float:
-    try:
-        return proc.create_time()
-    except psutil.Error:
-        return float("inf")  # vanished: sorted last, and skipped
 
 
 def _or_none(read: Callable[[], int]) -> int | None:

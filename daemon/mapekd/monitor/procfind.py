@@ -15,9 +15,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
-
 from mapekd.errors import CheckError
+from mapekd.monitor.procstat import ProcStat, full_name, read_cmdline, stat_of
 from mapekd.monitor.proctable import ProcessTable
 
 REREAD_S = 0.05
@@ -26,7 +25,7 @@ REREAD_S = 0.05
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    procs: list[psutil.Process] = field(default_factory=list)
+    procs: list[ProcStat] = field(default_factory=list)
     stale: str | None = None
     """Why the pidfile's pid is not the watched process (None: not a stale pidfile)."""
     pidfile_mtime: float | None = None
@@ -44,7 +43,7 @@ class ProcessMatcher:
         """The live processes matched now. Blocking (/proc reads); raises CheckError."""
         if self.pidfile:
             return self._from_pidfile(Path(self.pidfile))
-        return Found([e.proc for e in table.entries() if self.matches(e.name, e.cmdline)])
+        return Found([e.stat for e in table.entries() if self.matches(e.stat.name, e.cmdline)])
 
     def matches(self, name: str | None, cmdline: str) -> bool:
         if self.name:
@@ -65,24 +64,19 @@ class ProcessMatcher:
         if not text.isdigit() or int(text) <= 0:
             raise CheckError(f"pidfile {path} does not hold a pid")
         pid = int(text)
-        try:
-            proc = psutil.Process(pid)
-            if pid == os.getpid() or proc.status() == psutil.STATUS_ZOMBIE:
-                return Found(pidfile_mtime=mtime)
-            stale = self._verify(proc)
-        except psutil.NoSuchProcess:  # the process is gone; the file was left behind
+        stat = stat_of(pid)
+        if stat is None or pid == os.getpid() or stat.zombie:  # gone; the file was left behind
             return Found(pidfile_mtime=mtime)
-        except psutil.AccessDenied as exc:
-            raise CheckError(f"pidfile {path}: pid {pid} cannot be inspected") from exc
+        stale = self._verify(stat)
         if stale is not None:
             return Found(stale=f"pidfile {path} names pid {pid}, {stale}", pidfile_mtime=mtime)
-        return Found([proc], pidfile_mtime=mtime)
+        return Found([stat], pidfile_mtime=mtime)
 
-    def _verify(self, proc: psutil.Process) -> str | None:
-        """Why `proc` is not the process the check describes; None when it is (or nothing is
-        configured to tell)."""
-        if self.name and proc.name() != self.name:
-            return f"named {proc.name()!r}, not {self.name!r}"
-        if self.cmdline and self.cmdline not in " ".join(proc.cmdline()):
+    def _verify(self, stat: ProcStat) -> str | None:
+        """Why the process `stat` describes is not the one the check describes; None when it is
+        (or nothing is configured to tell)."""
+        if self.name and (name := full_name(stat).name) != self.name:
+            return f"named {name!r}, not {self.name!r}"
+        if self.cmdline and self.cmdline not in " ".join(read_cmdline(stat.pid)):
             return f"whose command line does not contain {self.cmdline!r}"
         return None

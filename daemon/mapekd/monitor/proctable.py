@@ -4,17 +4,22 @@ multiply the loop's cost by the number of checks)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
-import psutil
+from mapekd.monitor.procstat import ProcStat, scan
+
+T = TypeVar("T")
+Work = tuple[Callable[[], Any], "asyncio.Future[Any]"]
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    proc: psutil.Process
-    name: str
+    stat: ProcStat
     cmdline: str
     """The command line joined by spaces ("" when not asked for or unreadable)."""
 
@@ -30,6 +35,7 @@ class ProcessTable:
         self._lock = threading.Lock()
         self._entries: list[Entry] | None = None
         self._want_cmdline = False
+        self._batch: list[Work] = []
 
     def need_cmdline(self) -> None:
         """A check matching by command line exists: scans read cmdlines too (they cost more)."""
@@ -45,14 +51,52 @@ class ProcessTable:
                 self._entries = self._scan()
             return self._entries
 
+    async def in_worker(self, work: Callable[[], T]) -> T:
+        """Run blocking /proc work in a worker thread, together with the work the other process
+        checks hand in during the same turn of the event loop (a cycle starts them all at once):
+        one thread hop per cycle instead of one per check (about 0.1 ms of CPU each). Call from
+        the event loop."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._batch.append((work, future))
+        if len(self._batch) == 1:
+            loop.call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        batch, self._batch = self._batch, []
+        done = asyncio.ensure_future(asyncio.to_thread(_run_all, batch))
+        done.add_done_callback(lambda task: _settle(batch, task))
+
     def _scan(self) -> list[Entry]:
-        attrs = ["name", "status", "create_time"] + (["cmdline"] if self._want_cmdline else [])
         own_pid = os.getpid()
-        found = []
-        for proc in psutil.process_iter(attrs):
-            info = proc.info
-            if proc.pid == own_pid or info["status"] == psutil.STATUS_ZOMBIE:
-                continue
-            cmdline = " ".join(info.get("cmdline") or ())
-            found.append(Entry(proc, info["name"] or "", cmdline))
-        return found
+        return [
+            Entry(stat, cmdline)
+            for stat, cmdline in scan(self._want_cmdline)
+            if stat.pid != own_pid and not stat.zombie
+        ]
+
+
+def _run_all(batch: list[Work]) -> list[tuple[Any, BaseException | None]]:
+    outcomes: list[tuple[Any, BaseException | None]] = []
+    for work, _ in batch:
+        try:
+            outcomes.append((work(), None))
+        except Exception as exc:  # handed to that work's caller, the others go on
+            outcomes.append((None, exc))
+    return outcomes
+
+
+def _settle(batch: list[Work], task: asyncio.Future[list[tuple[Any, BaseException | None]]]) -> None:
+    if task.cancelled() or task.exception() is not None:  # not expected: _run_all catches
+        error = task.exception() if not task.cancelled() else asyncio.CancelledError()
+        outcomes: list[tuple[Any, BaseException | None]] = [(None, error)] * len(batch)
+    else:
+        outcomes = task.result()
+    for (_, future), (value, error) in zip(batch, outcomes, strict=True):
+        if future.done():  # its caller gave up (timed out)
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
