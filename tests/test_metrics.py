@@ -184,6 +184,7 @@ def daemon_for(tmp_path: Path, url: str, argv: list[str], max_actions: int = 3) 
         "actions": [{"name": "fix", "type": "command", "argv": argv, "settle": "0s", "timeout": "10s"}],
         "policy": {"cooldown": "0s", "max_actions": max_actions},
         "knowledge": {"path": str(tmp_path / "kb.db")},
+        "api": {"enabled": True, "port": 0},  # the registry is kept for the API, which serves it
     }
     path = tmp_path / "mapekd.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -196,6 +197,7 @@ async def test_a_healed_incident_shows_in_the_daemons_registry(tmp_path: Path, h
     await daemon.run(once=True)
 
     registry = daemon.registry
+    assert registry is not None
     assert value(registry, "mapekd_cycles_total") == 1
     assert value(registry, "mapekd_check_up", check="web") == 0, "collected before the remedy ran"
     assert value(registry, "mapekd_decisions_total", source="rule", verdict="execute") == 1
@@ -211,6 +213,7 @@ async def test_a_given_up_incident_shows_in_the_daemons_registry(tmp_path: Path,
     await daemon.run(once=True)  # the cap is reached: gives up
 
     registry = daemon.registry
+    assert registry is not None
     assert value(registry, "mapekd_cycles_total") == 2
     assert value(registry, "mapekd_outcomes_total", rule="web_down", outcome="not_resolved") == 1
     assert value(registry, "mapekd_incidents_gave_up_total", rule="web_down") == 1
