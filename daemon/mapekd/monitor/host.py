@@ -11,7 +11,8 @@ counter reset, e.g. a NIC removed) or when the host has no such counter (no bloc
 
 Targets `disk:<mountpoint>`, one per mount (the configured ones, default every real partition);
 fields: ok, error, used_percent, free_bytes, total_bytes. A mount that cannot be read yields an
-error sample for its target only.
+error sample for its target only. Without configured mounts, the partitions are listed again
+once a minute (MOUNTS_REFRESH_S), not every cycle.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
 Fields = dict[str, FieldValue]
 
 
+MOUNTS_REFRESH_S = 60.0
+"""How long a listing of the partitions is used (mounts change rarely; listing them costs)."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Counters:
     """Monotonic counters read at one instant; rates are differences between two of these."""
@@ -49,6 +54,8 @@ class HostCheck:
         self.targets = ("host",)
         self._mounts = list(mounts) if mounts is not None else None
         self._previous: _Counters | None = None
+        self._listed: tuple[float, list[str]] | None = None
+        """(when, mounts) of the last listing of the partitions."""
 
     @classmethod
     def from_config(cls, config: CheckBase, *, http: SharedHttp) -> HostCheck:
@@ -72,8 +79,12 @@ class HostCheck:
     def _mount_points(self) -> list[str]:
         if self._mounts is not None:
             return self._mounts
-        # all=False: real partitions only, no proc/sysfs/tmpfs; a mount seen twice counts once.
-        return list(dict.fromkeys(p.mountpoint for p in psutil.disk_partitions(all=False)))
+        now = time.monotonic()
+        if self._listed is None or now - self._listed[0] >= MOUNTS_REFRESH_S:
+            # all=False: real partitions only, no proc/sysfs/tmpfs; a mount seen twice counts once.
+            mounts = list(dict.fromkeys(p.mountpoint for p in psutil.disk_partitions(all=False)))
+            self._listed = (now, mounts)
+        return self._listed[1]
 
     def _disk_sample(self, mount: str) -> Sample:
         target = f"disk:{mount}"

@@ -51,10 +51,8 @@ def scan(want_cmdline: bool) -> Iterator[tuple[ProcStat, str]]:
 
 def stat_of(pid: int) -> ProcStat | None:
     """The process holding `pid` now; None when there is none (or it is hidden from us)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as file:
-            data = file.read()
-    except OSError:  # exited meanwhile, or hidden from us
+    data = _read(f"/proc/{pid}/stat", whole=False)
+    if not data:  # exited meanwhile, or hidden from us
         return None
     # The name sits between the first "(" and the last ")" and may itself contain both.
     name = data[data.find(b"(") + 1 : data.rfind(b")")].decode(errors="replace")
@@ -64,12 +62,27 @@ def stat_of(pid: int) -> ProcStat | None:
 
 
 def read_cmdline(pid: int) -> list[str]:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as file:
-            data = file.read()
-    except OSError:
-        return []
+    data = _read(f"/proc/{pid}/cmdline", whole=True)
     return [arg.decode(errors="replace") for arg in data.rstrip(b"\0").split(b"\0")] if data else []
+
+
+def _read(path: str, *, whole: bool) -> bytes | None:
+    """A /proc file (its first 64 KiB unless `whole`: a stat line is far shorter); None when
+    it cannot be read. Plain os.read: a Python file object costs twice as much, and the scan
+    reads one file per process per cycle."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        chunks = [os.read(fd, 65536)]
+        while whole and chunks[-1]:  # a command line may be longer than one read
+            chunks.append(os.read(fd, 65536))
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def full_name(stat: ProcStat) -> ProcStat:
