@@ -5,8 +5,10 @@
 One loopback upstream (bench/llm_server.py, its own process) and `mapekd gateway` (its own
 process, the openai_compat provider pointing at that upstream, exact cache off so every call
 reaches the upstream, call records written to SQLite as in production). For scale, a bare
-pass-through (the same uvicorn + Starlette + httpx stack, no auth, limits, gateway or records; a
-third process) shows what one more Python HTTP hop costs on this machine. The client sends the
+pass-through (uvicorn + Starlette + a stock httpx client, no auth, limits, gateway or records; a
+third process) shows what one more Python HTTP hop costs on this machine; mapekd's own upstream
+client (a lean HTTP/1.1 transport under httpx) costs less than stock httpx, so the API can add
+less than this hop. The client sends the
 same OpenAI chat body at a fixed rate (open loop: a request starts on schedule whether or not
 the previous one finished), rotating direct / pass-through / API, so all see the same machine
 noise. Per repeat: median and p99 of each and the latency added over direct; the figures are the

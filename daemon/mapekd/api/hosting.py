@@ -9,26 +9,35 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry
 
 from mapekd.api.context import ApiContext, LoopView
+from mapekd.api.records import DeferredRecords
 from mapekd.api.server import ApiServer, start_api
 from mapekd.config.settings import Settings
 from mapekd.knowledge.store import SqliteStore
-from mapekd.llm.gateway import Gateway, build_gateway
-from mapekd.llm.types import CallRecord
+from mapekd.llm.gateway import Gateway, Sink, build_gateway
 
 DAY_S = 86400.0
 
 
 class HostedApi:
-    def __init__(self, server: ApiServer, own_gateway: Gateway | None) -> None:
+    def __init__(
+        self, server: ApiServer, own_gateway: Gateway | None, records: DeferredRecords | None = None
+    ) -> None:
         self.server = server
         self._own_gateway = own_gateway
+        self._records = records
 
     async def stop(self) -> None:
+        """Stop serving (requests under way finish), then close the own gateway and write every
+        call record still pending."""
         try:
             await self.server.stop()
         finally:
-            if self._own_gateway is not None:
-                await self._own_gateway.close()
+            try:
+                if self._own_gateway is not None:
+                    await self._own_gateway.close()
+            finally:
+                if self._records is not None:
+                    self._records.flush()
 
 
 async def host_api(
@@ -42,8 +51,10 @@ async def host_api(
     """`gateways` gives the host's current gateway; None: one is built here and closed at stop."""
     registry = registry if registry is not None else CollectorRegistry()
     own: Gateway | None = None
+    records: DeferredRecords | None = None
     if gateways is None:
-        own = built = gateway_for(settings, store, registry)
+        records = DeferredRecords(store.record_llm_call)
+        own = built = gateway_for(settings, store, registry, records)
 
         def gateways() -> Gateway:
             return built
@@ -55,16 +66,13 @@ async def host_api(
         if own is not None:
             await own.close()
         raise
-    return HostedApi(server, own)
+    return HostedApi(server, own, records)
 
 
-def gateway_for(settings: Settings, store: SqliteStore, registry: CollectorRegistry) -> Gateway:
-    """A gateway of its own (`mapekd gateway`): calls recorded, the daily budget seeded from them."""
-
-    def record(call: CallRecord) -> None:
-        store.record_llm_call(call)
-
-    gateway = build_gateway(settings.llm, registry=registry, sink=record)
+def gateway_for(settings: Settings, store: SqliteStore, registry: CollectorRegistry, sink: Sink) -> Gateway:
+    """A gateway of its own (`mapekd gateway`): calls recorded through `sink`, the daily budget
+    seeded from those already in the store."""
+    gateway = build_gateway(settings.llm, registry=registry, sink=sink)
     now = time.time()
     gateway.services.budget.seed_daily(store.llm_spent_since(now - now % DAY_S))
     return gateway

@@ -1,4 +1,6 @@
 """Plumbing shared by the HTTP backends: one AsyncClient, timeouts, status errors, JSON bodies.
+Plain-HTTP upstreams get the lean transport (http_transport) and plain JSON calls to them skip
+httpx's per-call client work (http_direct).
 
 Wire formats and their quirks stay in each provider's file; this class only moves bytes.
 """
@@ -15,7 +17,9 @@ from pydantic import SecretStr
 from mapekd.llm.errors import MalformedResponse, ProviderError, ProviderUnavailable
 from mapekd.llm.providers.calls import call, guarded_stream
 from mapekd.llm.providers.config import TimeoutsConfig
+from mapekd.llm.providers.http_direct import DirectJson
 from mapekd.llm.providers.http_errors import error_for_status, redact
+from mapekd.llm.providers.http_transport import lean_transport_for
 from mapekd.llm.types import Chunk
 
 
@@ -34,12 +38,15 @@ class HttpProvider:
         self._total = timeouts.total
         self._secrets = secrets
         timeout = httpx.Timeout(timeouts.read, connect=timeouts.connect)
+        lean = lean_transport_for(base_url) if transport is None else None
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers=dict(headers),
             timeout=timeout,
-            transport=transport,
+            transport=transport if lean is None else lean,
         )
+        self._direct = DirectJson(self._client, lean.pool) if lean is not None else None
+        """Plain JSON calls without httpx's per-call client work (plain-HTTP upstreams)."""
 
     @property
     def closed(self) -> bool:
@@ -73,7 +80,10 @@ class HttpProvider:
         self._check_open()
 
         async def send() -> dict[str, Any]:
-            response = await self._client.request(method, path, json=payload)
+            if self._direct is not None:
+                response = await self._direct.request(method, path, payload)
+            else:
+                response = await self._client.request(method, path, json=payload)
             if response.status_code >= 400:
                 raise self._status_error(response)
             body = _json_or_none(response)
