@@ -159,6 +159,7 @@ class Daemon:
                     "checks": len(self.settings.checks),
                     "rules": len(self.settings.rules),
                     "interval_s": self.settings.daemon.interval,
+                    "event_loop": type(loop).__module__.partition(".")[0],
                 }
             },
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
 
 from mapekd.config.loader import load_settings, locate
@@ -30,6 +29,7 @@ def register(
 
 def cmd_run(args: argparse.Namespace) -> int:
     # Imported here: `check-config` and `kb` should not pay for the whole daemon's imports.
+    from mapekd.eventloop import run as run_on_loop
     from mapekd.logs import setup_logging
     from mapekd.runner import Daemon
 
@@ -42,7 +42,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         base_env=args.base_env,
         force_dry_run=args.dry_run,
     )
-    return asyncio.run(daemon.run(once=args.once))
+    return run_on_loop(daemon.run(once=args.once), settings.daemon.event_loop)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:

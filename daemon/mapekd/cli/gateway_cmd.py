@@ -25,11 +25,12 @@ def register(
 
 
 def cmd_gateway(args: argparse.Namespace) -> int:
+    from mapekd.eventloop import run as run_on_loop
     from mapekd.logs import setup_logging
 
     settings = load_settings(args.config, args.env)
     setup_logging(args.log_format or settings.daemon.log_format, settings.daemon.log_level)
-    return asyncio.run(serve_gateway(settings))
+    return run_on_loop(serve_gateway(settings), settings.daemon.event_loop)
 
 
 async def serve_gateway(settings: Settings) -> int:
