@@ -6,18 +6,16 @@ watched, so that a pid handed to another process is told apart from the watched 
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import psutil
 
 from mapekd.errors import CheckError
 from mapekd.model import FieldValue
-from mapekd.monitor.base import describe_error
 from mapekd.monitor.identity import ObservedProcess, ProcIdentity, observe
 from mapekd.monitor.procfind import Found, ProcessMatcher
+from mapekd.monitor.procstat import CLOCK_TICKS, ProcStat
 from mapekd.monitor.proctable import ProcessTable
 
 Fields = dict[str, FieldValue]
@@ -70,8 +68,9 @@ class Observer:
         self._lock = threading.Lock()
         self._identity: ProcIdentity | None = None
         self._identity_since: float = 0.0
-        self._measured: tuple[ProcIdentity, psutil.Process] | None = None
-        """Kept: cpu_percent is relative to the previous measurement of the same process."""
+        self._measured: tuple[ProcIdentity, int, float] | None = None
+        """(identity, CPU ticks, monotonic time) of the last measurement: cpu_percent is the CPU
+        time the same process got since then."""
         self._handles: dict[ProcIdentity, ObservedProcess] = {}
         """Pidfds of the processes matched last time, reused while the same process matches."""
 
@@ -88,8 +87,6 @@ class Observer:
             except CheckError as exc:
                 # Unknown, not dead: without `alive` a rule on it neither fires nor clears.
                 return Observation({"ok": False, "state": "unknown", "error": str(exc)})
-            except psutil.Error as exc:  # e.g. AccessDenied: we cannot tell, so the check fails
-                raise CheckError(f"reading processes failed: {describe_error(exc)}") from None
             if found.stale is not None:
                 return self._not_running("stale_pidfile", found.stale, found)
             return self._measure_oldest(found)
@@ -99,6 +96,7 @@ class Observer:
 
     def _measure_oldest(self, found: Found) -> Observation:
         handles = self._handles_for(found)
+        stats = {ProcIdentity(s.pid, s.create_time): s for s in found.procs}
         for handle in handles:
             reused = self._reused(handle.identity, found)
             if reused is not None:
@@ -106,8 +104,8 @@ class Observer:
                     h.close()
                 return self._not_running("pid_reused", reused, found)
             try:
-                fields = self._measure(handle.identity)
-            except psutil.NoSuchProcess:  # exited (or became a zombie) since the scan
+                fields = self._measure(stats[handle.identity])
+            except FileNotFoundError:  # exited since the scan
                 continue
             self._identity, self._identity_since = handle.identity, time.time()
             fields["count"] = len(found.procs)
@@ -143,32 +141,32 @@ class Observer:
         self._handles = kept
         return [handle.copy() for handle in kept.values()]
 
-    def _measure(self, identity: ProcIdentity) -> Fields:
-        """Raises psutil.NoSuchProcess when the process is gone or a zombie."""
-        same = self._measured is not None and self._measured[0] == identity
-        proc = self._measured[1] if same and self._measured is not None else psutil.Process(identity.pid)
-        with proc.oneshot():
-            if proc.status() == psutil.STATUS_ZOMBIE:
-                raise psutil.ZombieProcess(proc.pid)
-            cpu = proc.cpu_percent(None)  # the first call only sets the baseline
-            fields: Fields = {
-                **_DEAD,
-                "ok": True,
-                "alive": True,
-                "state": "running",
-                "pid": proc.pid,
-                "cpu_percent": cpu if same else None,
-                "rss_bytes": _or_none(lambda: proc.memory_info().rss),
-                "open_fds": _or_none(proc.num_fds),
-                "threads": _or_none(proc.num_threads),
-                "uptime_s": round(time.time() - identity.create_time, 3),
-            }
-        self._measured = (identity, proc)
-        return fields
+    def _measure(self, stat: ProcStat) -> Fields:
+        """From the stat read this cycle, and the open descriptors counted now. Raises
+        FileNotFoundError when the process has exited since."""
+        identity, now = ProcIdentity(stat.pid, stat.create_time), time.monotonic()
+        cpu = None
+        if self._measured is not None and self._measured[0] == identity and now > self._measured[2]:
+            seconds = (stat.cpu_ticks - self._measured[1]) / CLOCK_TICKS
+            cpu = round(100 * seconds / (now - self._measured[2]), 1)  # % of one CPU, as psutil's
+        self._measured = (identity, stat.cpu_ticks, now)
+        return {
+            **_DEAD,
+            "ok": True,
+            "alive": True,
+            "state": "running",
+            "pid": stat.pid,
+            "cpu_percent": cpu,
+            "rss_bytes": stat.rss_bytes,
+            "open_fds": _open_fds(stat.pid),
+            "threads": stat.threads,
+            "uptime_s": round(time.time() - stat.create_time, 3),
+        }
 
 
-def _or_none(read: Callable[[], int]) -> int | None:
+def _open_fds(pid: int) -> int | None:
+    """None where the OS does not let us count them (another user's process)."""
     try:
-        return read()
-    except psutil.AccessDenied:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except PermissionError:
         return None

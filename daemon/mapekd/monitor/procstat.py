@@ -9,6 +9,7 @@ per daemon: a process's identity (pid, start time) then never changes when the c
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from functools import cache
 import psutil
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 COMM_LEN = 15
 """The kernel keeps the first 15 bytes of a process name."""
 
@@ -28,6 +30,10 @@ class ProcStat:
     zombie: bool
     create_time: float
     """Seconds since the epoch: start ticks / CLK_TCK + boot_time()."""
+    cpu_ticks: int = 0
+    """User + system CPU time so far, in clock ticks."""
+    threads: int = 0
+    rss_bytes: int = 0
 
 
 @cache
@@ -57,8 +63,17 @@ def stat_of(pid: int) -> ProcStat | None:
     # The name sits between the first "(" and the last ")" and may itself contain both.
     name = data[data.find(b"(") + 1 : data.rfind(b")")].decode(errors="replace")
     fields = data[data.rfind(b")") + 2 :].split()
-    # fields[0] is field 3 of proc(5) (state); starttime is field 22.
-    return ProcStat(pid, name, fields[0] == b"Z", int(fields[19]) / CLOCK_TICKS + boot_time())
+    # fields[i] is field i + 3 of proc(5): state 3, utime 14, stime 15, num_threads 20,
+    # starttime 22, rss 24 (pages).
+    return ProcStat(
+        pid,
+        name,
+        fields[0] == b"Z",
+        int(fields[19]) / CLOCK_TICKS + boot_time(),
+        int(fields[11]) + int(fields[12]),
+        int(fields[17]),
+        int(fields[21]) * PAGE_SIZE,
+    )
 
 
 def read_cmdline(pid: int) -> list[str]:
@@ -96,4 +111,4 @@ def _full_name(stat: ProcStat, argv: list[str]) -> ProcStat:
     extended = os.path.basename(argv[0])
     if not extended.startswith(stat.name):
         return stat
-    return ProcStat(stat.pid, extended, stat.zombie, stat.create_time)
+    return dataclasses.replace(stat, name=extended)
