@@ -15,10 +15,7 @@ from mapekd.logs import setup_logging
 @pytest.fixture(autouse=True)
 def _restore_loggers() -> Iterator[None]:
     """setup_logging configures process-wide loggers; give other tests theirs back."""
-    saved = [
-        (lg, lg.handlers[:], lg.level, lg.propagate)
-        for lg in (logging.getLogger("mapekd"), logging.getLogger("apscheduler"))
-    ]
+    saved = [(lg, lg.handlers[:], lg.level, lg.propagate) for lg in (logging.getLogger("mapekd"),)]
     yield
     for lg, handlers, level, propagate in saved:
         lg.handlers[:], lg.level, lg.propagate = handlers, level, propagate
@@ -41,7 +38,6 @@ def _emit(fmt: str) -> str:
             }
         },
     )
-    logging.getLogger("apscheduler.scheduler").warning("run skipped")  # below ERROR: dropped
     return stream.getvalue()
 
 

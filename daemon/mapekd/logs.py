@@ -64,9 +64,3 @@ def setup_logging(fmt: str, level: str, stream: TextIO | None = None) -> None:
     ours.handlers[:] = [handler]
     ours.setLevel(level)
     ours.propagate = False
-    # APScheduler reports a run skipped because the previous cycle is still going at WARNING;
-    # that is our non-overlap policy working, so only its errors (a crashed job) are shown.
-    scheduler = logging.getLogger("apscheduler")
-    scheduler.handlers[:] = [handler]
-    scheduler.setLevel(logging.ERROR)
-    scheduler.propagate = False

@@ -1,4 +1,4 @@
-"""The daemon's lifecycle: scheduler, event-driven cycles, signals, reload, clean shutdown."""
+"""The daemon's lifecycle: scheduled and event-driven cycles, signals, reload, clean shutdown."""
 
 from __future__ import annotations
 
@@ -8,11 +8,8 @@ import os
 import signal
 import time
 from collections.abc import Coroutine, Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from mapekd.config.loader import load_settings, locate
 from mapekd.config.settings import Settings
@@ -24,6 +21,7 @@ from mapekd.monitor.alerts import adopt_alerts
 from mapekd.reasoning import CurrentGatewayMetrics, Reasoning
 from mapekd.service.link import ServiceLink
 from mapekd.shared_http import SharedHttp
+from mapekd.ticker import Ticker
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -130,25 +128,14 @@ class Daemon:
     async def _serve(self) -> None:
         api = await self._start_api() if self.serves_api else None
         loop = asyncio.get_running_loop()
-        scheduler = AsyncIOScheduler()
-        scheduler.add_job(
-            self._cycle,
-            "interval",
-            args=["schedule"],
-            id="cycle",
-            seconds=self.settings.daemon.interval,
-            next_run_time=datetime.now(),
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=None,
-        )
+        ticker = Ticker(self._scheduled, self.settings.daemon.interval)
         self.engine.start_watching(self._kick, self._rerun)  # before the first cycle, which arms the watches
-        scheduler.start()
+        ticker.start()
         self.service.start_watchdog()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stop.set)
         loop.add_signal_handler(
-            signal.SIGHUP, lambda: self._spawn(self.service.reloading(self._reload(scheduler)))
+            signal.SIGHUP, lambda: self._spawn(self.service.reloading(self._reload(ticker)))
         )
         log.info(
             "mapekd started",
@@ -168,11 +155,9 @@ class Daemon:
         log.info("stopping", extra={"event": {"event": "stopping"}})
         if api is not None:
             await api.stop()
-        # Pause, not shutdown: shutting down cancels the running job, i.e. the in-flight action.
-        scheduler.pause()
+        ticker.stop()  # no new cycle; the one in flight (and its action) may finish
         self.engine.stop_watching()
         await self._finish_in_flight()
-        scheduler.shutdown(wait=False)
 
     async def _start_api(self) -> HostedApi:
         from mapekd.api.daemon_view import DaemonView  # the API's imports only when it is enabled
@@ -249,7 +234,12 @@ class Daemon:
         if reasoning is not None:
             await reasoning.close()
 
-    async def _reload(self, scheduler: AsyncIOScheduler) -> None:
+    def _scheduled(self) -> None:
+        """A scheduled cycle, skipped while a cycle runs (an event-driven one, or a slow one)."""
+        if not self._lock.locked():
+            self._spawn(self._cycle("schedule"))
+
+    async def _reload(self, ticker: Ticker) -> None:
         """Build the complete new engine first; swap only once it is built. Any failure leaves
         the old engine, its watches and its settings untouched."""
         try:
@@ -269,7 +259,7 @@ class Daemon:
             old_reasoning, self.reasoning = self.reasoning, reasoning
             adopt_alerts(old.checks, engine.checks)
             engine.start_watching(self._kick, self._rerun)
-            scheduler.reschedule_job("cycle", trigger="interval", seconds=settings.daemon.interval)
+            ticker.reschedule(settings.daemon.interval)
         self._spawn(self._retire(old, old_reasoning))
         self._spawn(self._cycle("reload"))  # arm the new watches at once
         log.warning(
