@@ -25,7 +25,7 @@ from mapekd.errors import CheckError, ConfigError
 from mapekd.model import FieldValue, Sample
 from mapekd.monitor.base import describe_error, require_config
 from mapekd.monitor.http_errors import ProbeError
-from mapekd.monitor.http_probe import Endpoint, fetch
+from mapekd.monitor.http_probe import Endpoint, fetch, request_head
 
 if TYPE_CHECKING:
     import httpx
@@ -65,6 +65,9 @@ class HttpCheck:
             self._pattern = re.compile(body_regex) if body_regex else None
         except re.error as exc:
             raise ConfigError(f"invalid body_regex: {exc}", path=f"checks.{name}.body_regex") from None
+        plain = {key: value.get_secret_value() for key, value in self._headers.items()}
+        self._head = request_head(self._endpoint, method, plain)
+        """The request head, the same every cycle: built once."""
 
     @classmethod
     def from_config(cls, config: CheckBase, *, http: SharedHttp) -> HttpCheck:
@@ -103,9 +106,8 @@ class HttpCheck:
         return [Sample(self.name, self.targets[0], fields)]
 
     async def _request(self) -> tuple[int, bool | None]:
-        headers = {key: value.get_secret_value() for key, value in self._headers.items()}
         limit = BODY_REGEX_LIMIT if self._pattern is not None else None
-        answer = await fetch(self._endpoint, self._method, headers, body_limit=limit)
+        answer = await fetch(self._endpoint, self._method, {}, body_limit=limit, head=self._head)
         if self._pattern is None:
             return answer.status, None
         return answer.status, self._pattern.search(answer.text()) is not None

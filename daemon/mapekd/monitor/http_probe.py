@@ -74,8 +74,10 @@ async def fetch(
     *,
     body_limit: int | None = None,
     tls: ssl.SSLContext | None = None,
+    head: bytes | None = None,
 ) -> Answer:
-    """One request; the caller bounds it in time. Raises ProbeError (monitor/http_errors.py)."""
+    """One request; the caller bounds it in time. Raises ProbeError (monitor/http_errors.py).
+    `head`: the request head already built by `request_head` (a check sends the same every time)."""
     context = (tls or system_tls()) if endpoint.tls else None
     try:
         reader, writer = await asyncio.open_connection(
@@ -84,7 +86,7 @@ async def fetch(
     except OSError as exc:  # refused, unreachable, DNS, TLS (ssl.SSLError is an OSError)
         raise ConnectError(str(exc) or type(exc).__name__) from None
     try:
-        writer.write(request_head(endpoint, method, headers))
+        writer.write(head if head is not None else request_head(endpoint, method, headers))
         status, fields = await read_head(reader)
         if body_limit is None or method == "HEAD" or status in NO_BODY:
             return Answer(status, fields, None)

@@ -9,11 +9,10 @@ per daemon: a process's identity (pid, start time) then never changes when the c
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 import psutil
 
@@ -23,8 +22,9 @@ COMM_LEN = 15
 """The kernel keeps the first 15 bytes of a process name."""
 
 
-@dataclass(frozen=True, slots=True)
-class ProcStat:
+class ProcStat(NamedTuple):
+    """A tuple: made for every process every cycle, it must be cheap to create."""
+
     pid: int
     name: str
     zombie: bool
@@ -62,7 +62,7 @@ def stat_of(pid: int) -> ProcStat | None:
         return None
     # The name sits between the first "(" and the last ")" and may itself contain both.
     name = data[data.find(b"(") + 1 : data.rfind(b")")].decode(errors="replace")
-    fields = data[data.rfind(b")") + 2 :].split()
+    fields = data[data.rfind(b")") + 2 :].split(None, 22)  # up to rss; the rest unsplit
     # fields[i] is field i + 3 of proc(5): state 3, utime 14, stime 15, num_threads 20,
     # starttime 22, rss 24 (pages).
     return ProcStat(
@@ -111,4 +111,4 @@ def _full_name(stat: ProcStat, argv: list[str]) -> ProcStat:
     extended = os.path.basename(argv[0])
     if not extended.startswith(stat.name):
         return stat
-    return dataclasses.replace(stat, name=extended)
+    return stat._replace(name=extended)

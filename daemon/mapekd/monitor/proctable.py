@@ -8,8 +8,7 @@ import asyncio
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from mapekd.monitor.procstat import ProcStat, scan
 
@@ -17,8 +16,7 @@ T = TypeVar("T")
 Work = tuple[Callable[[], Any], "asyncio.Future[Any]"]
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     stat: ProcStat
     cmdline: str
     """The command line joined by spaces ("" when not asked for or unreadable)."""
