@@ -10,9 +10,9 @@ import pytest
 from pydantic import SecretStr
 
 from mapekd.llm.errors import RateLimited
-from mapekd.llm.providers import build_provider
 from mapekd.llm.providers.http_direct import DirectJson
 from mapekd.llm.providers.http_transport import LeanTransport
+from mapekd.llm.providers.registry import build_provider
 from mapekd.llm.types import ChatRequest, Message
 
 from ..fakes.raw_server import Answer, RawRequest, RawServer, response
