@@ -87,15 +87,28 @@ class Loop:
         proc = subprocess.Popen(service_argv(self.tmp), start_new_session=True)
         (self.tmp / "svc.pid").write_text(f"{proc.pid}\n")
 
+    async def kill_service(self) -> None:
+        """SIGKILL the service and wait until it has died (a zombie or gone): the signal is
+        delivered asynchronously, and a cycle right after os.kill may still see it running."""
+        pid = int((self.tmp / "svc.pid").read_text())
+        os.kill(pid, signal.SIGKILL)
+        for _ in range(500):
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+            except OSError:
+                return
+            if state in ("Z", "X"):
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"pid {pid} still alive 5 s after SIGKILL")
+
     async def incident_decided(self) -> None:
         """Kill the service (starting it first if it is not running), run the cycle that sees it,
         wait for the decision, the action and its verification, and let the incident resolve."""
         if not self.alive():
             self.start_service()
         await self.engine.cycle()
-        pid = int((self.tmp / "svc.pid").read_text())
-        os.kill(pid, signal.SIGKILL)
-        await asyncio.sleep(0.05)
+        await self.kill_service()
         await self.engine.cycle()
         await self.settle()
         await self.engine.cycle()

@@ -3,8 +3,6 @@ action would restart a healthy service, and knowledge would credit it with the r
 
 from __future__ import annotations
 
-import os
-import signal
 from pathlib import Path
 
 from tests.llm.fakes.openai_api import FakeOpenAI
@@ -32,7 +30,7 @@ async def test_an_incident_that_healed_while_the_model_thought_is_not_acted_on(t
         async with running_loop(tmp_path, base_config(tmp_path, llm)) as loop:
             loop.start_service()
             await loop.engine.cycle()
-            os.kill(int((tmp_path / "svc.pid").read_text()), signal.SIGKILL)
+            await loop.kill_service()
             await loop.engine.cycle()  # incident opened; two candidates: the LLM is asked
             assert loop.engine.healer.planning.tasks
             loop.start_service()  # it comes back by itself (a supervisor, a person)
