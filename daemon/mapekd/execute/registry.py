@@ -22,19 +22,19 @@ class ActionDeps:
     observed_of: ObservedLookup
 
 
-ACTION_TYPES: dict[str, Callable[[Any, ActionDeps], Action]] = {
-    "command": lambda c, d: CommandAction(c, base_env=d.base_env),
-    "systemd": lambda c, d: SystemdAction(c, base_env=d.base_env),
-    "signal": lambda c, d: SignalAction(c, observed_of=d.observed_of),
-    "webhook": lambda c, d: _webhook(c, d),
-}
-
-
 def _webhook(config: Any, deps: ActionDeps) -> Action:
     # Imported here: it needs httpx, which a daemon without webhooks never loads (shared_http.py).
     from mapekd.execute.actions.webhook import WebhookAction
 
     return WebhookAction(config, http=deps.http)
+
+
+ACTION_TYPES: dict[str, Callable[[Any, ActionDeps], Action]] = {
+    "command": lambda c, d: CommandAction(c, base_env=d.base_env),
+    "systemd": lambda c, d: SystemdAction(c, base_env=d.base_env),
+    "signal": lambda c, d: SignalAction(c, observed_of=d.observed_of),
+    "webhook": _webhook,
+}
 
 
 def build_action(config: ActionConfig, deps: ActionDeps) -> Action:

@@ -86,15 +86,15 @@ def _run_all(batch: list[Work]) -> list[tuple[Any, BaseException | None]]:
 
 
 def _settle(batch: list[Work], task: asyncio.Future[list[tuple[Any, BaseException | None]]]) -> None:
-    if task.cancelled() or task.exception() is not None:  # not expected: _run_all catches
-        error = task.exception() if not task.cancelled() else asyncio.CancelledError()
-        outcomes: list[tuple[Any, BaseException | None]] = [(None, error)] * len(batch)
-    else:
-        outcomes = task.result()
-    for (_, future), (value, error) in zip(batch, outcomes, strict=True):
+    """Hand each caller its own outcome (the batch's own failure, not expected: _run_all catches)."""
+    for i, (_, future) in enumerate(batch):
         if future.done():  # its caller gave up (timed out)
             continue
-        if error is not None:
+        if task.cancelled():
+            future.cancel()
+        elif (failure := task.exception()) is not None:
+            future.set_exception(failure)
+        elif (error := task.result()[i][1]) is not None:
             future.set_exception(error)
         else:
-            future.set_result(value)
+            future.set_result(task.result()[i][0])
