@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from mapekd.analyze.incidents import ActiveIncident
 from mapekd.analyze.rules.base import Rule
 from mapekd.config.settings import Settings
-from mapekd.errors import ActionError
+from mapekd.errors import ActionError, StoreError
 from mapekd.execute.base import Action, ActionRequest, ExecResult
 from mapekd.execute.params import build_params
 from mapekd.execute.records import decision_event, finished_row
@@ -145,17 +145,23 @@ class Actor:
         try:
             result = await self._execute(action, incident, params)
         except asyncio.CancelledError:
-            self.store.finish_execution(
-                execution_id,
-                {
-                    "state": "interrupted",
-                    "finished_at": time.time(),
-                    "error": "daemon stopped before the action completed",
-                },
-            )
-            raise
+            self._record_interrupted(execution_id)
+            raise  # the cancellation itself, even when it could not be recorded
         self.store.finish_execution(execution_id, finished_row(result))
         return execution_id, result
+
+    def _record_interrupted(self, execution_id: int) -> None:
+        values = {
+            "state": "interrupted",
+            "finished_at": time.time(),
+            "error": "daemon stopped before the action completed",
+        }
+        try:
+            self.store.finish_execution(execution_id, values)
+        except StoreError:  # a failed record must not turn a shutdown into an error to carry on from
+            log.exception(
+                "cannot record the interrupted action", extra={"event": {"execution": execution_id}}
+            )
 
     async def _execute(
         self, name: str, incident: ActiveIncident, params: dict[str, str]

@@ -1,7 +1,8 @@
 """Approvals in the knowledge base: a decision that waits for a person.
 
 `mapekd approve ID` / `mapekd deny ID` (and the API) write here; the daemon polls `due` about once
-a second. States: pending -> approved -> executed, or pending -> denied | expired (final).
+a second while any approval is open. States: pending -> approved -> executed, or pending -> denied
+| expired (final).
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from mapekd.knowledge.queries import Queries
 
 
 class ApprovalStore(Queries):
+    approvals_requested = 0
+    """Approvals requested through this store since it was opened (only the daemon requests them;
+    a person only decides): the gate reads nothing while none is open and none was requested."""
+
     def request_approval(
         self, decision_id: int, incident_id: int, action: str, target: str, ttl: float
     ) -> int:
@@ -24,7 +29,12 @@ class ApprovalStore(Queries):
             "expires_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
             (decision_id, incident_id, action, target, now, now + ttl),
         )
+        self.approvals_requested += 1
         return int(cursor.lastrowid or 0)
+
+    def has_open_approvals(self) -> bool:
+        """Any approval still pending or approved (something to decide, expire or run)."""
+        return bool(self._rows("SELECT 1 FROM approvals WHERE state IN ('pending', 'approved') LIMIT 1"))
 
     def approval(self, approval_id: int) -> dict[str, Any] | None:
         rows = self._rows("SELECT * FROM approvals WHERE id = ?", (approval_id,))

@@ -1,4 +1,4 @@
-"""A small HTTP/1.1 client for health checks: one request per connection, over asyncio streams.
+"""A small HTTP/1.1 client for health checks: one request per connection, an asyncio protocol.
 
 Why not httpx (which the Prometheus checks and the webhook action use): an HTTP check runs every
 cycle and needs only a status line, sometimes the start of a body. Through httpx one such
@@ -18,10 +18,11 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import cast
 from urllib.parse import urlsplit
 
-from mapekd.monitor.http_answer import HEAD_LIMIT, NO_BODY, Answer, read_body, read_head
-from mapekd.monitor.http_errors import ConnectError, ProtocolError, ReadError
+from mapekd.monitor.http_answer import NO_BODY, Answer, parse_body, parse_head
+from mapekd.monitor.http_errors import ConnectError, ProbeError, ReadError
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,22 +80,64 @@ async def fetch(
     """One request; the caller bounds it in time. Raises ProbeError (monitor/http_errors.py).
     `head`: the request head already built by `request_head` (a check sends the same every time)."""
     context = (tls or system_tls()) if endpoint.tls else None
+    request = head if head is not None else request_head(endpoint, method, headers)
+    exchange = _Exchange(request, None if method == "HEAD" else body_limit)
     try:
-        reader, writer = await asyncio.open_connection(
-            endpoint.host, endpoint.port, ssl=context, limit=HEAD_LIMIT
+        transport, _ = await asyncio.get_running_loop().create_connection(
+            lambda: exchange, endpoint.host, endpoint.port, ssl=context
         )
     except OSError as exc:  # refused, unreachable, DNS, TLS (ssl.SSLError is an OSError)
         raise ConnectError(str(exc) or type(exc).__name__) from None
     try:
-        writer.write(head if head is not None else request_head(endpoint, method, headers))
-        status, fields = await read_head(reader)
-        if body_limit is None or method == "HEAD" or status in NO_BODY:
-            return Answer(status, fields, None)
-        body, truncated = await read_body(reader, fields, body_limit)
-        return Answer(status, fields, body, truncated)
-    except (OSError, asyncio.IncompleteReadError) as exc:
-        raise ReadError(str(exc) or type(exc).__name__) from None
-    except asyncio.LimitOverrunError:  # a chunk-size line longer than HEAD_LIMIT
-        raise ProtocolError(f"a line of the answer longer than {HEAD_LIMIT} bytes") from None
+        return await exchange.answer
     finally:
-        writer.close()
+        transport.close()
+
+
+class _Exchange(asyncio.Protocol):
+    """Sends the request, gathers the answer, parses it as it comes (a protocol, not streams:
+    half the objects and callbacks per request)."""
+
+    def __init__(self, request: bytes, body_limit: int | None) -> None:
+        self.answer: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        self._request, self._limit = request, body_limit
+        self._buffer = bytearray()
+        self._head: tuple[int, dict[str, str], int] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        cast(asyncio.WriteTransport, transport).write(self._request)
+
+    def data_received(self, data: bytes) -> None:
+        if not self.answer.done():
+            self._buffer += data
+            self._advance(closed=False)
+
+    def eof_received(self) -> None:
+        self._advance(closed=True)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if exc is not None and not self.answer.done():
+            self.answer.set_exception(ReadError(str(exc) or type(exc).__name__))
+        self._advance(closed=True)
+
+    def _advance(self, *, closed: bool) -> None:
+        if self.answer.done():
+            return
+        try:
+            answer = self._parse(closed)
+        except ProbeError as exc:
+            self.answer.set_exception(exc)
+            return
+        if answer is not None:
+            self.answer.set_result(answer)
+
+    def _parse(self, closed: bool) -> Answer | None:
+        if self._head is None:
+            self._head = parse_head(self._buffer, closed)
+            if self._head is None:
+                return None
+        status, fields, end = self._head
+        if self._limit is None or status in NO_BODY:
+            return Answer(status, fields, None)
+        body = parse_body(bytes(self._buffer[end:]), fields, self._limit, closed)
+        return None if body is None else Answer(status, fields, *body)

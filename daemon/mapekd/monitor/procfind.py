@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from mapekd.errors import CheckError
 from mapekd.monitor.procstat import ProcStat, full_name, read_cmdline, stat_of
@@ -42,21 +41,20 @@ class ProcessMatcher:
     def find(self, table: ProcessTable) -> Found:
         """The live processes matched now. Blocking (/proc reads); raises CheckError."""
         if self.pidfile:
-            return self._from_pidfile(Path(self.pidfile))
-        return Found([e.stat for e in table.entries() if self.matches(e.stat.name, e.cmdline)])
+            return self._from_pidfile(self.pidfile)
+        return Found([e.stat() for e in table.entries() if self.matches(e.name, e.cmdline)])
 
     def matches(self, name: str | None, cmdline: str) -> bool:
         if self.name:
             return name == self.name
         return self.cmdline is not None and self.cmdline in cmdline
 
-    def _from_pidfile(self, path: Path) -> Found:
+    def _from_pidfile(self, path: str) -> Found:
         try:
-            text = path.read_text(encoding="ascii", errors="replace").strip()
+            text, mtime = _read_pidfile(path)
             if not text.isdigit():  # caught between a truncate and a write: look once more
                 time.sleep(REREAD_S)
-                text = path.read_text(encoding="ascii", errors="replace").strip()
-            mtime = path.stat().st_mtime
+                text, mtime = _read_pidfile(path)
         except FileNotFoundError:
             return Found()  # a stopped service removes its pidfile: dead, not a check failure
         except OSError as exc:
@@ -80,3 +78,12 @@ class ProcessMatcher:
         if self.cmdline and self.cmdline not in " ".join(read_cmdline(stat.pid)):
             return f"whose command line does not contain {self.cmdline!r}"
         return None
+
+
+def _read_pidfile(path: str) -> tuple[str, float]:
+    """The file's text, stripped, and its mtime (of the very file read: one open)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 4096).decode("ascii", errors="replace").strip(), os.fstat(fd).st_mtime
+    finally:
+        os.close(fd)

@@ -8,18 +8,12 @@ import asyncio
 import os
 import threading
 from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
-from mapekd.monitor.procstat import ProcStat, scan
+from mapekd.monitor.procstat import Listed, scan
 
 T = TypeVar("T")
 Work = tuple[Callable[[], Any], "asyncio.Future[Any]"]
-
-
-class Entry(NamedTuple):
-    stat: ProcStat
-    cmdline: str
-    """The command line joined by spaces ("" when not asked for or unreadable)."""
 
 
 class ProcessTable:
@@ -31,7 +25,7 @@ class ProcessTable:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries: list[Entry] | None = None
+        self._entries: list[Listed] | None = None
         self._want_cmdline = False
         self._batch: list[Work] = []
 
@@ -43,7 +37,7 @@ class ProcessTable:
         with self._lock:
             self._entries = None
 
-    def entries(self) -> list[Entry]:
+    def entries(self) -> list[Listed]:
         with self._lock:
             if self._entries is None:
                 self._entries = self._scan()
@@ -66,13 +60,9 @@ class ProcessTable:
         done = asyncio.ensure_future(asyncio.to_thread(_run_all, batch))
         done.add_done_callback(lambda task: _settle(batch, task))
 
-    def _scan(self) -> list[Entry]:
+    def _scan(self) -> list[Listed]:
         own_pid = os.getpid()
-        return [
-            Entry(stat, cmdline)
-            for stat, cmdline in scan(self._want_cmdline)
-            if stat.pid != own_pid and not stat.zombie
-        ]
+        return [listed for listed in scan(self._want_cmdline) if listed.pid != own_pid]
 
 
 def _run_all(batch: list[Work]) -> list[tuple[Any, BaseException | None]]:

@@ -1,7 +1,7 @@
 """The approval gate: decisions waiting for a person are decided in the knowledge base (`mapekd
-approve ID`, `mapekd deny ID`, the API); the daemon polls about once a second. An approved
-decision runs (policy permitting, on an incident still open); a denied one never does; an expired
-one never does, and its expiry is recorded."""
+approve ID`, `mapekd deny ID`, the API); the daemon polls about once a second while any is open.
+An approved decision runs (policy permitting, on an incident still open); a denied one never
+does; an expired one never does, and its expiry is recorded."""
 
 from __future__ import annotations
 
@@ -28,12 +28,20 @@ class ApprovalGate:
         self.rules = rules
 
     async def run(self) -> None:
+        """Poll while any approval is open. With none open, and none requested since (only this
+        daemon requests them), there is nothing to run or expire: nothing is read."""
+        open_, seen = True, -1
         while True:
             await asyncio.sleep(POLL_S)
+            if not open_ and self.store.approvals_requested == seen:
+                continue
+            seen = self.store.approvals_requested
             try:
                 await self.poll()
+                open_ = self.store.has_open_approvals()
             except Exception:  # a failed poll is logged; the next one tries again
                 log.exception("approval poll failed")
+                open_ = True
 
     async def poll(self) -> None:
         for row in self.store.expire_approvals(time.time()):
