@@ -68,6 +68,7 @@ class Engine:
             metrics=metrics,
         )
         self.approvals = ApprovalGate(self.healer, {r.name: r for r in self.rules})
+        self.healer.on_approval_requested = self.approvals.wake
         self._gate: asyncio.Task[None] | None = None
         self._notify: Callable[[str], None] | None = None
         self._rearming: dict[str, asyncio.Task[None]] = {}

@@ -90,6 +90,8 @@ class Healer:
         """The latest valid analysis per incident, for a later plan of the same incident."""
         self.settled: set[int] = set()
         """Incidents decided for good (no action, escalated, waiting for or refused an approval)."""
+        self.on_approval_requested: Callable[[], None] | None = None
+        """Told when a decision starts waiting for a person (the approval gate polls from then)."""
         tracker.on_resolved = self._on_resolved
 
     @property
@@ -158,6 +160,8 @@ class Healer:
                 incident.symptom.target,
                 self.settings.plan.approval_ttl,
             )
+            if self.on_approval_requested is not None:
+                self.on_approval_requested()
             log.warning(
                 "waiting for approval",
                 extra={

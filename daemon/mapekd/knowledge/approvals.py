@@ -16,10 +16,6 @@ from mapekd.knowledge.queries import Queries
 
 
 class ApprovalStore(Queries):
-    approvals_requested = 0
-    """Approvals requested through this store since it was opened (only the daemon requests them;
-    a person only decides): the gate reads nothing while none is open and none was requested."""
-
     def request_approval(
         self, decision_id: int, incident_id: int, action: str, target: str, ttl: float
     ) -> int:
@@ -29,7 +25,6 @@ class ApprovalStore(Queries):
             "expires_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
             (decision_id, incident_id, action, target, now, now + ttl),
         )
-        self.approvals_requested += 1
         return int(cursor.lastrowid or 0)
 
     def has_open_approvals(self) -> bool:

@@ -12,12 +12,13 @@ counter reset, e.g. a NIC removed) or when the host has no such counter (no bloc
 Targets `disk:<mountpoint>`, one per mount (the configured ones, default every real partition);
 fields: ok, error, used_percent, free_bytes, total_bytes. A mount that cannot be read yields an
 error sample for its target only. Without configured mounts, the partitions are listed again
-once a minute (MOUNTS_REFRESH_S), not every cycle.
+once a minute (LISTING_REFRESH_S), not every cycle; so are the block devices whose I/O counts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ import psutil
 from mapekd.config.checks import CheckBase, HostCheckConfig
 from mapekd.model import FieldValue, Sample
 from mapekd.monitor.base import require_config
+from mapekd.monitor.hostproc import block_devices, cpu_ticks, io_counts, memory_gauges
 
 if TYPE_CHECKING:
     from mapekd.shared_http import SharedHttp
@@ -34,8 +36,9 @@ if TYPE_CHECKING:
 Fields = dict[str, FieldValue]
 
 
-MOUNTS_REFRESH_S = 60.0
-"""How long a listing of the partitions is used (mounts change rarely; listing them costs)."""
+LISTING_REFRESH_S = 60.0
+"""How long a listing of the partitions, or of the block devices, is used (they change rarely;
+listing them costs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,7 @@ class HostCheck:
         self._previous: _Counters | None = None
         self._listed: tuple[float, list[str]] | None = None
         """(when, mounts) of the last listing of the partitions."""
+        self._block_devices: tuple[float, frozenset[str]] | None = None
 
     @classmethod
     def from_config(cls, config: CheckBase, *, http: SharedHttp) -> HostCheck:
@@ -63,12 +67,20 @@ class HostCheck:
         return cls(cfg.name, mounts=cfg.mounts)
 
     async def collect(self) -> list[Sample]:
-        # psutil reads /proc and statvfs; a hung network mount must not block the event loop.
+        # /proc reads and statvfs: a hung network mount must not block the event loop.
         return await asyncio.to_thread(self._collect_blocking)
 
     def _collect_blocking(self) -> list[Sample]:
-        counters = _read_counters()
-        host = {"ok": True, "error": None, **_gauges()}
+        counters = _read_counters(self._devices())
+        load1, load5, load15 = os.getloadavg()
+        host = {
+            "ok": True,
+            "error": None,
+            **memory_gauges(),
+            "load1": load1,
+            "load5": load5,
+            "load15": load15,
+        }
         if self._previous is not None:
             host.update(_rates(self._previous, counters))
         self._previous = counters
@@ -79,12 +91,16 @@ class HostCheck:
     def _mount_points(self) -> list[str]:
         if self._mounts is not None:
             return self._mounts
-        now = time.monotonic()
-        if self._listed is None or now - self._listed[0] >= MOUNTS_REFRESH_S:
+        if self._listed is None or _expired(self._listed[0]):
             # all=False: real partitions only, no proc/sysfs/tmpfs; a mount seen twice counts once.
             mounts = list(dict.fromkeys(p.mountpoint for p in psutil.disk_partitions(all=False)))
-            self._listed = (now, mounts)
+            self._listed = (time.monotonic(), mounts)
         return self._listed[1]
+
+    def _devices(self) -> frozenset[str]:
+        if self._block_devices is None or _expired(self._block_devices[0]):
+            self._block_devices = (time.monotonic(), block_devices())
+        return self._block_devices[1]
 
     def _disk_sample(self, mount: str) -> Sample:
         target = f"disk:{mount}"
@@ -102,34 +118,13 @@ class HostCheck:
         return Sample(self.name, target, fields)
 
 
-def _gauges() -> Fields:
-    memory, swap = psutil.virtual_memory(), psutil.swap_memory()
-    load1, load5, load15 = psutil.getloadavg()
-    return {
-        "memory_percent": memory.percent,
-        "memory_available_bytes": memory.available,
-        "swap_percent": swap.percent,
-        "load1": load1,
-        "load5": load5,
-        "load15": load15,
-    }
+def _expired(listed_at: float) -> bool:
+    return time.monotonic() - listed_at >= LISTING_REFRESH_S
 
 
-def _read_counters() -> _Counters:
-    cpu = psutil.cpu_times()
-    # guest time is already counted in user time on Linux; idle and iowait are not busy.
-    total = sum(cpu) - getattr(cpu, "guest", 0.0) - getattr(cpu, "guest_nice", 0.0)
-    idle = cpu.idle + getattr(cpu, "iowait", 0.0)
-    counts: dict[str, int] = {}
-    disk = psutil.disk_io_counters(perdisk=False)
-    if disk is not None:  # None on hosts without block devices
-        counts["disk_read_bytes_per_s"] = disk.read_bytes
-        counts["disk_write_bytes_per_s"] = disk.write_bytes
-    net = psutil.net_io_counters(pernic=False)
-    if net is not None:
-        counts["net_rx_bytes_per_s"] = net.bytes_recv
-        counts["net_tx_bytes_per_s"] = net.bytes_sent
-    return _Counters(time.monotonic(), total - idle, total, counts)
+def _read_counters(devices: frozenset[str]) -> _Counters:
+    busy, total = cpu_ticks()
+    return _Counters(time.monotonic(), busy, total, io_counts(devices))
 
 
 def _rates(before: _Counters, now: _Counters) -> Fields:

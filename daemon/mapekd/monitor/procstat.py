@@ -108,7 +108,7 @@ def _parse(pid: int, line: bytes, name: str | None) -> ProcStat:
 
 
 def read_cmdline(pid: int) -> list[str]:
-    data = _read_whole(f"/proc/{pid}/cmdline")
+    data = read_whole(f"/proc/{pid}/cmdline")
     return [arg.decode(errors="replace") for arg in data.rstrip(b"\0").split(b"\0")] if data else []
 
 
@@ -128,7 +128,7 @@ def _read_stat(pid: int) -> bytes | None:
         os.close(fd)
 
 
-def _read_whole(path: str) -> bytes | None:
+def read_whole(path: str) -> bytes | None:
     """A /proc file of any length (a command line may be longer than one read); None when it
     cannot be read."""
     try:

@@ -26,16 +26,21 @@ class ApprovalGate:
         self.healer = healer
         self.store = healer.store
         self.rules = rules
+        self._requested = asyncio.Event()
+
+    def wake(self) -> None:
+        """This daemon requested an approval: poll again (a person only decides approvals the
+        daemon requested, so with none open there is nothing to read until then)."""
+        self._requested.set()
 
     async def run(self) -> None:
-        """Poll while any approval is open. With none open, and none requested since (only this
-        daemon requests them), there is nothing to run or expire: nothing is read."""
-        open_, seen = True, -1
+        """Poll about once a second while any approval is open; else sleep until one is requested."""
+        open_ = True  # whatever an earlier run left open is looked at first
         while True:
+            if not open_:
+                await self._requested.wait()
+            self._requested.clear()
             await asyncio.sleep(POLL_S)
-            if not open_ and self.store.approvals_requested == seen:
-                continue
-            seen = self.store.approvals_requested
             try:
                 await self.poll()
                 open_ = self.store.has_open_approvals()
