@@ -72,3 +72,23 @@ def test_webhooks_and_scrapes_load_what_they_need(tmp_path: Path) -> None:
     loaded = loaded_by_one_cycle(tmp_path, config)
     assert {"httpx", "prometheus_client"} <= loaded
     assert not any(m.startswith(("mapekd.llm.gateway", "mapekd.prompting", "jinja2")) for m in loaded)
+
+
+def test_importing_the_settings_builds_no_validator_of_a_section() -> None:
+    # A section's default instance (`= DaemonConfig()`) builds that section's own validator at
+    # import time, on top of the one of the settings that contains it: memory kept for nothing.
+    code = (
+        "import pydantic\n"
+        "from pydantic._internal._mock_val_ser import MockValSer\n"
+        "import mapekd.config.settings\n"
+        "def every(cls):\n"
+        "    for sub in cls.__subclasses__():\n"
+        "        yield sub\n"
+        "        yield from every(sub)\n"
+        "built = sorted({c.__qualname__ for c in every(pydantic.BaseModel)\n"
+        "                if not isinstance(c.__dict__.get('__pydantic_validator__'), MockValSer)})\n"
+        "print(built)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+
+    assert out.stdout.strip() == "[]"

@@ -14,9 +14,12 @@ class History:
         self.started_at = started_at
         self._series: dict[tuple[str, str], deque[Sample]] = defaultdict(lambda: deque(maxlen=max_per_series))
         self._last_good: dict[str, float] = {}
+        self._targets: dict[str, dict[str, None]] = {}
+        """The targets of each check in the order first seen (rules ask every cycle)."""
 
     def add(self, samples: Iterable[Sample]) -> None:
         for sample in samples:
+            self._targets.setdefault(sample.check, {})[sample.target] = None
             self._series[(sample.check, sample.target)].append(sample)
             if sample.error is None:
                 self._last_good[sample.check] = max(self._last_good.get(sample.check, 0.0), sample.ts)
@@ -29,7 +32,7 @@ class History:
                 series.popleft()
 
     def targets(self, check: str) -> list[str]:
-        return [target for (c, target), s in self._series.items() if c == check and s]
+        return [target for target in self._targets.get(check, ()) if self._series[(check, target)]]
 
     def series(self, check: str, target: str) -> deque[Sample]:
         return self._series[(check, target)]

@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from mapekd.config.base import Name, StrictModel
+from mapekd.config.base import Name, StrictModel, section
 from mapekd.config.durations import Duration
 
 Right = Literal["read", "approve", "llm", "alerts"]
@@ -81,8 +81,8 @@ class ApiConfig(StrictModel):
     """Larger request bodies are refused with 413 before they are read whole."""
     max_cycle_age: Duration | None = None
     """/readyz fails when the last cycle is older than this; None: three cycle intervals + 10s."""
-    limits: ApiLimits = ApiLimits()
-    jobs: JobsConfig = JobsConfig()
+    limits: ApiLimits = section()
+    jobs: JobsConfig = section()
 
     @model_validator(mode="after")
     def _unique_tokens(self) -> ApiConfig:

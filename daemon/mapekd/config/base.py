@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
 """Names of checks, rules and actions: identifiers, so they are safe in signatures, logs and argv."""
@@ -34,3 +34,10 @@ class StrictModel(BaseModel):
     """Unknown keys are errors: a typo must never silently disable a check."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+
+def section() -> Any:
+    """The default of a nested section: its own defaults, validated through the enclosing model.
+    (A default instance, `= DaemonConfig()`, would build the section's own validator at import
+    time: memory the daemon keeps for nothing.)"""
+    return Field(default_factory=dict, validate_default=True)

@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from mapekd.config.actions import ActionConfig, SignalActionConfig, WebhookActionConfig
 from mapekd.config.api import ApiConfig
-from mapekd.config.base import Name, StrictModel
+from mapekd.config.base import Name, StrictModel, section
 from mapekd.config.checks import CheckConfig, HostCheckConfig, ProcessCheckConfig
 from mapekd.config.durations import Duration
 from mapekd.config.rules import RuleConfig
@@ -114,17 +114,17 @@ class KnowledgeConfig(StrictModel):
 
 
 class Settings(StrictModel):
-    daemon: DaemonConfig = DaemonConfig()
+    daemon: DaemonConfig = section()
     checks: list[CheckConfig] = Field(default_factory=_default_checks)
     rules: list[RuleConfig] = Field(default_factory=list)
     actions: list[ActionConfig] = Field(default_factory=list)
-    policy: PolicyConfig = PolicyConfig()
-    knowledge: KnowledgeConfig = KnowledgeConfig()
-    notifications: NotificationsConfig = NotificationsConfig()
-    plan: PlanConfig = PlanConfig()
-    redaction: RedactionConfig = RedactionConfig()
-    llm: LLMSettings = LLMSettings()
-    api: ApiConfig = ApiConfig()
+    policy: PolicyConfig = section()
+    knowledge: KnowledgeConfig = section()
+    notifications: NotificationsConfig = section()
+    plan: PlanConfig = section()
+    redaction: RedactionConfig = section()
+    llm: LLMSettings = section()
+    api: ApiConfig = section()
 
     # Raises ConfigError (not ValueError) so that pydantic lets it through with its exact key path.
     @model_validator(mode="after")

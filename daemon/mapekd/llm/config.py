@@ -24,7 +24,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from mapekd.config.base import Name, StrictModel
+from mapekd.config.base import Name, StrictModel, section
 from mapekd.config.durations import Duration
 from mapekd.errors import ConfigError
 from mapekd.llm.embedded import EMBEDDED_PROVIDER, embedded_model_installed
@@ -107,8 +107,8 @@ class SemanticCacheSettings(StrictModel):
 
 
 class CacheSettings(StrictModel):
-    exact: ExactCacheSettings = ExactCacheSettings()
-    semantic: SemanticCacheSettings = SemanticCacheSettings()
+    exact: ExactCacheSettings = section()
+    semantic: SemanticCacheSettings = section()
 
 
 class ModelPrice(StrictModel):
@@ -126,15 +126,15 @@ class BudgetSettings(StrictModel):
 class LLMSettings(StrictModel):
     mode: Literal["auto", "online", "offline"] = "auto"
     providers: list[ProviderConfig] = Field(default_factory=list)
-    routing: RoutingSettings = RoutingSettings()
+    routing: RoutingSettings = section()
     roles: dict[Name, RoleRoute] = Field(default_factory=dict)
-    retries: RetrySettings = RetrySettings()
-    breaker: BreakerSettings = BreakerSettings()
+    retries: RetrySettings = section()
+    breaker: BreakerSettings = section()
     limits: dict[Name, LimitSettings] = Field(default_factory=dict)
-    cache: CacheSettings = CacheSettings()
+    cache: CacheSettings = section()
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
     """Keyed by model name, or `provider/model` to price one provider's model apart."""
-    budgets: BudgetSettings = BudgetSettings()
+    budgets: BudgetSettings = section()
     embedded: bool = True
     """With no providers configured: use the embedded SmolLM2-135M-Instruct (in-process, the
     `[local]` extra) before the implicit offline provider. False: no LLM unless configured."""

@@ -150,6 +150,7 @@ class ProcessCheck:
         if self._watch is None:
             return
         if observation.watched is not None:
-            self._watch.watch(observation.watched.copy())
+            if observation.watched.identity != self._watch.identity:  # else: watched already
+                self._watch.watch(observation.watched.copy())
         else:
             self._watch.clear()

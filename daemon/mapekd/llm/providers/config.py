@@ -17,7 +17,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, SecretStr, StringConstraints, model_validator
 
-from mapekd.config.base import Name, StrictModel
+from mapekd.config.base import Name, StrictModel, section
 from mapekd.config.durations import Duration
 
 BaseUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$")]
@@ -48,7 +48,7 @@ class ProviderBase(StrictModel):
     name: Name
     model: str | None = None
     """Default model; a request's own `model` wins."""
-    timeouts: TimeoutsConfig = TimeoutsConfig()
+    timeouts: TimeoutsConfig = section()
     api_keys: list[ApiKeyConfig] = Field(default_factory=list)
     api_key: SecretStr | None = None
     """Shorthand for a single key: `api_key: X` is `api_keys: [{key: X}]`."""
