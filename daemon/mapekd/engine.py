@@ -18,7 +18,7 @@ from mapekd.config.settings import Settings
 from mapekd.heal import Healer
 from mapekd.knowledge.store import SqliteStore
 from mapekd.model import Sample
-from mapekd.monitor.base import Watcher, collect_safely
+from mapekd.monitor.base import Watcher, collect_all, collect_safely
 from mapekd.monitor.process import ProcessCheck
 from mapekd.plan.approval_gate import ApprovalGate
 from mapekd.shared_http import SharedHttp
@@ -133,8 +133,7 @@ class Engine:
         a single broken part: a failing check is an error sample, a failing incident is logged."""
         started = time.perf_counter()
         self.components.table.invalidate()
-        results = await asyncio.gather(*(collect_safely(c, self.timeouts[n]) for n, c in self.checks.items()))
-        samples = [s for batch in results for s in batch]
+        samples = await collect_all(self.checks, self.timeouts)
         now = time.time()
         self.history.add(samples)
         self.history.prune(now)

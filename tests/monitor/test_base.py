@@ -1,4 +1,4 @@
-"""collect_safely: whatever a check does, the cycle gets samples back."""
+"""collect_safely and collect_all: whatever a check does, the cycle gets samples back."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 from mapekd.errors import CheckError
 from mapekd.model import Sample
-from mapekd.monitor.base import COLLECT_GRACE_S, Check, Watcher, collect_safely, describe_error
+from mapekd.monitor.base import COLLECT_GRACE_S, Check, Watcher, collect_all, collect_safely, describe_error
 from mapekd.monitor.http import HttpCheck
 from mapekd.monitor.process import ProcessCheck
 
@@ -94,3 +94,57 @@ async def test_process_checks_are_watchers_and_http_checks_are_not() -> None:
 
     assert isinstance(process_check, Check) and isinstance(process_check, Watcher)
     assert isinstance(http_check, Check) and not isinstance(http_check, Watcher)
+
+
+class Slow:
+    """Sleeps `seconds`; records when it was cancelled."""
+
+    def __init__(self, name: str, seconds: float) -> None:
+        self.name, self.targets, self.seconds = name, (f"slow:{name}",), seconds
+        self.cancelled_after: float | None = None
+
+    async def collect(self) -> list[Sample]:
+        started = time.monotonic()
+        try:
+            await asyncio.sleep(self.seconds)
+        except asyncio.CancelledError:
+            self.cancelled_after = time.monotonic() - started
+            raise
+        return [Sample(self.name, self.targets[0], {"ok": True})]
+
+
+async def test_collect_all_bounds_each_check_by_its_own_timeout_in_order() -> None:
+    short, long_, quick = Slow("short", 60), Slow("long", 60), Slow("quick", 0.05)
+    checks: dict[str, Check] = {
+        "short": short,
+        "broken": Raising(CheckError("no")),
+        "long": long_,
+        "quick": quick,
+    }
+    timeouts = {"short": 0.1, "broken": 5.0, "long": 0.6, "quick": 0.1}
+
+    samples = await collect_all(checks, timeouts)
+
+    assert [s.target for s in samples] == ["slow:short", "check:broken", "slow:long", "slow:quick"]
+    assert samples[0].error == "TimeoutError: collection took longer than 0.1s"
+    assert samples[1].error == "no"
+    assert samples[2].error == "TimeoutError: collection took longer than 0.6s"
+    assert samples[3].ok and quick.cancelled_after is None
+    assert short.cancelled_after is not None and long_.cancelled_after is not None
+    assert 0.1 + COLLECT_GRACE_S - 0.05 <= short.cancelled_after < long_.cancelled_after
+    assert long_.cancelled_after >= 0.6 + COLLECT_GRACE_S - 0.05
+
+
+async def test_a_cancelled_collect_all_cancels_every_running_check() -> None:
+    first, second = Slow("first", 60), Slow("second", 60)
+    collecting = asyncio.ensure_future(
+        collect_all({"first": first, "second": second}, {"first": 5, "second": 9})
+    )
+    await asyncio.sleep(0.05)
+
+    collecting.cancel()
+    await asyncio.gather(collecting, return_exceptions=True)
+    await asyncio.sleep(0)
+
+    assert collecting.cancelled()
+    assert first.cancelled_after is not None and second.cancelled_after is not None
