@@ -24,7 +24,7 @@ from mapekd.llm.metrics import LLMMetrics
 from mapekd.llm.pricing import PriceTable
 from mapekd.llm.providers.config import ProviderConfig
 from mapekd.llm.providers.registry import build_provider
-from mapekd.llm.routing import build_strategy
+from mapekd.llm.routing import Strategy, build_strategy
 from mapekd.llm.types import Completion
 
 
@@ -56,17 +56,8 @@ def build_gateway(
     factory = provider_factory or _default_factory(transport)
     routes = build_routes(settings, factory, runtime.clock)
     strategy = build_strategy(settings.routing, runtime.rng)
-    prices = PriceTable(settings.prices, free_providers=settings.offline_providers())
-    for provider, model in _configured_models(settings, routes):
-        prices.price(provider, model)  # status lists unpriced models before any call
-    budget = Budget(settings.budgets, wall_clock=runtime.wall_clock)
-    budget.seed_daily(spent_today)
-    services = Services(
-        prices=prices,
-        budget=budget,
-        strategy=strategy,
-        recorder=Recorder(metrics, sink, runtime.wall_clock),
-    )
+    recorder = Recorder(metrics, sink, runtime.wall_clock)
+    services = _services(settings, routes, strategy, recorder, runtime, spent_today)
     for route in routes:
         metrics.bind_breaker(route.name, _breaker_reader(route.breaker))
     metrics.bind_budget(services.budget)
@@ -90,6 +81,24 @@ def build_gateway(
             )
         )
     return gateway
+
+
+def _services(
+    settings: LLMSettings,
+    routes: list[Route],
+    strategy: Strategy,
+    recorder: Recorder,
+    runtime: Runtime,
+    spent_today: float,
+) -> Services:
+    """Prices (every configured model looked up now, so that status lists the unpriced ones
+    before any call), the budget seeded with today's spending, routing and the call recorder."""
+    prices = PriceTable(settings.prices, free_providers=settings.offline_providers())
+    for provider, model in _configured_models(settings, routes):
+        prices.price(provider, model)
+    budget = Budget(settings.budgets, wall_clock=runtime.wall_clock)
+    budget.seed_daily(spent_today)
+    return Services(prices=prices, budget=budget, strategy=strategy, recorder=recorder)
 
 
 def _configured_models(settings: LLMSettings, routes: list[Route]) -> set[tuple[str, str]]:
