@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: venv install run test lint typecheck unit bench bench-deps bench-decide wheel clean demo
+.PHONY: venv install run test test-deps test-reliability lint typecheck unit bench bench-deps bench-decide wheel clean demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,13 +43,40 @@ typecheck: venv
 	$(BIN)/mypy
 
 unit: venv
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=25
 
-test: venv
+# What the tests drive, from Debian's packages, as `command:package`: promtool and Prometheus with
+# node_exporter (the promql check, the alert rules), Alertmanager (the API's end-to-end test),
+# systemd-analyze and node (the unit and the polkit rule), Chromium and ChromeDriver (the report
+# and the live page), cmake and g++ (llama.cpp, built by the [local] extra).
+TEST_COMMANDS := cmake:cmake g++:g++ promtool:prometheus prometheus-node-exporter:prometheus-node-exporter \
+	prometheus-alertmanager:prometheus-alertmanager systemd-analyze:systemd node:nodejs \
+	chromium:chromium chromedriver:chromium-driver
+
+# Installs what is missing when run as root; otherwise stops at once with the command to run.
+test-deps:
+	@missing=""; for pair in $(TEST_COMMANDS); do \
+		command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing the test tools:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "make test needs Debian packages; run: sudo apt-get install -y$$missing" >&2; exit 2; \
+		fi; \
+	fi
+
+test: test-deps venv
 	$(BIN)/ruff check daemon tests bench
 	$(BIN)/ruff format --check daemon tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=25
+
+# The long reliability suites (hundreds of kills, 100k fuzz cases, the soak): `make test` runs a
+# short version of each.
+test-reliability: test-deps venv
+	MAPEKD_FUZZ_EXAMPLES=100000 MAPEKD_RELIABILITY=full $(BIN)/pytest -q --durations=25 tests/reliability
 
 # The loop benchmarks compare mapekd with Monit (Debian's package) and a restart floor; results
 # go to bench/results/. Not part of `make test`: they take a few minutes and want a quiet machine.

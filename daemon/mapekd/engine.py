@@ -21,6 +21,7 @@ from mapekd.model import Sample
 from mapekd.monitor.base import Watcher, collect_all, collect_safely
 from mapekd.monitor.process import ProcessCheck
 from mapekd.plan.approval_gate import ApprovalGate
+from mapekd.plan.enforcer import Enforcer
 from mapekd.shared_http import SharedHttp
 from mapekd.situation import Situation
 
@@ -45,6 +46,7 @@ class Engine:
         dry_run: bool,
         planner: LLMPlanner | None = None,
         metrics: LoopMetrics | None = None,
+        enforcer: Enforcer | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -66,6 +68,7 @@ class Engine:
             planner=planner,
             situation_of=self.situation_of,
             metrics=metrics,
+            enforcer=enforcer,
         )
         self.approvals = ApprovalGate(self.healer, {r.name: r for r in self.rules})
         self.healer.on_approval_requested = self.approvals.wake
@@ -85,10 +88,14 @@ class Engine:
         base_env: Mapping[str, str],
         planner: LLMPlanner | None = None,
         metrics: LoopMetrics | None = None,
+        enforcer: Enforcer | None = None,
     ) -> Engine:
-        """Assemble every part first (raises ConfigError); nothing runs until start_watching."""
+        """Assemble every part first (raises ConfigError); nothing runs until start_watching.
+        `enforcer`: the daemon's, shared by every engine it builds (its counts outlive a reload)."""
         components = assemble(settings, http=http, base_env=base_env)
-        return cls(settings, store, components, dry_run=dry_run, planner=planner, metrics=metrics)
+        return cls(
+            settings, store, components, dry_run=dry_run, planner=planner, metrics=metrics, enforcer=enforcer
+        )
 
     def set_planner(self, planner: LLMPlanner | None) -> None:
         self.healer.planner = self.healer.decider.planner = planner

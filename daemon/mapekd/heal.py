@@ -24,8 +24,9 @@ from mapekd.notify.dispatcher import Notifier
 from mapekd.notify.notice import Event, Notice
 from mapekd.plan.candidates import candidates_for
 from mapekd.plan.decide import Decider
+from mapekd.plan.enforcer import Admission, Admitted, Enforcer, GiveUp, Held, NeedsApproval, Refused
 from mapekd.plan.escalation import Escalation
-from mapekd.plan.policy import Counter, Policy
+from mapekd.plan.policy import Counter, Policy, seeded_ledger
 from mapekd.plan.proposal import Candidate, Proposal
 from mapekd.plan.tasks import IncidentTasks
 from mapekd.situation import Situation
@@ -54,12 +55,15 @@ class Healer:
         planner: LLMPlanner | None = None,
         situation_of: SituationOf | None = None,
         metrics: LoopMetrics | None = None,
+        enforcer: Enforcer | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.actions = actions
         self.dry_run = dry_run
-        self.policy = Policy(settings.policy, store)
+        if enforcer is None:  # a daemon passes its own, which outlives reloads
+            enforcer = Enforcer(settings, actions, seeded_ledger(store, settings.policy.window, time.time()))
+        self.use_enforcer(enforcer)
         webhooks = {a.name for a in settings.actions if a.type == "webhook"}
         sinks = {n: cast("WebhookAction", a) for n, a in actions.items() if n in webhooks}
         self.notifier = Notifier(
@@ -69,9 +73,7 @@ class Healer:
         self.verifier = Verifier(store, tracker, recheck, dry_run=dry_run, on_outcome=self._on_outcome)
         self.metrics = metrics
         self.actor = Actor(
-            settings,
             store,
-            actions,
             self.verifier,
             dry_run=dry_run,
             before_action=before_action,
@@ -93,6 +95,13 @@ class Healer:
         self.on_approval_requested: Callable[[], None] | None = None
         """Told when a decision starts waiting for a person (the approval gate polls from then)."""
         tracker.on_resolved = self._on_resolved
+
+    def use_enforcer(self, enforcer: Enforcer) -> None:
+        self.enforcer = enforcer
+
+    @property
+    def policy(self) -> Policy:
+        return self.enforcer.policy
 
     @property
     def on_settled(self) -> Callable[[str], None] | None:
@@ -143,39 +152,123 @@ class Healer:
         candidates: list[Candidate],
         counter: Counter,
     ) -> None:
-        if proposal.intent == "act" and not proposal.needs_approval:
-            await self.actor.act(incident, rule, proposal, candidates, counter)
+        if proposal.intent != "act":
+            self._record_without_action(incident, proposal, candidates, counter)
             return
-        self.settled.add(incident.id)
-        verdict = {"none": "no_action", "escalate": "escalate"}.get(proposal.intent, "pending_approval")
-        row = decision_row(incident, proposal, candidates, verdict, dry_run=self.dry_run)
-        decision_id = self.actor.record(incident, row, counter, f"healing decision: {verdict}")
-        event: Event = "escalated" if verdict == "escalate" else "approval_needed"
-        if verdict == "pending_approval":
-            assert proposal.action is not None
-            approval = self.store.request_approval(
-                decision_id,
-                incident.id,
-                proposal.action,
-                incident.symptom.target,
-                self.settings.plan.approval_ttl,
-            )
-            if self.on_approval_requested is not None:
-                self.on_approval_requested()
-            log.warning(
-                "waiting for approval",
+        admission = self._admit(incident, proposal)
+        if isinstance(admission, Admitted):
+            await self.actor.run(incident, rule, proposal, candidates, admission)
+        elif isinstance(admission, NeedsApproval):
+            self._request_approval(incident, proposal, candidates, counter, admission)
+        else:
+            self._not_admitted(incident, proposal, candidates, counter, admission)
+
+    def _admit(self, incident: ActiveIncident, proposal: Proposal) -> Admission:
+        decided_with = self.configs.get(proposal.action or "")
+        if decided_with is None:
+            return Refused(f"{proposal.action!r} is not an action of this configuration")
+        return self.enforcer.admit(proposal, incident.symptom.target, decided_with, time.time())
+
+    def _not_admitted(
+        self,
+        incident: ActiveIncident,
+        proposal: Proposal,
+        candidates: list[Candidate],
+        counter: Counter,
+        admission: Admission,
+    ) -> None:
+        """Held: nothing recorded, decided again later. Give up: escalate once. Refused: recorded."""
+        if isinstance(admission, Held):
+            log.info(
+                "remedy held back",
                 extra={
                     "event": {
-                        "event": "approval_requested",
-                        "approval": approval,
+                        "event": "held",
                         "incident": incident.id,
                         "action": proposal.action,
-                        "ttl_s": self.settings.plan.approval_ttl,
+                        "reason": admission.reason,
                     }
                 },
             )
-        if verdict != "no_action":
-            self._notify(event, incident, decision_id, {"action": proposal.action, "reason": proposal.reason})
+        elif isinstance(admission, GiveUp):
+            self.escalation.give_up(incident, [c.name for c in candidates], admission.counter)
+        elif isinstance(admission, Refused):
+            row = decision_row(incident, proposal, candidates, "refused", dry_run=self.dry_run)
+            self.actor.record(
+                incident, {**row, "source": "policy", "reason": admission.reason}, counter, "decision refused"
+            )
+
+    def _record_without_action(
+        self, incident: ActiveIncident, proposal: Proposal, candidates: list[Candidate], counter: Counter
+    ) -> None:
+        self.settled.add(incident.id)
+        verdict = "escalate" if proposal.intent == "escalate" else "no_action"
+        row = decision_row(incident, proposal, candidates, verdict, dry_run=self.dry_run)
+        decision_id = self.actor.record(incident, row, counter, f"healing decision: {verdict}")
+        if verdict == "escalate":
+            self._notify(
+                "escalated", incident, decision_id, {"action": proposal.action, "reason": proposal.reason}
+            )
+
+    def _request_approval(
+        self,
+        incident: ActiveIncident,
+        proposal: Proposal,
+        candidates: list[Candidate],
+        counter: Counter,
+        waiting: NeedsApproval,
+    ) -> None:
+        """A person decides (or, for a deferred one, its maintenance window opens first)."""
+        assert proposal.action is not None
+        self.settled.add(incident.id)
+        verdict = "deferred" if waiting.not_before is not None else "pending_approval"
+        row = decision_row(incident, proposal, candidates, verdict, dry_run=self.dry_run)
+        reason = (
+            waiting.reason if waiting.reason == proposal.reason else f"{proposal.reason}; {waiting.reason}"
+        )
+        decision_id = self.actor.record(
+            incident, {**row, "reason": reason}, counter, f"healing decision: {verdict}"
+        )
+        ttl = self.settings.plan.approval_ttl
+        approval = self.store.request_approval(
+            decision_id,
+            incident.id,
+            proposal.action,
+            incident.symptom.target,
+            ttl,
+            not_before=waiting.not_before,
+            expires_at=waiting.expires_at,
+        )
+        if self.on_approval_requested is not None:
+            self.on_approval_requested()
+        log.warning(
+            "waiting for approval",
+            extra={
+                "event": {
+                    "event": "approval_requested",
+                    "approval": approval,
+                    "incident": incident.id,
+                    "action": proposal.action,
+                    "ttl_s": ttl,
+                    "not_before": waiting.not_before,
+                }
+            },
+        )
+        self._notify("approval_needed", incident, decision_id, {"action": proposal.action, "reason": reason})
+
+    async def run_approved(
+        self, incident: ActiveIncident, rule: Rule, proposal: Proposal, claim: Callable[[], bool]
+    ) -> Admission:
+        """An approved proposal (`proposal.approval` set): admitted by the enforcer like any other,
+        then `claim()` marks the approval executed (compare-and-set: False when it was decided,
+        claimed or expired meanwhile), and only then it runs."""
+        admission = self._admit(incident, proposal)
+        if isinstance(admission, Admitted):
+            if not claim():
+                admission.lease.release()
+                return Refused("the approval was claimed, decided or expired meanwhile")
+            await self.actor.run(incident, rule, proposal, self.candidates(incident, rule), admission)
+        return admission
 
     async def _plan(self, incident: ActiveIncident, rule: Rule, candidates: list[Candidate]) -> None:
         # The plan comes first (a local model serves one call at a time): time to mitigate does

@@ -18,6 +18,8 @@ from mapekd.errors import ConfigError
 from mapekd.knowledge.runbooks import load_runbooks
 from mapekd.knowledge.store import SqliteStore
 from mapekd.monitor.alerts import adopt_alerts
+from mapekd.plan.enforcer import Enforcer
+from mapekd.plan.policy import seeded_ledger
 from mapekd.reasoning import CurrentGatewayMetrics, Reasoning
 from mapekd.service.link import ServiceLink
 from mapekd.shared_http import SharedHttp
@@ -77,6 +79,8 @@ class Daemon:
             )
         load_runbooks(store)
         self.store, self.http = store, SharedHttp()
+        self.ledger = seeded_ledger(store, self.settings.policy.window, time.time())
+        self.enforcer: Enforcer | None = None
         try:
             self.engine, self.reasoning = self._build(self.settings)  # a ConfigError here: exit 2
             if once:
@@ -101,16 +105,21 @@ class Daemon:
 
     def _build_engine(self, settings: Settings) -> Engine:
         try:
-            return Engine.build(
+            engine = Engine.build(
                 settings,
                 self.store,
                 self.http,
                 dry_run=self.force_dry_run or settings.daemon.dry_run,
                 base_env=self.base_env,
                 metrics=self.metrics,
+                enforcer=self.enforcer,
             )
         except ConfigError as exc:
             raise locate(exc, self.config_path) from exc
+        if self.enforcer is None:  # the first engine's: every later one shares it
+            self.enforcer = Enforcer(settings, engine.components.actions, self.ledger)
+            engine.healer.use_enforcer(self.enforcer)
+        return engine
 
     def _metrics(self) -> tuple[CollectorRegistry, LoopMetrics]:
         """The registry served at /metrics: the loop's metrics and the current gateway's (they
@@ -257,6 +266,9 @@ class Daemon:
             old.stop_watching()
             self.settings, self.engine = settings, engine
             old_reasoning, self.reasoning = self.reasoning, reasoning
+            assert self.enforcer is not None
+            # From now on a remedy chosen by the old engine is checked against the new actions.
+            self.enforcer.configure(settings, engine.components.actions)
             adopt_alerts(old.checks, engine.checks)
             engine.start_watching(self._kick, self._rerun)
             ticker.reschedule(settings.daemon.interval)

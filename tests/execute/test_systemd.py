@@ -29,8 +29,14 @@ def fake_systemctl(tmp_path: Path, state: str = "ActiveState=failed\nSubState=fa
     return str(script)
 
 
-def make(tmp_path: Path, units: list[str], **state: str) -> SystemdAction:
-    config = SystemdActionConfig(name="restart", type="systemd", verb="restart", units=units)  # type: ignore[arg-type]
+def make(tmp_path: Path, units: list[str], any_target: bool = False, **state: str) -> SystemdAction:
+    config = SystemdActionConfig(
+        name="restart",
+        type="systemd",
+        verb="restart",
+        units=units,  # type: ignore[arg-type]
+        any_target=any_target,
+    )
     return SystemdAction(
         config, base_env={"PATH": os.environ["PATH"]}, systemctl=fake_systemctl(tmp_path, **state)
     )
@@ -53,10 +59,20 @@ async def test_refuses_units_outside_the_allowlist(tmp_path: Path) -> None:
     assert not (tmp_path / "argv").exists()
 
 
-async def test_single_unit_serves_a_non_unit_target(tmp_path: Path) -> None:
-    act = make(tmp_path, ["web.service"])
+async def test_a_single_unit_serves_other_targets_only_where_the_config_says_so(tmp_path: Path) -> None:
+    assert not make(tmp_path, ["web.service"]).applies_to("http:web_health")
+    assert not make(tmp_path, ["web.service"]).applies_to("alert:WebDown/0123abcd")
+    act = make(tmp_path, ["web.service"], any_target=True)
     assert act.applies_to("http:web_health")
-    assert not make(tmp_path, ["a.service", "b.service"]).applies_to("http:web_health")
+    assert not make(tmp_path, ["a.service", "b.service"], any_target=True).applies_to("http:web_health")
+
+
+async def test_its_effect_is_the_unit_it_acts_on_whatever_the_target(tmp_path: Path) -> None:
+    act = make(tmp_path, ["web.service", "db.service"], any_target=False)
+    assert act.effect_of("systemd:web.service") == "restart@web.service"
+    assert act.effect_of("systemd:db.service") == "restart@db.service"
+    one = make(tmp_path, ["web.service"], any_target=True)
+    assert one.effect_of("http:web_health") == one.effect_of("alert:WebDown/1") == "restart@web.service"
 
 
 async def test_does_not_race_systemds_own_restart(tmp_path: Path) -> None:

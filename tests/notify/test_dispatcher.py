@@ -93,7 +93,7 @@ async def test_a_failing_sink_is_retried_and_the_delivery_recorded(
     [row] = store._rows("SELECT * FROM executions")
     assert row["kind"] == "notify" and row["event"] == "gave_up" and row["action"] == "page"
     assert row["state"] == "succeeded" and row["attempts"] == 3
-    assert store.action_times("process:svc", 0) == []  # a notification is not an action on the target
+    assert store.remedies_since(0) == []  # a notification is not a remedy: policy does not count it
     store.close()
 
 

@@ -99,7 +99,7 @@ async def test_the_gate_reads_nothing_while_no_approval_is_open(
             await asyncio.sleep(0.01)
         await loop.settle()
         assert loop.ran() == {"restart_a"}
-        assert [s for s in statements if "FROM approvals WHERE state = 'approved'" in s]
+        assert [s for s in statements if "state = 'approved'" in s]  # it polled the due ones
 
 
 async def test_a_stop_during_an_approved_action_ends_the_gate_even_unrecorded(

@@ -1,4 +1,5 @@
-"""Remedy choice: the rule's order without history, the best success rate with it."""
+"""The rule source over recorded history: the rule's order without history, the best
+(Laplace-smoothed) success rate with it, read from a real SQLite knowledge base."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from pathlib import Path
 
 from mapekd.knowledge.store import SqliteStore
 from mapekd.model import Symptom
-from mapekd.plan.planner import choose_remedy, success_score
+from mapekd.plan.proposal import Candidate, Proposal
+from mapekd.plan.sources import rule_remedy
 
 SIG = "down@p:a"
 
@@ -38,22 +40,27 @@ def _history(store: SqliteStore, action: str, results: list[str], state: str = "
         store.resolve_incident(incident)
 
 
+def choose(store: SqliteStore, names: list[str], *, prefer_knowledge: bool = True) -> Proposal | None:
+    rates = store.success_rates(SIG)
+    candidates = [Candidate(n, "command", "", "low", True, *rates.get(n, (0, 0))) for n in names]
+    return rule_remedy(candidates, prefer_knowledge=prefer_knowledge)
+
+
 def test_rule_order_without_history(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "kb.db")
-    choice = choose_remedy(["restart", "kill"], SIG, store, prefer_knowledge=True)
+    choice = choose(store, ["restart", "kill"])
     assert choice is not None and (choice.action, choice.source) == ("restart", "rule")
-    assert choose_remedy([], SIG, store, prefer_knowledge=True) is None
+    assert choose(store, []) is None
 
 
 def test_knowledge_prefers_the_remedy_that_worked(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "kb.db")
     _history(store, "restart", ["not_resolved", "not_resolved", "resolved"])
     _history(store, "kill", ["resolved", "resolved"])
-    choice = choose_remedy(["restart", "kill"], SIG, store, prefer_knowledge=True)
-    assert choice is not None and choice.action == "kill" and choice.source == "knowledge"
-    assert choice.confidence == round(success_score(2, 2), 3)
+    choice = choose(store, ["restart", "kill"])
+    assert choice is not None and choice.action == "kill" and "success 2/2" in choice.reason
     assert store.success_rates(SIG) == {"restart": (1, 3), "kill": (2, 2)}
-    off = choose_remedy(["restart", "kill"], SIG, store, prefer_knowledge=False)
+    off = choose(store, ["restart", "kill"], prefer_knowledge=False)
     assert off is not None and off.action == "restart"
 
 
@@ -66,5 +73,5 @@ def test_dry_run_executions_do_not_count_as_evidence(tmp_path: Path) -> None:
 def test_untried_remedy_beats_a_failing_one(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "kb.db")
     _history(store, "restart", ["not_resolved"] * 3)
-    choice = choose_remedy(["restart", "kill"], SIG, store, prefer_knowledge=True)
+    choice = choose(store, ["restart", "kill"])
     assert choice is not None and choice.action == "kill"

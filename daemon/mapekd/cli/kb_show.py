@@ -17,7 +17,7 @@ from mapekd.cli.styles import STYLES
 from mapekd.cli.timeline_text import describe
 from mapekd.errors import MapekdError
 from mapekd.knowledge.reports import Reports
-from mapekd.plan.policy import Policy
+from mapekd.plan.policy import recorded_counter
 from mapekd.report.fmt import fmt_ts
 
 
@@ -38,9 +38,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         report: dict[str, Any] = {
             **incident,
             "timeline": reports.timeline(args.id),
-            "policy_counter": Policy(policy_config, reports)
-            .counter(incident["target"], time.time())
-            .as_dict(),
+            "policy_counter": recorded_counter(
+                policy_config, reports, incident["target"], time.time()
+            ).as_dict(),
         }
     if args.json:
         print(json.dumps(report, indent=2, default=str))

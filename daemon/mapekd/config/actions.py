@@ -31,6 +31,10 @@ class ActionBase(StrictModel):
     """An LLM proposal of this action with a lower stated confidence is not acted on."""
     max_risk: Literal["low", "medium", "high"] = "medium"
     """An LLM proposal of this action that it rates riskier than this waits for an approval."""
+    max_in_flight: int | None = Field(default=None, ge=1)
+    """At most this many executions of this action at once (besides `policy.max_in_flight`)."""
+    max_executions: int | None = Field(default=None, ge=1)
+    """At most this many executions of this action per `policy.window`, whatever their targets."""
 
 
 class SystemdActionConfig(ActionBase):
@@ -38,6 +42,10 @@ class SystemdActionConfig(ActionBase):
     verb: Literal["restart", "start", "stop", "reload"]
     units: list[UnitName] = Field(min_length=1)
     """Allowlist: the unit acted on is the incident's unit, and it must be one of these."""
+    any_target: bool = False
+    """With exactly one unit: also act on that unit for incidents whose target is not a unit (an
+    HTTP check of the service, say). Off by default: an action allowed on one unit must not
+    become a remedy for every alert and series on the host."""
 
 
 class SignalActionConfig(ActionBase):

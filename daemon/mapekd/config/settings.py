@@ -36,6 +36,23 @@ class DaemonConfig(StrictModel):
     """`auto`: uvloop where installed (less CPU per cycle), else asyncio's own loop."""
 
 
+class MaintenanceWindow(StrictModel):
+    """A window opens at each time of a cron expression and stays open for `duration`."""
+
+    cron: str
+    """Five fields (minute hour day month weekday), e.g. `0 2 * * mon-fri`."""
+    duration: Duration
+    timezone: str | None = None
+    """The cron expression's time zone (an IANA name); default the host's."""
+
+    @model_validator(mode="after")
+    def _valid_cron(self) -> MaintenanceWindow:
+        from mapekd.plan.windows import trigger_of  # APScheduler's parser, only when windows exist
+
+        trigger_of(self)
+        return self
+
+
 class PolicyConfig(StrictModel):
     """Guards on acting. The action counter is per target and counts executions (real or
     would_execute) started within the trailing `window`; it never resets by itself otherwise:
@@ -51,6 +68,15 @@ class PolicyConfig(StrictModel):
     webhook actions may escalate; delivered in the background, retried, recorded)."""
     prefer_knowledge: bool = True
     """Choose the remedy with the best recorded success rate for the signature."""
+    max_in_flight: int = Field(default=4, ge=1)
+    """Remedies running at once, all actions together (one at a time per effect, always)."""
+    max_executions: int = Field(default=30, ge=1)
+    """Remedies started per `window`, all actions and targets together: past it the daemon waits
+    (a flood of distinct incidents cannot turn into a flood of actions)."""
+    windows: list[MaintenanceWindow] = Field(default_factory=list)
+    """Maintenance windows. With any configured, a medium-risk remedy outside a window waits for
+    the next window or for an approval, whichever comes first; high-risk ones always need an
+    approval; low-risk ones act at once. None configured: remedies act whenever needed."""
 
 
 class PlanConfig(StrictModel):

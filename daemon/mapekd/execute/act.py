@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from mapekd.analyze.incidents import ActiveIncident
 from mapekd.analyze.rules.base import Rule
-from mapekd.config.settings import Settings
 from mapekd.errors import ActionError, StoreError
 from mapekd.execute.base import Action, ActionRequest, ExecResult
 from mapekd.execute.params import build_params
 from mapekd.execute.records import decision_event, finished_row
 from mapekd.execute.verify import Pending, Verifier
 from mapekd.knowledge.store import SqliteStore
+from mapekd.plan.enforcer import Admitted
 from mapekd.plan.policy import Counter
 from mapekd.plan.proposal import Candidate, Proposal
 
@@ -63,9 +63,7 @@ def decision_row(
 class Actor:
     def __init__(
         self,
-        settings: Settings,
         store: SqliteStore,
-        actions: dict[str, Action],
         verifier: Verifier,
         *,
         dry_run: bool,
@@ -73,9 +71,7 @@ class Actor:
         metrics: LoopMetrics | None = None,
     ) -> None:
         self.metrics = metrics
-        self.settings = settings
         self.store = store
-        self.actions = actions
         self.verifier = verifier
         self.dry_run = dry_run
         self.before_action = before_action
@@ -88,20 +84,33 @@ class Actor:
         log.log(level, message, extra={"event": decision_event(row, decision_id, incident, counter)})
         return decision_id
 
-    async def act(
+    async def run(
         self,
         incident: ActiveIncident,
         rule: Rule,
         proposal: Proposal,
         candidates: list[Candidate],
-        counter: Counter,
+        admitted: Admitted,
+    ) -> None:
+        """Record and run a remedy the enforcer admitted (its lease is released once it ends)."""
+        try:
+            await self._run(incident, rule, proposal, candidates, admitted)
+        finally:
+            admitted.lease.release()
+
+    async def _run(
+        self,
+        incident: ActiveIncident,
+        rule: Rule,
+        proposal: Proposal,
+        candidates: list[Candidate],
+        admitted: Admitted,
     ) -> None:
         assert proposal.action is not None
         symptom = incident.symptom
-        action_cfg = self.settings.action(proposal.action)
         verdict = "would_execute" if self.dry_run else "execute"
         row = decision_row(
-            incident, proposal, candidates, verdict, dry_run=self.dry_run, risk=action_cfg.risk
+            incident, proposal, candidates, verdict, dry_run=self.dry_run, risk=admitted.config.risk
         )
         try:
             row["params"] = build_params(
@@ -115,20 +124,20 @@ class Actor:
             self.record(
                 incident,
                 {**row, "verdict": "refused", "source": "policy", "reason": str(exc)},
-                counter,
+                admitted.counter,
                 "decision refused",
             )
             return
-        decision_id = self.record(incident, row, counter, "healing decision")
+        decision_id = self.record(incident, row, admitted.counter, "healing decision")
         started = time.time()
-        execution_id, result = await self._recorded_run(decision_id, incident, proposal.action, row["params"])
+        execution_id, result = await self._recorded_run(decision_id, incident, admitted, row["params"])
         if self.metrics is not None:
             self.metrics.execution(proposal.action, result.state if result else "would_execute")
         pending = Pending(decision_id, execution_id, rule.check, started=started)
-        self.verifier.start(incident, rule, pending, result, action_cfg.settle)
+        self.verifier.start(incident, rule, pending, result, admitted.config.settle)
 
     async def _recorded_run(
-        self, decision_id: int, incident: ActiveIncident, action: str, params: dict[str, str]
+        self, decision_id: int, incident: ActiveIncident, admitted: Admitted, params: dict[str, str]
     ) -> tuple[int, ExecResult | None]:
         """The execution row is written `started` before the action runs and completed after (or
         marked interrupted when the daemon stops in between)."""
@@ -136,14 +145,15 @@ class Actor:
             {
                 "decision_id": decision_id,
                 "incident_id": incident.id,
-                "action": action,
+                "action": admitted.config.name,
                 "target": incident.symptom.target,
+                "effect": admitted.effect,
                 "started_at": time.time(),
                 "state": "would_execute" if self.dry_run else "started",
             }
         )
         try:
-            result = await self._execute(action, incident, params)
+            result = await self._execute(admitted.action, incident, params)
         except asyncio.CancelledError:
             self._record_interrupted(execution_id)
             raise  # the cancellation itself, even when it could not be recorded
@@ -164,7 +174,7 @@ class Actor:
             )
 
     async def _execute(
-        self, name: str, incident: ActiveIncident, params: dict[str, str]
+        self, action: Action, incident: ActiveIncident, params: dict[str, str]
     ) -> ExecResult | None:
         if self.dry_run:
             return None
@@ -172,6 +182,6 @@ class Actor:
             self.before_action()
         request = ActionRequest(incident.id, incident.symptom.signature, incident.symptom.target, params)
         try:
-            return await self.actions[name].run(request)
+            return await action.run(request)
         except ActionError as exc:
             return ExecResult("failed", 0.0, error=str(exc))

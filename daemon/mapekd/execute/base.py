@@ -33,4 +33,9 @@ class Action(Protocol):
         """Whether this action may act on `target` at all (its allowlist)."""
         ...
 
+    def effect_of(self, target: str) -> str:
+        """What running this action for `target` acts on, as policy counts it (plan/ledger.py):
+        two targets with the same effect are one thing acted on twice."""
+        ...
+
     async def run(self, request: ActionRequest) -> ExecResult: ...

@@ -2,7 +2,10 @@
 
 `mapekd approve ID` / `mapekd deny ID` (and the API) write here; the daemon polls `due` about once
 a second while any approval is open. States: pending -> approved -> executed, or pending -> denied
-| expired (final).
+| expired (final); an approved one not executed by its expiry expires too. A decision deferred to a
+maintenance window is a pending approval with `not_before`: from then on it may run as if
+approved, until it expires (the window's end). Execution is claimed compare-and-set
+(`claim_approval`): an approval runs at most once, and never after it was denied or expired.
 """
 
 from __future__ import annotations
@@ -17,13 +20,21 @@ from mapekd.knowledge.queries import Queries
 
 class ApprovalStore(Queries):
     def request_approval(
-        self, decision_id: int, incident_id: int, action: str, target: str, ttl: float
+        self,
+        decision_id: int,
+        incident_id: int,
+        action: str,
+        target: str,
+        ttl: float,
+        *,
+        not_before: float | None = None,
+        expires_at: float | None = None,
     ) -> int:
         now = time.time()
         cursor = self._write(
             "INSERT INTO approvals (decision_id, incident_id, action, target, state, requested_at, "
-            "expires_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
-            (decision_id, incident_id, action, target, now, now + ttl),
+            "expires_at, not_before) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+            (decision_id, incident_id, action, target, now, expires_at or now + ttl, not_before),
         )
         return int(cursor.lastrowid or 0)
 
@@ -61,17 +72,35 @@ class ApprovalStore(Queries):
         current = "expired" if row["state"] == "pending" else row["state"]
         raise ApprovalError(f"approval {approval_id} is {current}: it can no longer be decided")
 
-    def due_approvals(self) -> list[dict[str, Any]]:
-        """Approved and not yet executed: the daemon runs these."""
-        return self._rows("SELECT * FROM approvals WHERE state = 'approved' ORDER BY id")
+    def due_approvals(self, now: float) -> list[dict[str, Any]]:
+        """Approved (or deferred to a window that is open now), not yet executed nor expired: the
+        daemon runs these."""
+        return self._rows(
+            "SELECT * FROM approvals WHERE expires_at > ? AND (state = 'approved' OR "
+            "(state = 'pending' AND not_before IS NOT NULL AND not_before <= ?)) ORDER BY id",
+            (now, now),
+        )
+
+    def claim_approval(self, approval_id: int, now: float) -> bool:
+        """Mark a due approval executed, compare-and-set: True for exactly one caller, and only
+        while it is due (not denied, not expired, not claimed before)."""
+        cursor = self._write(
+            "UPDATE approvals SET state = 'executed' WHERE id = ? AND expires_at > ? AND (state = "
+            "'approved' OR (state = 'pending' AND not_before IS NOT NULL AND not_before <= ?))",
+            (approval_id, now, now),
+        )
+        return cursor.rowcount == 1
 
     def expire_approvals(self, now: float) -> list[dict[str, Any]]:
-        """Mark pending approvals past their TTL expired; returns them (nothing of theirs runs)."""
-        rows = self._rows("SELECT * FROM approvals WHERE state = 'pending' AND expires_at <= ?", (now,))
+        """Mark approvals past their expiry that never ran expired, pending or approved; returns
+        them (nothing of theirs runs)."""
+        rows = self._rows(
+            "SELECT * FROM approvals WHERE state IN ('pending', 'approved') AND expires_at <= ?", (now,)
+        )
         if rows:
             self._write(
-                "UPDATE approvals SET state = 'expired', decided_at = ? WHERE state = 'pending' "
-                "AND expires_at <= ?",
+                "UPDATE approvals SET state = 'expired', decided_at = COALESCE(decided_at, ?) "
+                "WHERE state IN ('pending', 'approved') AND expires_at <= ?",
                 (now, now),
             )
         return rows

@@ -43,15 +43,15 @@ class Queries:
             (since, limit),
         )
 
-    def action_times(self, target: str, since: float) -> list[float]:
-        """Start times of remedies (real or would_execute) on `target` since `since`; notifications
-        are not actions on the target and do not count."""
+    def remedies_since(self, since: float) -> list[tuple[float, str, str | None, str]]:
+        """(started_at, action, effect, target) of the remedies (real or would_execute) started
+        since `since`, oldest first: what policy counts. Notifications are not remedies."""
         rows = self._rows(
-            "SELECT started_at FROM executions WHERE target = ? AND kind = 'remedy' "
+            "SELECT started_at, action, effect, target FROM executions WHERE kind = 'remedy' "
             "AND started_at >= ? ORDER BY started_at",
-            (target, since),
+            (since,),
         )
-        return [float(r["started_at"]) for r in rows]
+        return [(float(r["started_at"]), r["action"], r["effect"], r["target"]) for r in rows]
 
     def success_rates(self, signature: str) -> dict[str, tuple[int, int]]:
         """action -> (resolved outcomes, real executions with an outcome) for this signature."""

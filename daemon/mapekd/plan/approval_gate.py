@@ -15,6 +15,7 @@ from mapekd.analyze.incidents import ActiveIncident
 from mapekd.analyze.rules.base import Rule
 from mapekd.heal import Healer
 from mapekd.model import Symptom
+from mapekd.plan.enforcer import Admitted, GiveUp, Refused
 from mapekd.plan.proposal import Proposal
 
 log = logging.getLogger("mapekd.decision")
@@ -49,7 +50,8 @@ class ApprovalGate:
                 open_ = True
 
     async def poll(self) -> None:
-        for row in self.store.expire_approvals(time.time()):
+        now = time.time()
+        for row in self.store.expire_approvals(now):
             log.warning(
                 "approval expired; nothing runs",
                 extra={
@@ -61,7 +63,7 @@ class ApprovalGate:
                     }
                 },
             )
-        for row in self.store.due_approvals():
+        for row in self.store.due_approvals(now):
             await self._run_approved(row)
 
     async def _run_approved(self, approval: dict[str, Any]) -> None:
@@ -80,30 +82,32 @@ class ApprovalGate:
                 approval["id"], "expired", "the incident resolved (or its rule went) first"
             )
             return
-        verdict, counter = self.healer.policy.verdict(approval["target"], time.time())
-        if verdict != "act":
-            self.store.close_approval(approval["id"], "expired", f"policy said {verdict} when approved")
-            return
-        self.store.close_approval(approval["id"], "executed")
         active = ActiveIncident(
             int(incident["id"]), str(incident["status"]), _symptom(symptom), float(incident["opened_at"])
         )
+        by = approval["decided_by"] or "its maintenance window"
         proposal = Proposal(
             "act",
             approval["action"],
             decision["source"],
-            f"approved by {approval['decided_by']} (approval {approval['id']})",
+            f"approved by {by} (approval {approval['id']})",
             confidence=decision["confidence"],
             risk=decision["risk"],
+            approval=int(approval["id"]),
         )
-        log.warning(
-            "approved decision runs",
-            extra={
-                "event": {"event": "approval_executed", "approval": approval["id"], "incident": active.id}
-            },
+        admission = await self.healer.run_approved(
+            active, rule, proposal, lambda: self.store.claim_approval(approval["id"], time.time())
         )
-        candidates = self.healer.candidates(active, rule)
-        await self.healer.actor.act(active, rule, proposal, candidates, counter)
+        if isinstance(admission, Admitted):
+            log.warning(
+                "approved decision ran",
+                extra={
+                    "event": {"event": "approval_executed", "approval": approval["id"], "incident": active.id}
+                },
+            )
+        elif isinstance(admission, Refused | GiveUp):  # held: stays approved, tried again until it expires
+            why = admission.reason if isinstance(admission, Refused) else "the action counter is full"
+            self.store.close_approval(approval["id"], "expired", f"policy: {why}")
 
 
 def _symptom(row: dict[str, Any]) -> Symptom:

@@ -39,3 +39,6 @@ class Proposal:
     """What the LLM was asked and said (template, version, model, raw, parsed, latency_ms, error),
     recorded with the decision even when another source decided in the end."""
     override_reason: str | None = None
+    approval: int | None = None
+    """The approval this proposal runs under (approved by a person, or its maintenance window
+    opened); None: it has none, and a high-risk action may not run."""

@@ -4,8 +4,12 @@ remedy order (ranked by the recorded success rate, as before the LLM joined)."""
 from __future__ import annotations
 
 from mapekd.config.settings import PlanConfig
-from mapekd.plan.planner import success_score
 from mapekd.plan.proposal import Candidate, Proposal
+
+
+def success_score(resolved: int, total: int) -> float:
+    """Laplace-smoothed success rate: an untried remedy scores 0.5, one failure doesn't doom it."""
+    return (resolved + 1) / (total + 2)
 
 
 def proven_remedy(candidates: list[Candidate], config: PlanConfig) -> Proposal | None:

@@ -17,7 +17,7 @@ from mapekd.knowledge.approvals import ApprovalStore
 from mapekd.knowledge.llm_reports import LLMReports
 from mapekd.knowledge.readonly import connect_readonly
 from mapekd.knowledge.status_reads import StatusReads
-from mapekd.plan.policy import Policy
+from mapekd.plan.policy import recorded_counter
 from mapekd.report.check_states import check_states
 from mapekd.report.live_client import Live
 
@@ -49,7 +49,6 @@ def _from_knowledge(settings: Settings, db: Path, now: float) -> tuple[dict[str,
     try:
         reads = StatusReads(database)
         incidents = reads.active_incidents()
-        policy = Policy(settings.policy, reads)
         targets = sorted(
             {i["target"] for i in incidents} | set(reads.acting_targets(now - settings.policy.window))
         )
@@ -57,7 +56,9 @@ def _from_knowledge(settings: Settings, db: Path, now: float) -> tuple[dict[str,
         return {
             "open_incidents": incidents,
             "pending_approvals": ApprovalStore(database).pending_approvals(),
-            "counters": [{"target": t, **policy.counter(t, now).as_dict()} for t in targets],
+            "counters": [
+                {"target": t, **recorded_counter(settings.policy, reads, t, now).as_dict()} for t in targets
+            ],
             "samples": reads.latest_samples(now - lookback),
             "spent_today": LLMReports(database).spent_today(now),
         }, None

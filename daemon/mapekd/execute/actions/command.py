@@ -10,6 +10,7 @@ the daemon transient *service* units would let it run anything as root."""
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping
 
 from mapekd.config.actions import CommandActionConfig
@@ -17,6 +18,8 @@ from mapekd.execute.base import ActionRequest, ExecResult
 from mapekd.execute.params import fill
 from mapekd.execute.proc import run_to_completion, start_detached
 
+TARGET_PLACEHOLDERS = frozenset({"target", "unit", "pid"})
+"""Placeholders whose value is the incident's target (or derived from it)."""
 UNDER_SYSTEMD = "INVOCATION_ID"
 """Set by systemd for every process it starts as a unit; it reaches us in the base environment."""
 
@@ -56,6 +59,11 @@ class CommandAction:
         # daemon's invocation id is not theirs.
         inherited = {k: v for k, v in base_env.items() if k != UNDER_SYSTEMD}
         self.env = {**inherited, **{k: v.get_secret_value() for k, v in config.env.items()}}
+        self._names_target = any(
+            name in TARGET_PLACEHOLDERS
+            for arg in config.argv
+            for _, name, _, _ in string.Formatter().parse(arg)
+        )
 
     @property
     def uses_scope(self) -> bool:
@@ -63,6 +71,11 @@ class CommandAction:
 
     def applies_to(self, target: str) -> bool:
         return True
+
+    def effect_of(self, target: str) -> str:
+        # Only an argv that names the target acts on something of the target's own; any other
+        # command does the same thing whichever incident asked for it.
+        return f"{self.name}@{target}" if self._names_target else self.name
 
     async def run(self, request: ActionRequest) -> ExecResult:
         argv = fill(self.config.argv, request.params)

@@ -27,6 +27,9 @@ class SignalAction:
     def applies_to(self, target: str) -> bool:
         return True
 
+    def effect_of(self, target: str) -> str:
+        return f"{self.name}@check:{self.config.check}"  # the same processes, whatever the target
+
     async def run(self, request: ActionRequest) -> ExecResult:
         started = time.monotonic()
         handles = self.observed_of(self.config.check)

@@ -27,14 +27,17 @@ class SystemdAction:
     def applies_to(self, target: str) -> bool:
         return self._unit(target) is not None
 
+    def effect_of(self, target: str) -> str:
+        return f"{self.name}@{self._unit(target)}"
+
     def _unit(self, target: str) -> str | None:
         """The unit to act on: the target's own unit if allowlisted; for a target that is not a
-        unit (e.g. an HTTP check), the allowlist's only unit."""
+        unit (e.g. an HTTP check), the allowlist's only unit where `any_target` says so."""
         try:
             unit = unit_of(target)
         except ActionError:
             return None
-        if unit is None and len(self.config.units) == 1:
+        if unit is None and len(self.config.units) == 1 and self.config.any_target:
             return self.config.units[0]
         return unit if unit in self.config.units else None
 

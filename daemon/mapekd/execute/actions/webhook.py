@@ -21,6 +21,9 @@ class WebhookAction:
     def applies_to(self, target: str) -> bool:
         return True
 
+    def effect_of(self, target: str) -> str:
+        return self.name
+
     async def run(self, request: ActionRequest) -> ExecResult:
         return await self.post(
             {
