@@ -58,6 +58,8 @@ async def _wait_or_kill(child: Child, timeout: float) -> int | None:
     try:
         return await asyncio.wait_for(child.wait(), timeout)
     except TimeoutError:
+        if not child.running():  # it exited just as its time ran out: that exit stands
+            return await child.wait()
         child.kill_group()
         await child.wait()
         return None
