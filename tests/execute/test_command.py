@@ -127,8 +127,9 @@ SERVICE = [sys.executable, "-c", "import os, time; print(sorted(os.environ), flu
 
 
 def test_scope_argv() -> None:
-    assert in_scope(["/usr/bin/web", "--port", "80"], scope_unit("start_web", 12)) == [
-        "systemd-run",
+    unit = scope_unit("start_web", 12)
+    assert in_scope(["/usr/bin/web", "--port", "80"], unit, systemd_run="/usr/bin/systemd-run") == [
+        "/usr/bin/systemd-run",
         "--scope",
         "--unit=mapekd-start_web-12.scope",
         "--collect",
@@ -185,7 +186,10 @@ async def test_under_systemd_a_detached_service_starts_through_systemd_run(tmp_p
     pid, output, record = await _start(tmp_path, SYSTEMD, detach_grace="300ms")
     proc = psutil.Process(pid)
     try:
-        assert json.loads(record.read_text()) == [*in_scope([], "mapekd-start_web-1.scope")[1:], *SERVICE]
+        assert json.loads(record.read_text()) == [
+            *in_scope([], "mapekd-start_web-1.scope", systemd_run="")[1:],
+            *SERVICE,
+        ]
         assert output == f"started pid {pid} in mapekd-start_web-1.scope"
         assert proc.cmdline() == SERVICE, "the service is the argv after --, exec'd in place"
         assert os.getsid(pid) == pid

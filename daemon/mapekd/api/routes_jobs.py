@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -12,18 +14,22 @@ from mapekd.api.openai_wire import ChatBody
 from mapekd.api.state import authorize, pinned_provider
 
 
+def forwarded_texts(body: ChatBody) -> list[str]:
+    """Everything of the body that reaches the provider as text: the messages, and the other
+    fields serialized (tools, response_format, stop), so none of them can carry an unlimited or
+    unchecked prompt past `max_prompt_chars` and `blocked_patterns`."""
+    extras = [body.tools, body.response_format, body.stop]
+    return body.texts() + [json.dumps(extra, ensure_ascii=False) for extra in extras if extra]
+
+
 async def submit(request: Request) -> Response:
     state, caller = authorize(request, "llm")
-    body = await read_model(request, ChatBody, state.max_body)
+    limit = min(state.max_body, state.ctx.config.jobs.max_request_bytes)
+    body = await read_model(request, ChatBody, limit)
     if body.stream:
         raise ApiError(400, "a job cannot stream; poll GET /v1/chat/jobs/{id}", param="stream")
-    state.policy.admit(caller, body.texts(), body.model)
+    state.policy.admit(caller, forwarded_texts(body), body.model)
     job_id = state.jobs.submit(caller.name, body, pinned_provider(request))
-    if job_id is None:
-        limit = state.ctx.config.jobs.max_queued
-        raise ApiError(
-            429, f"the job queue is full ({limit} pending)", code="queue_full", headers={"retry-after": "5"}
-        )
     return JSONResponse(
         {"id": job_id, "object": "chat.completion.job", "status": "queued"},
         status_code=202,

@@ -8,7 +8,7 @@ api:
     - {name: ops, token_file: /etc/mapekd/ops.token, rights: [read, approve]}
     - {name: apps, rights: [llm]} # token from MAPEKD_API__TOKENS__APPS__TOKEN
   limits: {max_prompt_chars: 32000, allowed_models: [], blocked_patterns: [], rpm: 120}
-  jobs: {max_queued: 100, workers: 2}
+  jobs: {max_queued: 100, max_queued_per_token: 20, workers: 2, retention: 1h}
 """
 
 from __future__ import annotations
@@ -65,11 +65,27 @@ class ApiLimits(StrictModel):
 
 
 class JobsConfig(StrictModel):
+    """What the queue may hold on disk is bounded: at most max_queued requests of at most
+    max_request_bytes, and at most max_finished results of at most max_result_bytes."""
+
     max_queued: int = Field(default=100, ge=1)
     """Accepted jobs not finished yet (queued or running); beyond it POST /v1/chat/jobs gets 429."""
+    max_queued_per_token: int = Field(default=20, ge=1)
+    """Pending jobs of one token; beyond it that token gets 429 (the others still get in)."""
     workers: int = Field(default=2, ge=1, le=64)
-    retention: Duration = 86400.0
+    max_request_bytes: int = Field(default=262_144, gt=0)
+    """A job's request body; larger: 413 (api.max_body_bytes still applies too)."""
+    max_result_bytes: int = Field(default=65_536, gt=0)
+    """A job's stored result; a larger answer fails the job with code result_too_large."""
+    max_attempts: int = Field(default=3, ge=1, le=100)
+    """Runs started for one job (counted when a worker takes it, so a job that crashed the
+    daemon counts); after that many the job fails with "gave up after N attempts"."""
+    retention: Duration = Field(default=3600.0, gt=0)
     """Finished jobs (and their results) are deleted this long after they finished."""
+    max_finished: int = Field(default=500, ge=1)
+    """Finished jobs kept at most; the oldest go first."""
+    prune_every: Duration = Field(default=60.0, gt=0)
+    """How often finished jobs are pruned while the API runs."""
 
 
 class ApiConfig(StrictModel):

@@ -6,15 +6,18 @@ scope and then execs the argv, so the service is outside mapekd's cgroup (a rest
 not touch it), still runs as mapekd's user under the same sandbox, keeps the environment and
 log file given here, and stays mapekd's child for the grace period that tells whether it started.
 A scope rather than a service unit: polkit cannot see a transient unit's properties, so allowing
-the daemon transient *service* units would let it run anything as root."""
+the daemon transient *service* units would let it run anything as root. systemd-run is found once,
+when the action is built, in the system directories (never on PATH); where it is missing, a run
+that needs it fails saying so."""
 
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from mapekd.config.actions import CommandActionConfig
 from mapekd.execute.base import ActionRequest, ExecResult
+from mapekd.execute.binaries import SYSTEM_DIRS, not_installed, system_binary
 from mapekd.execute.params import fill
 from mapekd.execute.proc import run_to_completion, start_detached
 
@@ -28,7 +31,7 @@ def scope_unit(action: str, incident_id: int) -> str:
     return f"mapekd-{action}-{incident_id}.scope"
 
 
-def in_scope(argv: list[str], unit: str, *, systemd_run: str = "systemd-run") -> list[str]:
+def in_scope(argv: list[str], unit: str, *, systemd_run: str) -> list[str]:
     """`argv` started by systemd-run in the transient scope `unit` (collected once it ends)."""
     return [
         systemd_run,
@@ -49,11 +52,14 @@ class CommandAction:
         config: CommandActionConfig,
         *,
         base_env: Mapping[str, str],
-        systemd_run: str = "systemd-run",
+        systemd_run: str | None = None,
+        search: Sequence[str] = SYSTEM_DIRS,
     ) -> None:
+        """`systemd_run`: its absolute path; None: found in `search` now."""
         self.config = config
         self.name = config.name
-        self.systemd_run = systemd_run
+        self.systemd_run = systemd_run or system_binary("systemd-run", search)
+        self._search = search
         self.under_systemd = UNDER_SYSTEMD in base_env
         # Commands see a minimal environment plus their own: the daemon's secrets stay home. The
         # daemon's invocation id is not theirs.
@@ -84,8 +90,12 @@ class CommandAction:
                 argv, timeout=self.config.timeout, cwd=self.config.cwd, env=self.env
             )
         unit = scope_unit(self.name, request.incident_id) if self.uses_scope else None
+        if unit is not None:
+            if self.systemd_run is None:
+                return ExecResult("failed", 0.0, error=not_installed("systemd-run", self._search))
+            argv = in_scope(argv, unit, systemd_run=self.systemd_run)
         return await start_detached(
-            in_scope(argv, unit, systemd_run=self.systemd_run) if unit else argv,
+            argv,
             grace=self.config.detach_grace,
             cwd=self.config.cwd,
             env=self.env,

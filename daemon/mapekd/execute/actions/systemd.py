@@ -1,12 +1,17 @@
-"""`systemd`: systemctl restart/start/stop/reload on an allowlisted unit."""
+"""`systemd`: systemctl restart/start/stop/reload on an allowlisted unit.
+
+systemctl is found once, when the action is built, in the system directories (never on PATH).
+On a host without it the action is still built (one configuration can serve hosts with and
+without systemd) and each run fails with an error saying systemctl is not installed."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from mapekd.config.actions import SystemdActionConfig
 from mapekd.errors import ActionError
 from mapekd.execute.base import ActionRequest, ExecResult
+from mapekd.execute.binaries import SYSTEM_DIRS, not_installed, system_binary
 from mapekd.execute.params import unit_of
 from mapekd.execute.proc import run_to_completion
 
@@ -17,12 +22,15 @@ class SystemdAction:
         config: SystemdActionConfig,
         *,
         base_env: Mapping[str, str],
-        systemctl: str = "systemctl",
+        systemctl: str | None = None,
+        search: Sequence[str] = SYSTEM_DIRS,
     ) -> None:
+        """`systemctl`: its absolute path; None: found in `search` now."""
         self.config = config
         self.name = config.name
         self.env = dict(base_env)
-        self.systemctl = systemctl
+        self.systemctl = systemctl or system_binary("systemctl", search)
+        self._search = search
 
     def applies_to(self, target: str) -> bool:
         return self._unit(target) is not None
@@ -45,18 +53,21 @@ class SystemdAction:
         unit = self._unit(request.target)
         if unit is None:
             raise ActionError(f"{request.target!r} is not an allowlisted unit of {self.name}")
-        if self.config.verb in ("restart", "start") and await self._already_restarting(unit):
+        systemctl = self.systemctl
+        if systemctl is None:
+            return ExecResult("failed", 0.0, error=not_installed("systemctl", self._search))
+        if self.config.verb in ("restart", "start") and await self._already_restarting(systemctl, unit):
             return ExecResult(
                 "succeeded",
                 0.0,
                 output_tail=f"{unit} is already being restarted by systemd (Restart=); not racing it",
             )
-        argv = [self.systemctl, self.config.verb, "--no-ask-password", "--", unit]
+        argv = [systemctl, self.config.verb, "--no-ask-password", "--", unit]
         return await run_to_completion(argv, timeout=self.config.timeout, env=self.env)
 
-    async def _already_restarting(self, unit: str) -> bool:
+    async def _already_restarting(self, systemctl: str, unit: str) -> bool:
         """A unit with Restart= in its auto-restart or activating state is systemd's to heal."""
-        argv = [self.systemctl, "show", "--property=ActiveState,SubState", "--no-pager", "--", unit]
+        argv = [systemctl, "show", "--property=ActiveState,SubState", "--no-pager", "--", unit]
         result = await run_to_completion(argv, timeout=min(self.config.timeout, 5.0), env=self.env)
         if result.state != "succeeded":
             return False
