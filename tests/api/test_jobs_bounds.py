@@ -135,3 +135,9 @@ async def test_request_and_result_are_capped(tmp_path: Path) -> None:
         assert (
             job["status"] == "failed" and job["error"]["code"] == "result_too_large" and job["result"] is None
         )
+
+
+async def test_padded_tools_do_not_pass_the_prompt_limit_of_direct_calls_either(tmp_path: Path) -> None:
+    async with Api(tmp_path, api={"limits": {"max_prompt_chars": 1000}}) as api:
+        refused = await api.client.post("/v1/chat/completions", headers=bearer(LLM), json=padded(2000))
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "prompt_too_long"

@@ -5,6 +5,7 @@ objects. Unknown request fields are ignored (SDKs send more than a gateway needs
 from __future__ import annotations
 
 import base64
+import json
 import struct
 from typing import Any, Literal
 
@@ -47,7 +48,13 @@ class ChatBody(_Lenient):
     tools: list[dict[str, Any]] = Field(default_factory=list)
 
     def texts(self) -> list[str]:
-        return [m.to_message().content for m in self.messages]
+        """Everything of the body that reaches the provider as text: the messages, and the other
+        fields serialized (tools, response_format, stop), so none of them can carry an unlimited
+        or unchecked prompt past `max_prompt_chars` and `blocked_patterns`."""
+        extras = [self.tools, self.response_format, self.stop]
+        return [m.to_message().content for m in self.messages] + [
+            json.dumps(extra, ensure_ascii=False) for extra in extras if extra
+        ]
 
     @property
     def include_usage(self) -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -14,21 +12,13 @@ from mapekd.api.openai_wire import ChatBody
 from mapekd.api.state import authorize, pinned_provider
 
 
-def forwarded_texts(body: ChatBody) -> list[str]:
-    """Everything of the body that reaches the provider as text: the messages, and the other
-    fields serialized (tools, response_format, stop), so none of them can carry an unlimited or
-    unchecked prompt past `max_prompt_chars` and `blocked_patterns`."""
-    extras = [body.tools, body.response_format, body.stop]
-    return body.texts() + [json.dumps(extra, ensure_ascii=False) for extra in extras if extra]
-
-
 async def submit(request: Request) -> Response:
     state, caller = authorize(request, "llm")
     limit = min(state.max_body, state.ctx.config.jobs.max_request_bytes)
     body = await read_model(request, ChatBody, limit)
     if body.stream:
         raise ApiError(400, "a job cannot stream; poll GET /v1/chat/jobs/{id}", param="stream")
-    state.policy.admit(caller, forwarded_texts(body), body.model)
+    state.policy.admit(caller, body.texts(), body.model)
     job_id = state.jobs.submit(caller.name, body, pinned_provider(request))
     return JSONResponse(
         {"id": job_id, "object": "chat.completion.job", "status": "queued"},

@@ -45,7 +45,8 @@ class ApiToken(StrictModel):
 
 class ApiLimits(StrictModel):
     max_prompt_chars: int = Field(default=32_000, gt=0)
-    """Total characters of a request's messages (or prompt, or embedding inputs)."""
+    """Total characters of every field of a request forwarded to the provider: messages, tools,
+    response_format and stop (or the prompt, or the embedding inputs)."""
     allowed_models: list[str] = Field(default_factory=list)
     """Models a caller may ask for by name; empty: any."""
     blocked_patterns: list[str] = Field(default_factory=list)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mapekd.config.checks import CheckBase, SystemdCheckConfig
+from mapekd.execute.binaries import not_installed, system_binary
 from mapekd.model import FieldValue, Sample
 from mapekd.monitor.base import require_config
 
@@ -37,7 +38,7 @@ class SystemdCheck:
         units: list[str],
         *,
         timeout: float = 5.0,
-        systemctl: str = "systemctl",
+        systemctl: str | None = "systemctl",
         runtime_dir: str = SYSTEMD_RUNTIME_DIR,
     ) -> None:
         self.name = name
@@ -50,13 +51,16 @@ class SystemdCheck:
     @classmethod
     def from_config(cls, config: CheckBase, *, http: SharedHttp) -> SystemdCheck:
         cfg = require_config(config, SystemdCheckConfig)
-        return cls(cfg.name, cfg.units, timeout=cfg.timeout)
+        # From the system directories, never PATH (see execute/binaries.py); None: not installed.
+        return cls(cfg.name, cfg.units, timeout=cfg.timeout, systemctl=system_binary("systemctl"))
 
     async def collect(self) -> list[Sample]:
         return list(await asyncio.gather(*(self._unit_sample(unit) for unit in self._units)))
 
     async def _unit_sample(self, unit: str) -> Sample:
         target = f"systemd:{unit}"
+        if self._systemctl is None:
+            return _unavailable(self.name, target, not_installed("systemctl"))
         try:
             code, out, err = await self._show(unit)
         except FileNotFoundError:
@@ -76,6 +80,7 @@ class SystemdCheck:
 
     async def _show(self, unit: str) -> tuple[int, str, str]:
         """Run `systemctl show` (no shell; `--` so a unit name can never be read as an option)."""
+        assert self._systemctl is not None
         proc = await asyncio.create_subprocess_exec(
             self._systemctl,
             "show",
