@@ -17,7 +17,7 @@ from mapekd.llm.config import LLMSettings
 from mapekd.llm.gateway.attempt import Services
 from mapekd.llm.gateway.core import Gateway
 from mapekd.llm.gateway.executor import Executor
-from mapekd.llm.gateway.planner import Planner
+from mapekd.llm.gateway.route_order import RouteOrder
 from mapekd.llm.gateway.routes import ProviderFactory, Route, build_routes
 from mapekd.llm.gateway.runtime import Recorder, Runtime, Sink
 from mapekd.llm.metrics import LLMMetrics
@@ -64,7 +64,7 @@ def build_gateway(
     gateway = Gateway(
         settings,
         routes,
-        Planner(settings, routes, strategy),
+        RouteOrder(settings, routes, strategy),
         Executor(settings.retries, services, runtime),
         runtime,
         _exact(settings, runtime),

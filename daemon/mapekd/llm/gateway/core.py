@@ -22,7 +22,7 @@ from mapekd.llm.cache.keys import CacheKey
 from mapekd.llm.config import LLMSettings
 from mapekd.llm.gateway.attempt import Attempt
 from mapekd.llm.gateway.executor import Estimate, Executor
-from mapekd.llm.gateway.planner import Planner
+from mapekd.llm.gateway.route_order import RouteOrder
 from mapekd.llm.gateway.routes import Route
 from mapekd.llm.gateway.runtime import CallContext, Runtime, log
 from mapekd.llm.gateway.semantic import Probe, SemanticLayer
@@ -36,14 +36,14 @@ class Gateway:
         self,
         settings: LLMSettings,
         routes: Sequence[Route],
-        planner: Planner,
+        route_order: RouteOrder,
         executor: Executor,
         runtime: Runtime,
         exact: ExactCache[Completion] | None,
     ) -> None:
         self.settings = settings
         self.routes = list(routes)
-        self.planner = planner
+        self.route_order = route_order
         self.executor = executor
         self.services = executor.services
         self.recorder = executor.services.recorder
@@ -93,7 +93,7 @@ class Gateway:
             hit, probe = await self.semantic.lookup(request, pinned, ctx)
             if hit is not None:
                 return hit
-        steps = self.planner.plan(role=request.role, model=request.model, pinned=pinned)
+        steps = self.route_order.steps(role=request.role, model=request.model, pinned=pinned)
         est = Estimate(estimate_input(request), request.max_tokens)
 
         async def invoke(attempt: Attempt) -> Completion:
@@ -124,7 +124,7 @@ class Gateway:
         if hit is not None:
             yield Chunk(hit.text, hit.finish_reason or "stop", hit.usage, provider=hit.provider)
             return
-        steps = self.planner.plan(role=request.role, model=request.model, pinned=provider)
+        steps = self.route_order.steps(role=request.role, model=request.model, pinned=provider)
         est = Estimate(estimate_input(request), request.max_tokens)
 
         async def invoke(attempt: Attempt) -> Opened:
@@ -146,7 +146,7 @@ class Gateway:
 
     async def embed(self, request: EmbeddingRequest, *, provider: str | None = None) -> Embeddings:
         ctx = CallContext("embed", None, request.tenant)
-        steps = self.planner.plan(role=None, model=request.model, pinned=provider)
+        steps = self.route_order.steps(role=None, model=request.model, pinned=provider)
         est = Estimate(sum(estimate_text(t) for t in request.inputs), 0)
 
         async def invoke(attempt: Attempt) -> Embeddings:

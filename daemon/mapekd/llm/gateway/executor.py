@@ -26,7 +26,7 @@ from mapekd.llm.errors import (
     UnsupportedFeature,
 )
 from mapekd.llm.gateway.attempt import Attempt, Services
-from mapekd.llm.gateway.planner import Step
+from mapekd.llm.gateway.route_order import Step
 from mapekd.llm.gateway.routes import Slot
 from mapekd.llm.gateway.runtime import CallContext, Runtime, log
 from mapekd.llm.limits import Reservation

@@ -45,13 +45,13 @@ __all__ = [
     "OpenAICompatProvider",
     "ProviderBase",
     "ProviderConfig",
-    "ProviderFactory",
+    "ProviderConstructor",
     "TimeoutsConfig",
     "build_provider",
 ]
 
 
-class ProviderFactory(Protocol):
+class ProviderConstructor(Protocol):
     """A provider class: built from its config, one API key and model, and optional transport."""
 
     def __call__(
@@ -64,7 +64,7 @@ class ProviderFactory(Protocol):
     ) -> Provider: ...
 
 
-PROVIDER_TYPES: dict[str, tuple[type[ProviderBase], ProviderFactory]] = {
+PROVIDER_TYPES: dict[str, tuple[type[ProviderBase], ProviderConstructor]] = {
     "openai_compat": (OpenAICompatConfig, OpenAICompatProvider),
     "ollama": (OllamaConfig, OllamaProvider),
     "anthropic": (AnthropicConfig, AnthropicProvider),

@@ -26,7 +26,7 @@ class Step:
     """The model to ask for; None: the slot's own."""
 
 
-class Planner:
+class RouteOrder:
     def __init__(self, settings: LLMSettings, routes: Sequence[Route], strategy: Strategy) -> None:
         self.settings = settings
         self.routes = {r.name: r for r in routes}
@@ -36,7 +36,7 @@ class Planner:
         self._offline = [n for n in ordered if self.routes[n].offline]
         self.strategy = strategy
 
-    def plan(self, *, role: str | None, model: str | None, pinned: str | None) -> list[Step]:
+    def steps(self, *, role: str | None, model: str | None, pinned: str | None) -> list[Step]:
         if pinned is not None:
             route = self.routes.get(pinned)
             if route is None:
