@@ -9,6 +9,7 @@ import pytest
 
 from mapekd.api.alertmanager import WebhookPayload
 from mapekd.config.checks import AlertmanagerCheckConfig
+from mapekd.execute.params import build_params
 from mapekd.model import Sample
 from mapekd.monitor.alerts import Alert, AlertmanagerCheck, adopt_alerts
 
@@ -205,3 +206,13 @@ def test_the_webhook_payload_reads_ends_at_and_the_zero_time() -> None:
         }
     )
     assert [a.ends_at for a in payload.to_alerts()] == [None, 1714550400.0, None]
+
+
+@pytest.mark.parametrize(
+    ("alertname", "target"),
+    [("..", "alert:__/0a"), ("../../etc", "alert:.._.._etc/0a"), ("a:..:b", "alert:a:__:b/0a")],
+)
+def test_hostile_alert_names_make_targets_that_are_valid_parameters(alertname: str, target: str) -> None:
+    made = alert(alertname, "0a").target
+    assert made == target
+    assert build_params(incident_id=1, rule="r", check="c", target=made, fields={})["target"] == made

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from mapekd.model import FieldValue
+from mapekd.monitor.promql_series import undotted
 
 MAX_LABEL_FIELDS = 32
 MAX_ANNOTATION_FIELDS = 16
@@ -44,7 +45,7 @@ class Alert:
 
     @property
     def target(self) -> str:
-        name = _UNSAFE.sub("_", self.labels.get("alertname", "unnamed"))[:100].strip(".") or "unnamed"
+        name = undotted(_UNSAFE.sub("_", self.labels.get("alertname", "unnamed"))[:100]) or "unnamed"
         return f"alert:{name}/{self.key}"
 
     def expired(self, now: float) -> bool:
