@@ -216,3 +216,14 @@ def test_hostile_alert_names_make_targets_that_are_valid_parameters(alertname: s
     made = alert(alertname, "0a").target
     assert made == target
     assert build_params(incident_id=1, rule="r", check="c", target=made, fields={})["target"] == made
+
+
+async def test_a_resolve_notice_dates_the_resolution_by_its_ends_at() -> None:
+    am, _ = check(Clock())
+    am.receive([alert("A", "0a"), alert("B", "0b")])
+    am.receive(
+        [alert("A", "0a", firing=False, ends_at=995.0), alert("B", "0b", firing=False, ends_at=5000.0)]
+    )
+    samples = await collect(am)
+    assert samples["alert:A/0a"].fields["resolved_at"] == 995.0
+    assert samples["alert:B/0b"].fields["resolved_at"] == 1000.0  # never later than its arrival

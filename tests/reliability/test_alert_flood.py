@@ -19,6 +19,7 @@ from tests.conftest import free_port, wait_for
 from tests.e2e.harness import Daemon
 
 ALERT_TOKEN = "alertmanager-token-0123456789"
+READ_TOKEN = "ops-read-token-0123456789"
 MAX_ALERTS = 500
 FLOOD = 1000
 ANNOTATION = "junk " * 150  # 750 characters: cut to 256 when kept
@@ -44,7 +45,10 @@ def config(tmp: Path, api_port: int) -> dict[str, Any]:
             "enabled": True,
             "port": api_port,
             "max_body_bytes": 4 * 1024 * 1024,  # a flood of fat alerts in one push
-            "tokens": [{"name": "alertmanager", "token": ALERT_TOKEN, "rights": ["alerts"]}],
+            "tokens": [
+                {"name": "alertmanager", "token": ALERT_TOKEN, "rights": ["alerts"]},
+                {"name": "ops", "token": READ_TOKEN, "rights": ["read"]},
+            ],
         },
         "checks": [{"name": "central", "type": "alertmanager", "max_alerts": MAX_ALERTS}],
         "rules": [
@@ -83,6 +87,17 @@ def alert(name: str, fingerprint: str, severity: str, ends_at: datetime | None =
     }
 
 
+def seen_targets(api_port: int) -> int:
+    """How many targets the daemon's last cycles sampled: the check's own and the alerts'."""
+    status = httpx.get(
+        f"http://127.0.0.1:{api_port}/api/v1/status",
+        headers={"authorization": f"Bearer {READ_TOKEN}"},
+        timeout=10.0,
+    ).json()
+    (central,) = status["loop"]["checks"]
+    return int(central["targets"])
+
+
 def push(client: httpx.Client, alerts: list[dict[str, Any]]) -> None:
     payload = {"version": "4", "status": "firing", "receiver": "mapekd", "alerts": alerts}
     response = client.post("/api/v1/alerts", json=payload)
@@ -105,6 +120,7 @@ def test_a_flood_is_bounded_evicted_with_a_count_and_a_later_alert_still_heals(
     )
     # Critical, but its endsAt passed: expired on arrival, it must open nothing.
     push(client, [alert("Stale", "5a1e", "critical", datetime.now(UTC) - timedelta(minutes=1))])
+    wait_for(lambda: seen_targets(api_port) == 2, message="a cycle sampled the expired alert")
     push(client, [alert("Junk", f"{i:08x}", "info") for i in range(FLOOD)])
 
     # The expired alert goes first, then the oldest junk: 1 + 1001 - 500 - 1 evictions.
