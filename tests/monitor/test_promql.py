@@ -232,3 +232,13 @@ def test_the_loader_reads_a_promql_check(tmp_path: Path) -> None:
     (promql,) = load_settings(path).checks
     assert isinstance(promql, PromqlCheckConfig)
     assert promql.timeout == 2.0 and promql.queries[0].query == "up == 0" and promql.max_series == 100
+
+
+def test_hostile_label_names_and_dot_values_make_no_path_of_a_target() -> None:
+    hostile = (("../../etc", "passwd"), ("x=y", "..:..:9100"), ("ok", "a/../b"))
+    target = target_of("disk", tuple(sorted(hostile)))
+    assert target.startswith("promql:disk/______etc=passwd/ok=a_.._b/x_y=__:__:9100+")
+    assert ".." not in target.replace("a_.._b", "")
+    assert build_params(incident_id=1, rule="r", check="c", target=target, fields={})["target"] == target
+    # a name cleaned into another one's shape still makes another target
+    assert target_of("disk", (("x_y", "1"),)) != target_of("disk", (("x=y", "1"),))

@@ -41,7 +41,9 @@ def test_a_busy_process_and_a_fat_one_top_their_lists(started: list[subprocess.P
     fat = python("-c", FAT, "mapekd-test-fat", stdout=subprocess.PIPE)
     started += [busy, fat]
     assert fat.stdout is not None and fat.stdout.readline() == b"ready\n"
-    snapshot = wait_for(lambda: _with(busy.pid, snapshot_host(top=50, interval=0.5)), timeout=30)
+    snapshot = wait_for(
+        lambda: _with(busy.pid, snapshot_host(top=50, interval=0.5, watched={busy.pid})), timeout=30
+    )
     by_cpu = {p.pid: p for p in snapshot.top_cpu}
     by_memory = {p.pid: p for p in snapshot.top_memory}
     assert by_cpu[busy.pid].cpu_percent > 20
@@ -62,7 +64,10 @@ def test_command_lines_are_clipped_between_arguments(started: list[subprocess.Po
     process = python("-c", BUSY, "--flag", secret)
     started.append(process)
     snapshot = wait_for(
-        lambda: _with(process.pid, snapshot_host(top=50, interval=0.5, cmdline_chars=120)), timeout=30
+        lambda: _with(
+            process.pid, snapshot_host(top=50, interval=0.5, cmdline_chars=120, watched={process.pid})
+        ),
+        timeout=30,
     )
     cmdline = next(p.cmdline for p in snapshot.top_cpu if p.pid == process.pid)
     assert len(cmdline) <= 124 and cmdline.endswith(" ...")

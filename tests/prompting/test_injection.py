@@ -43,7 +43,7 @@ def hostile_process() -> Iterator[int]:
 
 
 def caught(pid: int) -> HostSnapshot | None:
-    snapshot = snapshot_host(top=50, interval=0.5)
+    snapshot = snapshot_host(top=50, interval=0.5, watched={pid})  # its command line is shown
     return snapshot if any(p.pid == pid for p in snapshot.top_cpu) else None
 
 

@@ -150,6 +150,34 @@ def test_no_canary_survives_rendering_and_redaction(
         ("xoxb-1234567890-abcdefghij in slack", "[REDACTED] in slack"),
         ("tokens_per_minute 600 and max_tokens=512", "tokens_per_minute 600 and max_tokens=[REDACTED]"),
         ("nothing secret here: restart web.service", "nothing secret here: restart web.service"),
+        ("mysql -u app -ps3cr3t db", "mysql -u app -p[REDACTED] db"),
+        ("mysqldump --password=s3cr3t db", "mysqldump --password=[REDACTED] db"),
+        ("mysql -u app -p db", "mysql -u app -p db"),  # -p alone asks for it: nothing to hide
+        ("/usr/bin/mariadb -h db -pS3cr3t", "/usr/bin/mariadb -h db -p[REDACTED]"),
+        ("ssh -p 2222 host", "ssh -p 2222 host"),  # -p is a port elsewhere
+        ("sshpass -p s3cr3t ssh u@h", "sshpass -p [REDACTED] ssh u@h"),
+        ("sshpass -ps3cr3t rsync", "sshpass -p[REDACTED] rsync"),
+        (
+            "redis-cli -h cache -a s3cr3t --no-auth-warning",
+            "redis-cli -h cache -a [REDACTED] --no-auth-warning",
+        ),
+        ("curl -u bob:s3cr3t https://x", "curl -u bob:[REDACTED] https://x"),
+        ("curl --user bob:s3cr3t https://x", "curl --user bob:[REDACTED] https://x"),
+        ("curl -s --proxy-user=bob:s3cr3t -o x", "curl -s --proxy-user=bob:[REDACTED] -o x"),
+        ("openssl enc -aes256 -k s3cr3t -in f", "openssl enc -aes256 -k [REDACTED] -in f"),
+        ("openssl enc -d -pass pass:s3cr3t", "openssl enc -d -pass [REDACTED]"),
+        ("openssl pkcs12 -passin pass:s3cr3t", "openssl pkcs12 -passin [REDACTED]"),
+        (
+            "vault read -address x VAULT_TOKEN=hvs.CAESIJ0abcdefghijklmnopqrstuv",
+            "vault read -address x VAULT_TOKEN=[REDACTED]",
+        ),
+        ("token hvs.CAESIJ0abcdefghijklmnopqrstuvwxyz", "token [REDACTED]"),
+        ("legacy s.AbCdEfGhIjKlMnOpQrStUvWx here", "legacy [REDACTED] here"),
+        ("ldapsearch -x -D cn=admin -w s3cr3t", "ldapsearch -x -D cn=admin -w [REDACTED]"),
+        ("smbclient //h/s -U bob%s3cr3t", "smbclient //h/s -U bob%[REDACTED]"),
+        ("docker login -u bob -p s3cr3t reg", "docker login -u bob -p [REDACTED] reg"),
+        ("sqlcmd -S db -U sa -P s3cr3t", "sqlcmd -S db -U sa -P [REDACTED]"),
+        ("PGPASSWORD=s3cr3t psql", "PGPASSWORD=[REDACTED] psql"),
     ],
 )
 def test_credential_shapes(text: str, expected: str) -> None:

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,17 +27,26 @@ class AlertIn(_Lenient):
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
     startsAt: datetime | None = None  # Alertmanager's field names
+    endsAt: datetime | None = None
     fingerprint: str = ""
 
     def to_alert(self) -> Alert:
-        started = self.startsAt
         return Alert(
             labels=self.labels,
             firing=self.status == "firing",
             annotations=self.annotations,
             fingerprint=self.fingerprint,
-            started_at=started.timestamp() if started and started.year > _ZERO_TIME_YEAR else None,
+            started_at=_unix_time(self.startsAt),
+            ends_at=_unix_time(self.endsAt),
         )
+
+
+def _unix_time(moment: datetime | None) -> float | None:
+    """RFC 3339 (pydantic parses it; one without a zone is taken as UTC) to Unix time; Go's
+    zero time means "not set"."""
+    if moment is None or moment.year <= _ZERO_TIME_YEAR:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 class WebhookPayload(_Lenient):

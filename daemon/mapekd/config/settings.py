@@ -112,6 +112,10 @@ class RedactionConfig(StrictModel):
     `<host-1>`..., mapped back in the answer."""
     hostnames: list[str] = Field(default_factory=list)
     """More names to mask whenever `mask_hostnames` is on."""
+    other_processes: Literal["names", "none", "full"] = "names"
+    """The host's processes in the analysis prompt, besides the watched ones (shown whole):
+    names (name, pid, CPU, memory; no command line: it may hold another user's secret), none
+    (only counted), full (with command lines, redacted like the rest of the prompt)."""
 
 
 NoticeEvent = Literal["gave_up", "escalated", "approval_needed", "action_failed", "resolved_after_failure"]

@@ -1,4 +1,11 @@
-"""Placeholder values for an action, each taken from a validated field, never from free text."""
+"""Placeholder values for an action, each taken from a validated field, never from free text.
+
+A target becomes `{target}` only if it is 1-255 characters of `A-Z a-z 0-9 _ . : @ / = + -`,
+does not start with `-` or `/` (an option or an absolute path of its own in an argv), and has no
+`..` segment between the separators `/` and `:` (`disk:/var/../etc`, `alert:../x`): it may be
+placed in a path, never lead out of it. Every target the checks make passes (`disk:/var`,
+`promql:node/instance=127.0.0.1:9100`, `alert:DiskFull/5b8f0a2e9c1d3f47`): checks sanitise the
+names and values they take from outside (labels, alert names) before they make a target."""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ from mapekd.errors import ActionError
 from mapekd.model import FieldValue
 
 _SAFE = re.compile(r"^[A-Za-z0-9_.:@/=+-]{1,255}$")
+_SEGMENTS = re.compile(r"[/:]")
 _UNIT = re.compile(r"^[A-Za-z0-9:_.@\\-]{1,255}\.(service|socket|timer|target|mount|path)$")
 
 
@@ -45,4 +53,8 @@ def fill(argv: list[str], params: dict[str, str]) -> list[str]:
 def _safe(name: str, value: str) -> str:
     if not _SAFE.match(value):
         raise ActionError(f"{name} {value!r} contains characters not allowed in parameters")
+    if value[0] in "-/":
+        raise ActionError(f"{name} {value!r} starts with {value[0]!r}, not allowed in parameters")
+    if ".." in _SEGMENTS.split(value):
+        raise ActionError(f"{name} {value!r} has a '..' segment, not allowed in parameters")
     return value

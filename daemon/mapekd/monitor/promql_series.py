@@ -18,6 +18,8 @@ Labels = tuple[tuple[str, str], ...]
 MAX_LABEL_CHARS = 160
 """Longer label sets are cut and get a hash, so a target stays a bounded, valid parameter."""
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.:=+-]")
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_]")
+"""Prometheus' own alphabet of label names: a hostile server's `a=b` or `../x` is not one."""
 
 
 def parse_answer(status: int, body: bytes) -> list[tuple[Labels, float]]:
@@ -51,14 +53,23 @@ def _labels(metric: dict[str, str]) -> Labels:
 
 
 def target_of(check: str, labels: Labels) -> str:
-    """`promql:<check>/<label>=<value>/...`; characters outside [A-Za-z0-9_.:=+-] in values become
-    `_`, and a cut or changed label set gets `+<hash of the labels>` so targets stay distinct."""
-    readable = "/".join(f"{name}={_UNSAFE.sub('_', value)}" for name, value in labels)
+    """`promql:<check>/<label>=<value>/...`; characters outside [A-Za-z0-9_] in names and outside
+    [A-Za-z0-9_.:=+-] in values become `_`, as does each dot of a `..` between `:`; a cut or changed
+    label set gets `+<hash of the labels>` so targets stay distinct."""
+    readable = "/".join(
+        f"{_UNSAFE_NAME.sub('_', name)}={undotted(_UNSAFE.sub('_', value))}" for name, value in labels
+    )
     exact = readable == "/".join(f"{name}={value}" for name, value in labels)
     if exact and len(readable) <= MAX_LABEL_CHARS:
         return f"promql:{check}/{readable}"
     digest = hashlib.sha256(json.dumps(labels).encode()).hexdigest()[:10]
     return f"promql:{check}/{readable[:MAX_LABEL_CHARS]}+{digest}"
+
+
+def undotted(text: str) -> str:
+    """`text` (already without `/`) with each part between `:` made only of dots turned into
+    underscores: no `..` segment in a target (see execute/params.py)."""
+    return ":".join("_" * len(part) if part and not part.strip(".") else part for part in text.split(":"))
 
 
 def to_samples(

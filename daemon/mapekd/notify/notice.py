@@ -46,13 +46,21 @@ def json_payload(notice: Notice, sink: str) -> dict[str, Any]:
 
 
 def slack_payload(notice: Notice, sink: str) -> dict[str, Any]:
-    """An incoming-webhook message: `text` as the fallback, one section block with the facts."""
+    """An incoming-webhook message: `text` as the fallback, one section block with the facts.
+    Observed text (signature, summary) is escaped: `<!channel>` or `<http://x|y>` in an alert's
+    labels must reach Slack as text, never as a mention or a link."""
     title = _TITLES[notice.event]
-    facts = f"*{notice.signature}* (incident {notice.incident_id})\n{notice.summary}"
+    signature, summary = slack_escape(notice.signature), slack_escape(notice.summary)
+    facts = f"*{signature}* (incident {notice.incident_id})\n{summary}"
     return {
-        "text": f"{title}: {notice.signature} — {notice.summary}",
+        "text": f"{title}: {signature} — {summary}",
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": title}},
             {"type": "section", "text": {"type": "mrkdwn", "text": facts}},
         ],
     }
+
+
+def slack_escape(text: str) -> str:
+    """Slack's rule for message text: `&`, `<` and `>` as HTML entities (`&` first), nothing else."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

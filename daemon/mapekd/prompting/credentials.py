@@ -22,6 +22,37 @@ _KEYWORDS = (
     r"pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key"
     r"|client[_-]?secret|credentials?"
 )
+_REACH = 200
+"""How far after a command's name its secret option is looked for: a bound, so that hostile text
+full of command names costs linear time."""
+_VALUE = r"(?!-)(?!\[REDACTED)[^\s\"'\\]+"
+"""An argument's value: up to whitespace, a quote or a backslash (the end of a JSON string)."""
+
+
+def _option_of(commands: str, option: str) -> tuple[str, int, str]:
+    """The value of `option` on the command line of one of `commands` (in the same line and JSON
+    string: the lazy scan stops at a newline or a quote, so it stays linear)."""
+    return rf"(\b(?:{commands})\b[^\n\"]{{0,{_REACH}}}?\s{option}){_VALUE}", 0, r"\1[REDACTED]"
+
+
+_COMMAND_SECRETS = (
+    _option_of(r"mysql[a-z]*|mariadb[a-z-]*", "-p"),  # -pSECRET (alone, -p asks for it)
+    _option_of("sshpass", r"-p\s*"),
+    _option_of("redis-cli", r"-a\s+"),
+    _option_of("openssl", r"-k\s+"),
+    _option_of(r"ldap[a-z]*", r"-w\s+"),
+    _option_of(r"docker\s+login|podman\s+login", r"-p\s*"),
+    _option_of(r"sqlcmd|bcp", r"-P\s*"),
+    # user:pass, user%pass: the user stays, the password goes
+    (
+        rf"(\bcurl\b[^\n\"]{{0,{_REACH}}}?\s(?:-[uU]\s*|--(?:proxy-)?user(?:=|\s+))[^\s\"'\\:]*:){_VALUE}",
+        0,
+        r"\1[REDACTED]",
+    ),
+    (rf"(\b(?:smbclient|rpcclient)\b[^\n\"]{{0,{_REACH}}}?\s-U\s*[^\s\"'\\%]*%){_VALUE}", 0, r"\1[REDACTED]"),
+)
+"""Secrets given as a command's short option (no keyword in the option's name to go by)."""
+
 CREDENTIAL_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, flags), replacement)
     for pattern, flags, replacement in (
@@ -50,6 +81,9 @@ CREDENTIAL_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}", 0, "[REDACTED]"),
         (r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}", 0, "[REDACTED]"),
         (r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+", 0, "[REDACTED]"),
+        (r"\bhv[sbr]\.[A-Za-z0-9_-]{20,}", 0, "[REDACTED]"),  # Vault tokens, and the legacy ones:
+        (r"(?<![\w.])[sb]\.[A-Za-z0-9]{24}\b", 0, "[REDACTED]"),
+        *_COMMAND_SECRETS,
     )
 )
 """(pattern, replacement) in order: whole keys first, then `key=value` shapes keep their key."""
