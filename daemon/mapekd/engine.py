@@ -18,7 +18,7 @@ from mapekd.config.settings import Settings
 from mapekd.heal import Healer
 from mapekd.knowledge.store import SqliteStore
 from mapekd.model import Sample
-from mapekd.monitor.base import Watcher, collect_all, collect_safely
+from mapekd.monitor.base import TargetSampler, Watcher, collect_all, collect_safely
 from mapekd.monitor.process import ProcessCheck
 from mapekd.plan.approval_gate import ApprovalGate
 from mapekd.plan.enforcer import Enforcer
@@ -166,6 +166,11 @@ class Engine:
 
     async def recheck(self, check_name: str, target: str) -> Sample | None:
         """A fresh sample of `target` from its check (verification after an action)."""
+        check = self.checks[check_name]
+        if isinstance(check, TargetSampler):  # one target's own sample, not the whole check's
+            own = check.sample_of(target)
+            self.history.add([own] if own is not None else [])
+            return own
         self.components.table.invalidate()
         samples = await collect_safely(self.checks[check_name], self.timeouts[check_name])
         self.history.add(samples)

@@ -7,6 +7,9 @@ from collections.abc import Iterable
 
 from mapekd.model import Sample
 
+FORGET_AFTER_S = 3600.0
+"""A target not reported on for this long (or four lookbacks, if longer) is forgotten."""
+
 
 class History:
     def __init__(self, keep_seconds: float, *, started_at: float, max_per_series: int = 4096):
@@ -26,13 +29,19 @@ class History:
 
     def prune(self, now: float) -> None:
         horizon = now - self.keep_seconds
-        for series in self._series.values():
-            # Keep the newest sample even when old: it is the current state of the target.
+        forgotten = now - max(FORGET_AFTER_S, 4 * self.keep_seconds)
+        for key, series in list(self._series.items()):
+            # Keep the newest sample even when old: it is the current state of the target...
             while len(series) > 1 and series[0].ts < horizon:
                 series.popleft()
+            # ... unless the target has not been reported on for long: an alert that went, a
+            # series that is no more. Kept, thousands of distinct targets would never leave.
+            if not series or series[-1].ts < forgotten:
+                del self._series[key]
+                self._targets.get(key[0], {}).pop(key[1], None)
 
     def targets(self, check: str) -> list[str]:
-        return [target for target in self._targets.get(check, ()) if self._series[(check, target)]]
+        return [target for target in self._targets.get(check, ()) if self._series.get((check, target))]
 
     def series(self, check: str, target: str) -> deque[Sample]:
         return self._series[(check, target)]

@@ -49,6 +49,14 @@ class Watcher(Protocol):
     def stop_watching(self) -> None: ...
 
 
+@runtime_checkable
+class TargetSampler(Protocol):
+    """A check with many targets that can tell one target's state without collecting them all
+    (a verification after an action needs only its own target)."""
+
+    def sample_of(self, target: str) -> Sample | None: ...
+
+
 def failure_targets(check: Check) -> tuple[str, ...]:
     """The targets a failed collection is reported on: the check's own, else `check:<name>`."""
     targets = getattr(check, "targets", None)
