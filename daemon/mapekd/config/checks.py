@@ -116,7 +116,8 @@ class AlertmanagerCheckConfig(CheckBase):
     match_labels: dict[str, str] = Field(default_factory=dict)
     """Only alerts whose labels include all of these reach this check."""
     max_alerts: int = Field(default=1000, ge=1)
-    """Alerts kept at once (one per fingerprint); resolved ones are dropped first."""
+    """Alerts kept at once (one per fingerprint). When full, a new one evicts an expired alert
+    first, then a resolved one, then the firing alert notified least recently (counted)."""
     resolved_retention: Duration = 3600.0
     """How long a resolved alert is still reported (as firing == false)."""
 
