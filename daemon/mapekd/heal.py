@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 from mapekd.analyze.incidents import ActiveIncident, IncidentTracker
 from mapekd.analyze.rules.base import Rule
 from mapekd.config.settings import Settings
+from mapekd.credentials import Scrubber
 from mapekd.execute.act import Actor, decision_row
 from mapekd.execute.base import Action
 from mapekd.execute.verify import Recheck, Verifier
@@ -66,8 +67,9 @@ class Healer:
         self.use_enforcer(enforcer)
         webhooks = {a.name for a in settings.actions if a.type == "webhook"}
         sinks = {n: cast("WebhookAction", a) for n, a in actions.items() if n in webhooks}
+        scrub = Scrubber.from_settings(settings)
         self.notifier = Notifier(
-            settings.notifications, settings.policy.escalate, sinks, store, dry_run=dry_run
+            settings.notifications, settings.policy.escalate, sinks, store, dry_run=dry_run, scrub=scrub
         )
         self.escalation = Escalation(store, self.notifier, dry_run=dry_run, metrics=metrics)
         self.verifier = Verifier(store, tracker, recheck, dry_run=dry_run, on_outcome=self._on_outcome)
@@ -78,6 +80,7 @@ class Healer:
             dry_run=dry_run,
             before_action=before_action,
             metrics=metrics,
+            scrub=scrub,
         )
         self.configs = {a.name: a for a in settings.actions}
         self.planner = planner

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from mapekd.model import Symptom
-from tests.api.harness import LLM, READ, Api, FakeLoop, bearer, llm_settings
+from tests.api.harness import APPROVE, LLM, READ, Api, FakeLoop, bearer, llm_settings
 
 
 async def test_readyz_follows_the_loop(tmp_path: Path) -> None:
@@ -82,3 +82,20 @@ async def test_incidents_and_timeline(tmp_path: Path) -> None:
         assert missing.status_code == 404
         bad = await api.client.get("/api/v1/incidents?limit=0", headers=bearer(READ))
         assert bad.status_code == 400 and bad.json()["error"]["param"] == "limit"
+
+
+async def test_a_models_raw_answer_is_shown_only_to_callers_that_may_approve(tmp_path: Path) -> None:
+    async with Api(tmp_path) as api:
+        symptom = Symptom("web_down", "process:web", "critical", "down", {})
+        incident = api.store.open_incident(symptom)
+        raw = '{"action": "restart", "rationale": "the password is hunter2"}'
+        api.store.record_decision(
+            {"incident_id": incident, "ts": 1.0, "verdict": "no_action", "action": None}
+            | {"target": "process:web", "source": "llm", "proposal_raw": raw}
+        )
+        url = f"/api/v1/incidents/{incident}"
+        reader = (await api.client.get(url, headers=bearer(READ))).json()["timeline"]
+        approver = (await api.client.get(url, headers=bearer(APPROVE))).json()["timeline"]
+    [decision] = [e for e in reader if e["kind"] == "decision"]
+    assert "proposal_raw" not in decision and "hunter2" not in str(reader)
+    assert [e["proposal_raw"] for e in approver if e["kind"] == "decision"] == [raw]

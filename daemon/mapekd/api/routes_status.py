@@ -32,13 +32,21 @@ async def incidents(request: Request) -> Response:
     return JSONResponse({"incidents": state.ctx.store.incidents(since=since, limit=limit)})
 
 
+RAW_MODEL_TEXT = ("proposal_raw",)
+"""A model's raw answer: free text it wrote, shown only to callers that may approve (a read-only
+token sees the parsed proposal, the action and the reason)."""
+
+
 async def incident(request: Request) -> Response:
-    state, _ = authorize(request, "read")
+    state, caller = authorize(request, "read")
     incident_id: int = request.path_params["incident_id"]
     row = state.ctx.store.incident(incident_id)
     if row is None:
         raise ApiError(404, f"no incident {incident_id}", code="not_found")
-    return JSONResponse({**row, "timeline": state.ctx.store.timeline(incident_id)})
+    timeline = state.ctx.store.timeline(incident_id)
+    if "approve" not in caller.rights:
+        timeline = [{k: v for k, v in event.items() if k not in RAW_MODEL_TEXT} for event in timeline]
+    return JSONResponse({**row, "timeline": timeline})
 
 
 def _number(request: Request, name: str, default: float) -> float:

@@ -69,7 +69,10 @@ class Actor:
         dry_run: bool,
         before_action: Callable[[], None] | None,
         metrics: LoopMetrics | None = None,
+        scrub: Callable[[str], str] = str,
     ) -> None:
+        self.scrub = scrub
+        """Masks secrets in what a remedy wrote, before it is stored."""
         self.metrics = metrics
         self.store = store
         self.verifier = verifier
@@ -157,7 +160,7 @@ class Actor:
         except asyncio.CancelledError:
             self._record_interrupted(execution_id)
             raise  # the cancellation itself, even when it could not be recorded
-        self.store.finish_execution(execution_id, finished_row(result))
+        self.store.finish_execution(execution_id, finished_row(result, self.scrub))
         return execution_id, result
 
     def _record_interrupted(self, execution_id: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from mapekd.analyze.incidents import ActiveIncident
@@ -19,16 +20,18 @@ def judge(result: ExecResult | None, holds: bool | None) -> tuple[str, str]:
     return "not_resolved", prefix + ("rule still holds" if holds else "target not observable")
 
 
-def finished_row(result: ExecResult | None) -> dict[str, Any]:
+def finished_row(result: ExecResult | None, scrub: Callable[[str], str] = str) -> dict[str, Any]:
+    """How an execution ended, as stored; `scrub` masks secrets in what the action wrote (its
+    output and error are shown to read-only API tokens, and copied wherever the base goes)."""
     if result is None:
         return {"finished_at": time.time(), "duration_ms": 0.0, "output_tail": "dry run"}
     return {
         "state": result.state,
         "finished_at": time.time(),
         "exit_code": result.exit_code,
-        "output_tail": result.output_tail,
+        "output_tail": scrub(result.output_tail),
         "duration_ms": result.duration_ms,
-        "error": result.error,
+        "error": None if result.error is None else scrub(result.error),
     }
 
 

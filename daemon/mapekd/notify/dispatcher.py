@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from mapekd.config.settings import NotificationsConfig
@@ -30,7 +30,10 @@ class Notifier:
         store: SqliteStore,
         *,
         dry_run: bool,
+        scrub: Callable[[str], str] = str,
     ) -> None:
+        self.scrub = scrub
+        """Masks secrets in a sink's answer before it is stored."""
         self.config = config
         self.escalate = escalate
         self.sinks = dict(sinks)
@@ -76,7 +79,9 @@ class Notifier:
                 self.store.finish_execution(execution_id, finished_row(None))
                 return
             result, attempts = await self._attempts(notice, sink)
-            self.store.finish_execution(execution_id, {**finished_row(result), "attempts": attempts})
+            self.store.finish_execution(
+                execution_id, {**finished_row(result, self.scrub), "attempts": attempts}
+            )
             log.log(
                 logging.ERROR if notice.event == "gave_up" else logging.WARNING,
                 "notification sent" if result.state == "succeeded" else "notification failed",

@@ -8,20 +8,11 @@ outside ASCII is escaped (a look-alike letter or a bidi control shows as what it
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from typing import Any
 
-_SECTION_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
-
 CLIP_MARK = " ..."
-
-
-def to_json(value: Any, sort_keys: bool = True) -> str:
-    """The `tojson` filter: one line, no spaces, keys sorted unless told otherwise."""
-    text = json.dumps(value, sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
-    return text.translate(_SECTION_SAFE)
 
 
 def clip(text: str, limit: int) -> str:

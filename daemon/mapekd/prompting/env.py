@@ -16,8 +16,9 @@ from typing import Any
 
 import jinja2
 
+from mapekd.jsontext import to_json
 from mapekd.llm.types import Message
-from mapekd.prompting.data import oneline, to_json
+from mapekd.prompting.data import oneline
 from mapekd.prompting.errors import PromptError
 from mapekd.resources import data_dir
 

@@ -15,16 +15,9 @@ import socket
 from collections.abc import Iterable
 
 from mapekd.config.settings import Settings
+from mapekd.credentials import Scrubber, configured_hosts, configured_secrets
 from mapekd.llm.types import Message
-from mapekd.prompting.credentials import (
-    CREDENTIAL_PATTERNS,
-    MIN_SECRET_CHARS,
-    configured_hosts,
-    configured_secrets,
-    secret_forms,
-)
 
-REDACTED = "[REDACTED]"
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _IPV6 = re.compile(r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])")
 _FQDN = re.compile(r"(?<![\w.-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){2,}[a-z]{2,24}(?![\w-])", re.I)
@@ -48,10 +41,7 @@ class Redactor:
         mask_ips: bool = False,
         mask_hosts: bool = False,
     ) -> None:
-        forms = {form for s in secrets if len(s) >= MIN_SECRET_CHARS for form in secret_forms(s)}
-        # Longest first: a secret that contains another is replaced whole.
-        alternatives = sorted(forms, key=len, reverse=True)
-        self._secrets = re.compile("|".join(map(re.escape, alternatives))) if alternatives else None
+        self._scrub = Scrubber(secrets)
         names = sorted({h.lower() for h in hostnames if h}, key=len, reverse=True)
         alternation = "|".join(map(re.escape, names))
         self._hostnames = re.compile(rf"(?<![\w.-])(?:{alternation})(?![\w-])", re.I) if names else None
@@ -82,10 +72,7 @@ class Redactor:
         return tuple(Message(m.role, self.redact_text(m.content)) for m in messages)
 
     def redact_text(self, text: str) -> str:
-        if self._secrets is not None:
-            text = self._secrets.sub(REDACTED, text)
-        for pattern, replacement in CREDENTIAL_PATTERNS:
-            text = pattern.sub(replacement, text)
+        text = self._scrub(text)
         if self.mask_ips:
             text = _IPV4.sub(lambda m: self._mask_ip(m.group()), text)
             text = _IPV6.sub(lambda m: self._mask_ip(m.group()), text)

@@ -5,16 +5,19 @@ named in the configuration."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus, urlsplit
 
-from pydantic import AnyUrl, BaseModel, SecretStr
+from pydantic import BaseModel, SecretStr
+# Our settings keep URLs as str (config/base.py HttpUrl); pydantic_core's Url covers the rest
+# without importing pydantic.networks, which the loop otherwise never needs.
 from pydantic_core import Url
 
 from mapekd.config.actions import WebhookActionConfig
-from mapekd.prompting.data import to_json
+from mapekd.jsontext import to_json
 
+REDACTED = "[REDACTED]"
 MIN_SECRET_CHARS = 4
 """Shorter configured secrets are not searched for: replacing every `abc` would wreck the prompt."""
 
@@ -110,7 +113,7 @@ def _walk(value: Any) -> Iterator[str]:
     elif isinstance(value, list | tuple | set | frozenset):
         for item in value:
             yield from _walk(item)
-    elif isinstance(value, str | AnyUrl | Url):
+    elif isinstance(value, str | Url):
         password = _url_password(str(value))
         if password:
             yield password
@@ -152,5 +155,28 @@ def _urls(value: Any) -> Iterator[str]:
     elif isinstance(value, list | tuple):
         for item in value:
             yield from _urls(item)
-    elif isinstance(value, AnyUrl | Url) or (isinstance(value, str) and "://" in value):
+    elif isinstance(value, Url) or (isinstance(value, str) and "://" in value):
         yield str(value)
+
+
+class Scrubber:
+    """Masks the configured secrets (in every form text can hold them) and credential shapes:
+    the first step of the prompts' redaction, and what the knowledge base stores of text a
+    remedy or a model wrote (command output, a webhook's answer)."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        forms = {form for s in secrets if len(s) >= MIN_SECRET_CHARS for form in secret_forms(s)}
+        # Longest first: a secret that contains another is replaced whole.
+        alternatives = sorted(forms, key=len, reverse=True)
+        self._secrets = re.compile("|".join(map(re.escape, alternatives))) if alternatives else None
+
+    @classmethod
+    def from_settings(cls, settings: BaseModel) -> Scrubber:
+        return cls(configured_secrets(settings))
+
+    def __call__(self, text: str) -> str:
+        if self._secrets is not None:
+            text = self._secrets.sub(REDACTED, text)
+        for pattern, replacement in CREDENTIAL_PATTERNS:
+            text = pattern.sub(replacement, text)
+        return text
