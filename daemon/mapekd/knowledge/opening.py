@@ -13,6 +13,7 @@ import os
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from mapekd.errors import StoreError
 
@@ -56,6 +57,7 @@ def connect(path: Path) -> sqlite3.Connection:
     """WAL (readers never block the daemon, nor it them), NORMAL sync, foreign keys, checked."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        check_sound(path)
         create_private(path)
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
     except (sqlite3.Error, OSError) as exc:
@@ -67,17 +69,37 @@ def connect(path: Path) -> sqlite3.Connection:
         # never corrupt the file) and drops an fsync per commit from the loop's hot path.
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        (verdict,) = conn.execute("PRAGMA quick_check(1)").fetchone()
     except sqlite3.Error as exc:
         conn.close()
-        if isinstance(exc, sqlite3.DatabaseError) and exc.sqlite_errorcode & 0xFF in _CORRUPT_CODES:
+        if _corrupt(exc):
             raise CorruptBaseError(f"{path}: {exc}") from exc
         raise StoreError(f"cannot open knowledge base {path}: {exc}") from exc
-    if verdict != "ok":
-        conn.close()
-        raise CorruptBaseError(f"{path}: quick_check: {verdict}")
     tighten(path)
     return conn
+
+
+def check_sound(path: Path) -> None:
+    """CorruptBaseError when SQLite finds the file corrupt. Read-only: closing a writable
+    connection would checkpoint the WAL into the damaged file and delete it, destroying what
+    the file moved aside is kept for. Any other failure is left to the writable open."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, timeout=10.0)
+        try:
+            (verdict,) = conn.execute("PRAGMA quick_check(1)").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        if _corrupt(exc):
+            raise CorruptBaseError(f"{path}: {exc}") from exc
+        return
+    if verdict != "ok":
+        raise CorruptBaseError(f"{path}: quick_check: {verdict}")
+
+
+def _corrupt(exc: sqlite3.Error) -> bool:
+    return isinstance(exc, sqlite3.DatabaseError) and exc.sqlite_errorcode & 0xFF in _CORRUPT_CODES
 
 
 def create_private(path: Path) -> None:
