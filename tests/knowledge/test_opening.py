@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from mapekd.errors import StoreError
+from mapekd.knowledge.base import Store
 from mapekd.knowledge.opening import BASE_MODE
 from mapekd.knowledge.rows import IncidentRow
 from mapekd.knowledge.store import SqliteStore
@@ -114,7 +115,7 @@ def test_a_base_that_cannot_be_opened_is_not_moved(tmp_path: Path) -> None:
 
 
 def test_incident_rows_are_typed(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "kb.db")
+    store: Store = SqliteStore(tmp_path / "kb.db")  # mypy checks SqliteStore is a Store
     symptom = Symptom("web_down", "process:web", "critical", "web is down", {}, ts=100.0)
     incident = store.open_incident(symptom)
     row = store.incident_row(incident)

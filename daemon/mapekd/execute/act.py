@@ -18,7 +18,7 @@ from mapekd.execute.base import Action, ActionRequest, ExecResult
 from mapekd.execute.params import build_params
 from mapekd.execute.records import decision_event, finished_row
 from mapekd.execute.verify import Pending, Verifier
-from mapekd.knowledge.store import SqliteStore
+from mapekd.knowledge.base import Store
 from mapekd.plan.policy import Counter
 from mapekd.plan.proposal import Candidate, Proposal
 
@@ -64,7 +64,7 @@ class Actor:
     def __init__(
         self,
         settings: Settings,
-        store: SqliteStore,
+        store: Store,
         actions: dict[str, Action],
         verifier: Verifier,
         *,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from mapekd.knowledge.queries import Queries
+from mapekd.knowledge.base import ActionHistory
 
 Source = Literal["rule", "knowledge", "llm", "policy"]
 
@@ -25,7 +25,7 @@ def success_score(resolved: int, total: int) -> float:
 
 
 def choose_remedy(
-    candidates: list[str], signature: str, queries: Queries, *, prefer_knowledge: bool
+    candidates: list[str], signature: str, queries: ActionHistory, *, prefer_knowledge: bool
 ) -> Choice | None:
     """The candidate with the best recorded success rate for this signature; ties keep the
     rule's order, so with no history the rule's first remedy wins."""

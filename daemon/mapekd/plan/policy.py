@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from mapekd.config.settings import PolicyConfig
-from mapekd.knowledge.queries import Queries
+from mapekd.knowledge.base import ActionHistory
 
 Verdict = Literal["act", "cooldown", "give_up"]
 
@@ -39,7 +39,7 @@ class Counter:
 
 
 class Policy:
-    def __init__(self, config: PolicyConfig, queries: Queries) -> None:
+    def __init__(self, config: PolicyConfig, queries: ActionHistory) -> None:
         self.config = config
         self.queries = queries
 
