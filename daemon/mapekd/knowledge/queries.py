@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from sqlite_utils import Database
-from sqlite_utils.db import NotFoundError
+from sqlite_utils.db import NotFoundError, Table
 
 from mapekd.errors import StoreError
 from mapekd.knowledge.rows import IncidentRow
@@ -37,6 +37,7 @@ class Queries:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self.db = database(conn)
+        self._tables: dict[str, Table] = {}
 
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         with mapped("query failed"):
@@ -46,7 +47,13 @@ class Queries:
         self, table: str, where: str | None, args: tuple[Any, ...] = (), **options: Any
     ) -> list[dict[str, Any]]:
         with mapped(f"cannot read {table}"):
-            return list(self.db.table(table).rows_where(where, args, **options))
+            return list(self._table(table).rows_where(where, args, **options))
+
+    def _table(self, name: str) -> Table:
+        """sqlite-utils' Table, made once per name (making one asks SQLite for the views)."""
+        if name not in self._tables:
+            self._tables[name] = self.db.table(name)
+        return self._tables[name]
 
     def incident_row(self, incident_id: int) -> IncidentRow | None:
         rows = self._where("incidents", "id = ?", (incident_id,))

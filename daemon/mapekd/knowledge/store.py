@@ -41,7 +41,6 @@ class SqliteStore(Recall, ApprovalStore):
             conn.close()
             raise
         super().__init__(conn)
-        self._tables: dict[str, Table] = {}
         self.base_id = self._base_id()
 
     def close(self) -> None:
@@ -54,20 +53,18 @@ class SqliteStore(Recall, ApprovalStore):
             meta.insert({"key": "base_id", "value": uuid.uuid4().hex}, ignore=True)
             return str(meta.get("base_id")["value"])
 
-    def _table(self, name: str) -> Table:
+    def _written(self, name: str) -> Table:
         if name not in TABLES:
             raise StoreError(f"not a knowledge table: {name!r}")
-        if name not in self._tables:
-            self._tables[name] = self.db.table(name)
-        return self._tables[name]
+        return self._table(name)
 
     def _insert(self, table: str, row: dict[str, Any]) -> int:
         with mapped(f"cannot write {table}"):
-            return int(self._table(table).insert(row).last_rowid or 0)
+            return int(self._written(table).insert(row).last_rowid or 0)
 
     def _update(self, table: str, pk: int, values: dict[str, Any]) -> None:
         with mapped(f"cannot update {table} {pk}"):
-            self._table(table).update(pk, values)
+            self._written(table).update(pk, values)
 
     # incidents -----------------------------------------------------------------------------
     def open_incident(self, symptom: Symptom) -> int:
@@ -193,7 +190,7 @@ class SqliteStore(Recall, ApprovalStore):
         rows: list[Sequence[Any]] = [["ts", "check_name", "target", "ok", "fields"]]  # list mode
         rows += [[s.ts, s.check, s.target, int(s.ok), json.dumps(s.fields, default=str)] for s in samples]
         with mapped("cannot write samples"), self.db.atomic():
-            self._table("samples").insert_all(rows)
+            self._written("samples").insert_all(rows)
 
     def prune_samples(self, older_than: float) -> int:
         with mapped("cannot prune samples"):
