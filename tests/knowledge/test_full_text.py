@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from mapekd.errors import StoreError
 from mapekd.knowledge.migrate import apply_migrations
 from mapekd.knowledge.recall import fts_query, matching_runbooks, similar_incidents
 from mapekd.knowledge.store import SqliteStore
@@ -137,3 +138,22 @@ def test_an_existing_base_is_indexed_when_it_upgrades(tmp_path: Path) -> None:
         "s@t"
     ]
     store.close()
+
+
+def test_the_full_text_migration_is_all_or_nothing(tmp_path: Path) -> None:
+    """The FTS tables and triggers are made inside the migration's transaction (not by
+    enable_fts, which commits on its own): a failure leaves none of them behind."""
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for path in sorted(migrations_dir().glob("*.sql")):
+        if path.stem < "0007":
+            shutil.copy(path, broken)
+    full_text = next(migrations_dir().glob("0007_*.sql"))
+    (broken / full_text.name).write_text(full_text.read_text() + "\nINSERT INTO nowhere VALUES (1);\n")
+    conn = sqlite3.connect(tmp_path / "kb.db")
+    with pytest.raises(StoreError, match="0007"):
+        apply_migrations(conn, broken)
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE '%fts%'")}
+    assert names == set()
+    assert "0007" not in " ".join(r[0] for r in conn.execute("SELECT name FROM migrations"))
+    conn.close()
