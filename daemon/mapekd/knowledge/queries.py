@@ -6,13 +6,14 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Iterator
-from typing import Any
-
-from sqlite_utils import Database
-from sqlite_utils.db import NotFoundError, Table
+from typing import TYPE_CHECKING, Any
 
 from mapekd.errors import StoreError
+from mapekd.knowledge.library import database, is_not_found
 from mapekd.knowledge.rows import IncidentRow
+
+if TYPE_CHECKING:
+    from sqlite_utils.db import Table
 
 REAL_STATES = "('succeeded', 'failed', 'timeout') AND e.kind = 'remedy'"
 """SQL condition (after `e.state IN`) for remedies that really ran: only these count as evidence
@@ -24,13 +25,12 @@ def mapped(what: str) -> Iterator[None]:
     """The boundary: sqlite3's and sqlite-utils' errors become StoreError, by type."""
     try:
         yield
-    except (sqlite3.Error, NotFoundError) as exc:
+    except sqlite3.Error as exc:
         raise StoreError(f"{what}: {exc}") from exc
-
-
-def database(conn: sqlite3.Connection) -> Database:
-    # No plugins: the daemon runs privileged, and a plugin would be code nobody configured.
-    return Database(conn, execute_plugins=False)
+    except Exception as exc:
+        if is_not_found(exc):
+            raise StoreError(f"{what}: {exc}") from exc
+        raise
 
 
 class Queries:

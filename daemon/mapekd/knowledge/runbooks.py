@@ -18,14 +18,17 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlite_utils.db import Table
 
 from mapekd.errors import ConfigError
 from mapekd.knowledge.queries import Queries, mapped
 from mapekd.resources import data_dir
+
+if TYPE_CHECKING:
+    from sqlite_utils.db import Table
 
 SEED = "seed"
 

@@ -7,9 +7,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-from sqlite_utils.db import Table
+from typing import TYPE_CHECKING, Any
 
 from mapekd.errors import StoreError
 from mapekd.knowledge.approvals import ApprovalStore
@@ -20,6 +18,9 @@ from mapekd.knowledge.recall import Recall
 from mapekd.llm.types import CallRecord
 from mapekd.model import Sample, Symptom
 from mapekd.resources import migrations_dir
+
+if TYPE_CHECKING:
+    from sqlite_utils.db import Table
 
 TABLES = frozenset(
     ("incidents", "symptoms", "decisions", "executions", "outcomes", "analyses", "llm_calls", "samples")
