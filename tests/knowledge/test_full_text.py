@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from mapekd.errors import StoreError
+from mapekd.knowledge import recall
 from mapekd.knowledge.migrate import apply_migrations
 from mapekd.knowledge.recall import fts_query, matching_runbooks, similar_incidents
 from mapekd.knowledge.store import SqliteStore
@@ -157,3 +158,14 @@ def test_the_full_text_migration_is_all_or_nothing(tmp_path: Path) -> None:
     assert names == set()
     assert "0007" not in " ".join(r[0] for r in conn.execute("SELECT name FROM migrations"))
     conn.close()
+
+
+def test_text_recall_searches_the_latest_incidents_newest_first_among_equals(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [_incident(store, "disk_full", f"disk:/d{i}", "disk full on /srv", 10 - i) for i in range(4)]
+    rows = similar_incidents(store, "x@y", "x", limit=3, summary="disk full")
+    assert [r["id"] for r in rows] == ids[::-1][:3]  # equal rank: the newest first
+    monkeypatch.setattr(recall, "TEXT_WINDOW", 2)
+    rows = similar_incidents(store, "x@y", "x", limit=3, summary="disk full")
+    assert [r["id"] for r in rows] == [ids[3], ids[2]]

@@ -39,7 +39,7 @@ class Queries:
         self.db = database(conn)
         self._tables: dict[str, Table] = {}
 
-    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    def _rows(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         with mapped("query failed"):
             return list(self.db.query(sql, params))
 

@@ -22,6 +22,21 @@ _EXECUTIONS = (
     "FROM executions e JOIN decisions d ON d.id = e.decision_id "
 )
 _NEWEST = "opened_at DESC, id DESC"
+TEXT_WINDOW = 5000
+"""How many of the latest incidents text recall searches. bm25 ranks every row that matches,
+and templated summaries share words ("false", "http"), so an unbounded search grows with the
+base. Measured on 40,000 incidents of three templates: 180 ms through sqlite-utils'
+`table.search` (its SQL joins every match to the table before ranking, and no window reaches
+the FTS5 scan), 6.5 ms for the whole recall with this query, which hands FTS5 the rowid bound
+(43 ms at 300,000). Runbooks, a small table, are searched through `table.search`."""
+_TEXT_MATCHES = (
+    "SELECT i.*, incidents_fts.rank AS rank FROM incidents_fts "
+    "JOIN incidents i ON i.id = incidents_fts.rowid "
+    "WHERE incidents_fts MATCH :query "
+    "AND incidents_fts.rowid > (SELECT COALESCE(MAX(id), 0) FROM incidents) - :window "
+    "AND i.signature != :signature AND i.id != :skip "
+    "ORDER BY incidents_fts.rank, incidents_fts.rowid DESC LIMIT :limit"
+)
 
 
 def fts_query(text: str) -> str:
@@ -66,19 +81,13 @@ def similar_incidents(
 
 
 def text_matches(q: Queries, summary: str, signature: str, skip: int, limit: int) -> list[dict[str, Any]]:
-    """Incidents of other signatures matching `summary` in full text, best bm25 rank first."""
+    """Incidents of other signatures among the latest TEXT_WINDOW whose summary or signature
+    match `summary` in full text, best bm25 rank first, the newest first among equals."""
     query = fts_query(summary)
     if not query:
         return []
-    with mapped("cannot search incidents"):
-        found = q.db.table("incidents").search(
-            query,
-            where="signature != :signature AND id != :skip",
-            where_args={"signature": signature, "skip": skip},
-            limit=limit,
-            include_rank=True,
-        )
-        rows = sorted(found, key=lambda r: (r["rank"], -r["opened_at"], -r["id"]))
+    params = {"query": query, "window": TEXT_WINDOW, "signature": signature, "skip": skip, "limit": limit}
+    rows = q._rows(_TEXT_MATCHES, params)
     for row in rows:
         del row["rank"]
     return rows
