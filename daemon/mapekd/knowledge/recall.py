@@ -56,10 +56,11 @@ def similar_incidents(
     exclude: int | None = None,
     summary: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Past incidents, best first: of this signature (newest first), then those whose summary
-    and signature share words with `summary` (by bm25), then of the same rule on other targets
-    (newest first); each with `actions`: its latest executions (action, kind, state, source,
-    result). `summary` defaults to that of the incident `exclude` (the one being handled)."""
+    """Past incidents, best first: of this signature (newest first), then those among the latest
+    TEXT_WINDOW whose summary and signature share words with `summary` (by bm25), then of the
+    same rule on other targets (newest first); each with `actions`: its latest executions
+    (action, kind, state, source, result). `summary` defaults to that of the incident
+    `exclude` (the one being handled)."""
     skip = -1 if exclude is None else exclude
     rows = q._where(
         "incidents", "signature = ? AND id != ?", (signature, skip), order_by=_NEWEST, limit=limit

@@ -35,14 +35,14 @@ class SqliteStore(Recall, ApprovalStore):
     def __init__(self, path: str | Path, *, migrations: Path | None = None) -> None:
         self.path = Path(path)
         conn = open_base(self.path)
+        super().__init__(conn)
         try:
             with mapped(f"cannot open knowledge base {self.path}"):
                 apply_migrations(conn, migrations or migrations_dir())
+            self.base_id = self._base_id()
         except StoreError:
             conn.close()
             raise
-        super().__init__(conn)
-        self.base_id = self._base_id()
 
     def close(self) -> None:
         self.conn.close()
