@@ -5,7 +5,8 @@ their values on insert: the knowledge base never writes one. numpy is installed 
 daemon by the `[report]` and `[semantic]` extras, and importing it costs the daemon 13 MiB of
 RSS for nothing. So while sqlite-utils itself is imported, both are hidden (a `None` entry in
 `sys.modules` makes `import numpy` raise ImportError, which sqlite-utils expects) and unhidden
-at once after: anything importing numpy later gets the real one.
+at once after: anything importing numpy later gets the real one. (The daemon opens its store at
+start, before any thread that could import numpy meanwhile exists.)
 """
 
 from __future__ import annotations
