@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus, urlsplit
 
 from pydantic import BaseModel, SecretStr
+
 # Our settings keep URLs as str (config/base.py HttpUrl); pydantic_core's Url covers the rest
 # without importing pydantic.networks, which the loop otherwise never needs.
 from pydantic_core import Url

@@ -16,7 +16,7 @@ from mapekd.analyze.rules.trend import TrendRule
 from mapekd.assemble import Components, assemble
 from mapekd.config.settings import Settings
 from mapekd.heal import Healer
-from mapekd.knowledge.store import SqliteStore
+from mapekd.knowledge.base import Store
 from mapekd.model import Sample
 from mapekd.monitor.base import TargetSampler, Watcher, collect_all, collect_safely
 from mapekd.monitor.process import ProcessCheck
@@ -40,7 +40,7 @@ class Engine:
     def __init__(
         self,
         settings: Settings,
-        store: SqliteStore,
+        store: Store,
         components: Components,
         *,
         dry_run: bool,
@@ -81,7 +81,7 @@ class Engine:
     def build(
         cls,
         settings: Settings,
-        store: SqliteStore,
+        store: Store,
         http: SharedHttp,
         *,
         dry_run: bool,

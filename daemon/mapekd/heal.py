@@ -20,7 +20,7 @@ from mapekd.credentials import Scrubber
 from mapekd.execute.act import Actor, decision_row
 from mapekd.execute.base import Action
 from mapekd.execute.verify import Recheck, Verifier
-from mapekd.knowledge.store import SqliteStore
+from mapekd.knowledge.base import Store
 from mapekd.notify.dispatcher import Notifier
 from mapekd.notify.notice import Event, Notice
 from mapekd.plan.candidates import candidates_for
@@ -46,7 +46,7 @@ class Healer:
     def __init__(
         self,
         settings: Settings,
-        store: SqliteStore,
+        store: Store,
         tracker: IncidentTracker,
         actions: dict[str, Action],
         recheck: Recheck,

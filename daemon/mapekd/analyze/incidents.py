@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mapekd.analyze.rules.base import Rule, RuleResult
-from mapekd.knowledge.store import SqliteStore
+from mapekd.knowledge.base import Store
 from mapekd.model import Symptom
 
 log = logging.getLogger("mapekd.incident")
@@ -25,7 +25,7 @@ class ActiveIncident:
 
 
 class IncidentTracker:
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self._maybe_active = {str(row["signature"]) for row in store.active_incidents()}
         """Signatures that may have an active incident (a superset). Every cycle every healthy

@@ -10,7 +10,7 @@ from typing import Any, Protocol, runtime_checkable
 from prometheus_client import CollectorRegistry
 
 from mapekd.config.api import ApiConfig
-from mapekd.knowledge.store import SqliteStore
+from mapekd.knowledge.base import Store
 from mapekd.llm.gateway import Gateway
 from mapekd.monitor.alerts import Alert
 
@@ -54,7 +54,7 @@ class ApiContext:
     """The current gateway: the daemon builds a new one on each reload."""
     registry: CollectorRegistry
     """Served at /metrics."""
-    store: SqliteStore
+    store: Store
     loop: LoopView | None = None
     """None: gateway-only mode (`mapekd gateway`), no healing loop."""
     approvals: ApprovalQueue | None = None

@@ -12,7 +12,7 @@ from mapekd.api.context import ApiContext, LoopView
 from mapekd.api.records import DeferredRecords
 from mapekd.api.server import ApiServer, start_api
 from mapekd.config.settings import Settings
-from mapekd.knowledge.store import SqliteStore
+from mapekd.knowledge.base import Store
 from mapekd.llm.gateway import Gateway, Sink, build_gateway
 
 DAY_S = 86400.0
@@ -42,7 +42,7 @@ class HostedApi:
 
 async def host_api(
     settings: Settings,
-    store: SqliteStore,
+    store: Store,
     loop: LoopView | None,
     *,
     gateways: Callable[[], Gateway] | None = None,
@@ -69,7 +69,7 @@ async def host_api(
     return HostedApi(server, own, records)
 
 
-def gateway_for(settings: Settings, store: SqliteStore, registry: CollectorRegistry, sink: Sink) -> Gateway:
+def gateway_for(settings: Settings, store: Store, registry: CollectorRegistry, sink: Sink) -> Gateway:
     """A gateway of its own (`mapekd gateway`): calls recorded through `sink`, the daily budget
     seeded from those already in the store."""
     gateway = build_gateway(settings.llm, registry=registry, sink=sink)

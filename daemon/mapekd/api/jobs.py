@@ -23,8 +23,8 @@ from mapekd.api.errors import ApiError, from_error
 from mapekd.api.openai_wire import ChatBody, completion_json
 from mapekd.config.api import JobsConfig
 from mapekd.errors import MapekdError, StoreError
+from mapekd.knowledge.base import Store
 from mapekd.knowledge.jobs import JobStore
-from mapekd.knowledge.store import SqliteStore
 from mapekd.llm.gateway import Gateway
 
 log = logging.getLogger("mapekd.api.jobs")
@@ -33,7 +33,7 @@ MAX_ERROR_CHARS = 2000
 
 
 class JobRunner:
-    def __init__(self, store: SqliteStore, gateways: Callable[[], Gateway], config: JobsConfig) -> None:
+    def __init__(self, store: Store, gateways: Callable[[], Gateway], config: JobsConfig) -> None:
         self.jobs = JobStore(store.conn, max_attempts=config.max_attempts)
         self.gateways = gateways
         self.config = config

@@ -17,7 +17,7 @@ from mapekd.execute.base import Action, ActionRequest, ExecResult
 from mapekd.execute.params import build_params
 from mapekd.execute.records import decision_event, finished_row
 from mapekd.execute.verify import Pending, Verifier
-from mapekd.knowledge.store import SqliteStore
+from mapekd.knowledge.base import Store
 from mapekd.plan.enforcer import Admitted
 from mapekd.plan.policy import Counter
 from mapekd.plan.proposal import Candidate, Proposal
@@ -63,7 +63,7 @@ def decision_row(
 class Actor:
     def __init__(
         self,
-        store: SqliteStore,
+        store: Store,
         verifier: Verifier,
         *,
         dry_run: bool,

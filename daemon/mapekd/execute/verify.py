@@ -20,7 +20,7 @@ from mapekd.analyze.incidents import ActiveIncident, IncidentTracker
 from mapekd.analyze.rules.base import Rule
 from mapekd.execute.base import ExecResult
 from mapekd.execute.records import judge
-from mapekd.knowledge.store import SqliteStore
+from mapekd.knowledge.base import Store
 from mapekd.model import Sample
 
 log = logging.getLogger("mapekd.decision")
@@ -43,7 +43,7 @@ class Pending:
 class Verifier:
     def __init__(
         self,
-        store: SqliteStore,
+        store: Store,
         tracker: IncidentTracker,
         recheck: Recheck,
         *,

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from mapekd.errors import StoreError
+from mapekd.knowledge.library import database
+from mapekd.knowledge.queries import mapped
 
 TIME_COLUMNS = {
     "incidents": "opened_at",
@@ -37,18 +39,16 @@ def columns(conn: sqlite3.Connection, table: str) -> list[str]:
 def iter_rows(
     conn: sqlite3.Connection, table: str, since: float = 0.0, page: int = 5000
 ) -> Iterator[tuple[Any, ...]]:
-    sql = f"SELECT * FROM {_known(table)} WHERE id > ? AND {TIME_COLUMNS[table]} >= ? ORDER BY id LIMIT ?"  # noqa: S608
-    key = columns(conn, table).index("id")
+    rows_of = database(conn).table(_known(table))
+    where = f"id > ? AND {TIME_COLUMNS[table]} >= ?"
     last = 0
     while True:
-        try:
-            rows = conn.execute(sql, (last, since, page)).fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot export {table}: {exc}") from exc
-        yield from rows
+        with mapped(f"cannot export {table}"):
+            rows = list(rows_of.rows_where(where, (last, since), order_by="id", limit=page))
+        yield from (tuple(row.values()) for row in rows)
         if len(rows) < page:
             return
-        last = rows[-1][key]
+        last = rows[-1]["id"]
 
 
 def export(conn: sqlite3.Connection, table: str, out: TextIO, fmt: str, since: float = 0.0) -> int:

@@ -2,38 +2,80 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from mapekd.errors import StoreError
+from mapekd.knowledge.library import database, is_not_found
+from mapekd.knowledge.rows import IncidentRow
+
+if TYPE_CHECKING:
+    from sqlite_utils.db import Table
 
 REAL_STATES = "('succeeded', 'failed', 'timeout') AND e.kind = 'remedy'"
 """SQL condition (after `e.state IN`) for remedies that really ran: only these count as evidence
 for success rates (dry-run would_execute, interrupted executions and notifications do not)."""
 
 
+@contextlib.contextmanager
+def mapped(what: str) -> Iterator[None]:
+    """The boundary: sqlite3's and sqlite-utils' errors become StoreError, by type."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise StoreError(f"{what}: {exc}") from exc
+    except Exception as exc:
+        if is_not_found(exc):
+            raise StoreError(f"{what}: {exc}") from exc
+        raise
+
+
 class Queries:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self.db = database(conn)
+        self._tables: dict[str, Table] = {}
 
-    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        try:
-            cursor = self.conn.execute(sql, params)
-        except sqlite3.Error as exc:
-            raise StoreError(f"query failed: {exc}") from exc
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    def _rows(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        with mapped("query failed"):
+            return list(self.db.query(sql, params))
+
+    def _where(
+        self, table: str, where: str | None, args: tuple[Any, ...] = (), **options: Any
+    ) -> list[dict[str, Any]]:
+        with mapped(f"cannot read {table}"):
+            return list(self._table(table).rows_where(where, args, **options))
+
+    def _table(self, name: str) -> Table:
+        """sqlite-utils' Table, made once per name (making one asks SQLite for the views)."""
+        if name not in self._tables:
+            self._tables[name] = self.db.table(name)
+        return self._tables[name]
+
+    def incident_row(self, incident_id: int) -> IncidentRow | None:
+        rows = self._where("incidents", "id = ?", (incident_id,))
+        return IncidentRow.from_row(rows[0]) if rows else None
+
+    def active_incident_row(self, signature: str) -> IncidentRow | None:
+        rows = self._where("incidents", "signature = ? AND resolved_at IS NULL", (signature,))
+        return IncidentRow.from_row(rows[0]) if rows else None
+
+    def active_incident_rows(self) -> list[IncidentRow]:
+        rows = self._where("incidents", "resolved_at IS NULL", (), order_by="id")
+        return [IncidentRow.from_row(row) for row in rows]
 
     def active_incident(self, signature: str) -> dict[str, Any] | None:
-        rows = self._rows("SELECT * FROM incidents WHERE signature = ? AND resolved_at IS NULL", (signature,))
+        rows = self._where("incidents", "signature = ? AND resolved_at IS NULL", (signature,))
         return rows[0] if rows else None
 
     def active_incidents(self) -> list[dict[str, Any]]:
-        return self._rows("SELECT * FROM incidents WHERE resolved_at IS NULL ORDER BY id")
+        return self._where("incidents", "resolved_at IS NULL", (), order_by="id")
 
     def incident(self, incident_id: int) -> dict[str, Any] | None:
-        rows = self._rows("SELECT * FROM incidents WHERE id = ?", (incident_id,))
+        rows = self._where("incidents", "id = ?", (incident_id,))
         return rows[0] if rows else None
 
     def incidents(self, since: float = 0.0, limit: int = 200) -> list[dict[str, Any]]:
@@ -74,15 +116,13 @@ class Queries:
         return rows[0]["d"] if rows and rows[0]["d"] is not None else None
 
     def latest_symptom(self, incident_id: int) -> dict[str, Any] | None:
-        rows = self._rows(
-            "SELECT * FROM symptoms WHERE incident_id = ? ORDER BY id DESC LIMIT 1", (incident_id,)
-        )
+        rows = self._where("symptoms", "incident_id = ?", (incident_id,), order_by="id DESC", limit=1)
         if not rows:
             return None
         return {**rows[0], "fields": json.loads(rows[0]["fields"])}
 
     def decision(self, decision_id: int) -> dict[str, Any] | None:
-        rows = self._rows("SELECT * FROM decisions WHERE id = ?", (decision_id,))
+        rows = self._where("decisions", "id = ?", (decision_id,))
         return rows[0] if rows else None
 
     def action_stats(self) -> list[dict[str, Any]]:

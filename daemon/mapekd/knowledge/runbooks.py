@@ -15,17 +15,20 @@ when their file is gone); a row added by an operator under the same name is neve
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mapekd.errors import ConfigError, StoreError
-from mapekd.knowledge.store import SqliteStore
+from mapekd.errors import ConfigError
+from mapekd.knowledge.queries import Queries, mapped
 from mapekd.resources import data_dir
+
+if TYPE_CHECKING:
+    from sqlite_utils.db import Table
 
 SEED = "seed"
 
@@ -88,46 +91,32 @@ def parse_runbook(path: Path) -> Runbook:
     return Runbook(path.stem, meta, body.strip())
 
 
-def load_runbooks(store: SqliteStore, directory: Path | None = None) -> LoadResult:
+def load_runbooks(store: Queries, directory: Path | None = None) -> LoadResult:
     runbooks = [parse_runbook(p) for p in sorted((directory or runbooks_dir()).glob("*.md"))]
-    try:
-        with store.conn:
-            return _sync(store.conn, runbooks)
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot load runbooks: {exc}") from exc
+    with mapped("cannot load runbooks"), store.db.atomic():
+        return _sync(store.db.table("runbooks"), runbooks)
 
 
-def _sync(conn: sqlite3.Connection, runbooks: list[Runbook]) -> LoadResult:
-    columns = ("name", "title", "rules", "checks", "signatures", "body", "source")
-    existing = {
-        row[0]: dict(zip(columns, row, strict=True))
-        for row in conn.execute(f"SELECT {', '.join(columns)} FROM runbooks")  # noqa: S608 (fixed names)
-    }
+def _sync(table: Table, runbooks: list[Runbook]) -> LoadResult:
+    columns = ("id", "name", "title", "rules", "checks", "signatures", "body", "source")
+    existing = {row["name"]: row for row in table.rows_where(select=", ".join(columns))}
     counts = dict.fromkeys(("inserted", "updated", "unchanged", "removed", "kept_operator"), 0)
     now = time.time()
     for runbook in runbooks:
         new, old = runbook.row(), existing.get(runbook.name)
         if old is None:
-            conn.execute(
-                "INSERT INTO runbooks (name, title, rules, checks, signatures, body, source, updated_at) "
-                "VALUES (:name, :title, :rules, :checks, :signatures, :body, :source, :now)",
-                {**new, "now": now},
-            )
+            table.insert({**new, "updated_at": now})
             counts["inserted"] += 1
         elif old["source"] != SEED:
             counts["kept_operator"] += 1
-        elif old != new:
-            conn.execute(
-                "UPDATE runbooks SET title = :title, rules = :rules, checks = :checks, "
-                "signatures = :signatures, body = :body, updated_at = :now WHERE name = :name",
-                {**new, "now": now},
-            )
+        elif {k: old[k] for k in new} != new:
+            table.update(old["id"], {**new, "updated_at": now})
             counts["updated"] += 1
         else:
             counts["unchanged"] += 1
     names = {r.name for r in runbooks}
     for name, old in existing.items():
         if old["source"] == SEED and name not in names:
-            conn.execute("DELETE FROM runbooks WHERE name = ?", (name,))
+            table.delete(old["id"])
             counts["removed"] += 1
     return LoadResult(**counts)

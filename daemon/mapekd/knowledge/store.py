@@ -1,63 +1,71 @@
-"""The Store seam: every knowledge read and write goes through SqliteStore."""
+"""SqliteStore: the knowledge base in one SQLite file, written and read through sqlite-utils."""
 
 from __future__ import annotations
 
 import json
-import re
-import sqlite3
 import time
+import uuid
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mapekd.errors import StoreError
 from mapekd.knowledge.approvals import ApprovalStore
 from mapekd.knowledge.migrate import apply_migrations
+from mapekd.knowledge.opening import open_base
+from mapekd.knowledge.queries import mapped
+from mapekd.knowledge.recall import Recall
 from mapekd.llm.types import CallRecord
 from mapekd.model import Sample, Symptom
 from mapekd.resources import migrations_dir
 
-_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+if TYPE_CHECKING:
+    from sqlite_utils.db import Table
+
+TABLES = frozenset(
+    ("incidents", "symptoms", "decisions", "executions", "outcomes", "analyses", "llm_calls", "samples")
+)
+"""The tables written here. sqlite-utils would create a table it does not find: a misspelt name
+must be an error instead."""
 
 
-class SqliteStore(ApprovalStore):
+class SqliteStore(Recall, ApprovalStore):
     """One connection, WAL, foreign keys on. Cheap calls, made inline from the event loop."""
 
     def __init__(self, path: str | Path, *, migrations: Path | None = None) -> None:
         self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(self.path), timeout=10.0)
-            conn.execute("PRAGMA journal_mode=WAL")
-            # With WAL, NORMAL is still crash-safe (a power cut may lose the last transactions,
-            # never corrupt the file) and drops an fsync per commit from the loop's hot path.
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=10000")
-            apply_migrations(conn, migrations or migrations_dir())
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open knowledge base {self.path}: {exc}") from exc
+        conn = open_base(self.path)
         super().__init__(conn)
+        try:
+            with mapped(f"cannot open knowledge base {self.path}"):
+                apply_migrations(conn, migrations or migrations_dir())
+            self.base_id = self._base_id()
+        except StoreError:
+            conn.close()
+            raise
 
     def close(self) -> None:
         self.conn.close()
 
+    def _base_id(self) -> str:
+        """This base's random id, written the first time this version opens it."""
+        with mapped("cannot read the base id"):
+            meta = self.db.table("meta")
+            meta.insert({"key": "base_id", "value": uuid.uuid4().hex}, ignore=True)
+            return str(meta.get("base_id")["value"])
+
+    def _written(self, name: str) -> Table:
+        if name not in TABLES:
+            raise StoreError(f"not a knowledge table: {name!r}")
+        return self._table(name)
+
     def _insert(self, table: str, row: dict[str, Any]) -> int:
-        columns = ", ".join(_names(table, row))
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(row))})"  # noqa: S608 (names checked)
-        try:
-            with self.conn:
-                return int(self.conn.execute(sql, tuple(row.values())).lastrowid or 0)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot write {table}: {exc}") from exc
+        with mapped(f"cannot write {table}"):
+            return int(self._written(table).insert(row).last_rowid or 0)
 
     def _update(self, table: str, pk: int, values: dict[str, Any]) -> None:
-        assignments = ", ".join(f"{name} = ?" for name in _names(table, values))
-        sql = f"UPDATE {table} SET {assignments} WHERE id = ?"  # noqa: S608 (names checked)
-        try:
-            with self.conn:
-                self.conn.execute(sql, (*values.values(), pk))
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot update {table} {pk}: {exc}") from exc
+        with mapped(f"cannot update {table} {pk}"):
+            self._written(table).update(pk, values)
 
     # incidents -----------------------------------------------------------------------------
     def open_incident(self, symptom: Symptom) -> int:
@@ -129,16 +137,12 @@ class SqliteStore(ApprovalStore):
 
     def reconcile_interrupted(self) -> int:
         """Executions left `started` by a previous run that died mid-action."""
-        try:
-            with self.conn:
-                cursor = self.conn.execute(
-                    "UPDATE executions SET state = 'interrupted', finished_at = ?, "
-                    "error = 'daemon stopped before the action completed' WHERE state = 'started'",
-                    (time.time(),),
-                )
-            return cursor.rowcount
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot reconcile executions: {exc}") from exc
+        with mapped("cannot reconcile executions"):
+            return self.db.execute(
+                "UPDATE executions SET state = 'interrupted', finished_at = ?, "
+                "error = 'daemon stopped before the action completed' WHERE state = 'started'",
+                (time.time(),),
+            ).rowcount
 
     def record_analysis(self, row: dict[str, Any]) -> int:
         return self._insert("analyses", row)
@@ -182,27 +186,13 @@ class SqliteStore(ApprovalStore):
     # samples ---------------------------------------------------------------------------------
     def record_samples(self, samples: list[Sample]) -> None:
         """One cycle's samples in one transaction (one statement, prepared once)."""
-        rows = [(s.ts, s.check, s.target, int(s.ok), json.dumps(s.fields, default=str)) for s in samples]
-        try:
-            with self.conn:
-                self.conn.executemany(
-                    "INSERT INTO samples (ts, check_name, target, ok, fields) VALUES (?, ?, ?, ?, ?)", rows
-                )
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot write samples: {exc}") from exc
+        if not samples:
+            return
+        rows: list[Sequence[Any]] = [["ts", "check_name", "target", "ok", "fields"]]  # list mode
+        rows += [[s.ts, s.check, s.target, int(s.ok), json.dumps(s.fields, default=str)] for s in samples]
+        with mapped("cannot write samples"), self.db.atomic():
+            self._written("samples").insert_all(rows)
 
     def prune_samples(self, older_than: float) -> int:
-        try:
-            with self.conn:
-                return self.conn.execute("DELETE FROM samples WHERE ts < ?", (older_than,)).rowcount
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot prune samples: {exc}") from exc
-
-
-def _names(table: str, row: dict[str, Any]) -> list[str]:
-    """The column names of `row`, checked to be plain identifiers (they come from this package's
-    code; values are always bound, never formatted into SQL)."""
-    names = list(row)
-    if not all(_IDENTIFIER.fullmatch(name) for name in [table, *names]):
-        raise StoreError(f"not a plain column name in {table}: {names}")
-    return names
+        with mapped("cannot prune samples"):
+            return self.db.execute("DELETE FROM samples WHERE ts < ?", (older_than,)).rowcount

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from mapekd.config.settings import NotificationsConfig
 from mapekd.execute.base import ExecResult
 from mapekd.execute.records import finished_row
-from mapekd.knowledge.store import SqliteStore
+from mapekd.knowledge.base import Store
 from mapekd.notify.notice import Notice, json_payload, slack_payload
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ class Notifier:
         config: NotificationsConfig,
         escalate: str | None,
         sinks: Mapping[str, WebhookAction],
-        store: SqliteStore,
+        store: Store,
         *,
         dry_run: bool,
         scrub: Callable[[str], str] = str,

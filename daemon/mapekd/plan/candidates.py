@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from mapekd.analyze.rules.base import Rule
 from mapekd.config.actions import ActionConfig, SignalActionConfig, WebhookActionConfig
 from mapekd.execute.base import Action
-from mapekd.knowledge.queries import Queries
+from mapekd.knowledge.base import ActionHistory
 from mapekd.plan.proposal import Candidate
 
 
@@ -18,7 +18,7 @@ def candidates_for(
     target: str,
     actions: dict[str, Action],
     configs: dict[str, ActionConfig],
-    queries: Queries,
+    queries: ActionHistory,
     signature: str,
 ) -> list[Candidate]:
     from_rule = bool(rule.remedies)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from mapekd.analyze.incidents import ActiveIncident
 from mapekd.execute.records import decision_event
-from mapekd.knowledge.store import SqliteStore
+from mapekd.knowledge.base import Store
 from mapekd.notify.dispatcher import Notifier
 from mapekd.notify.notice import Notice
 from mapekd.plan.policy import Counter
@@ -21,7 +21,7 @@ log = logging.getLogger("mapekd.decision")
 
 class Escalation:
     def __init__(
-        self, store: SqliteStore, notifier: Notifier, *, dry_run: bool, metrics: LoopMetrics | None = None
+        self, store: Store, notifier: Notifier, *, dry_run: bool, metrics: LoopMetrics | None = None
     ) -> None:
         self.metrics = metrics
         self.store = store

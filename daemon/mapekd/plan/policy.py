@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from mapekd.config.settings import PolicyConfig
-from mapekd.knowledge.queries import Queries
+from mapekd.knowledge.base import ActionHistory
 from mapekd.plan.ledger import Ledger, Started
 
 Verdict = Literal["act", "cooldown", "give_up"]
@@ -66,7 +66,7 @@ class Policy:
         return "act", counter
 
 
-def seeded_ledger(queries: Queries, window: float, now: float) -> Ledger:
+def seeded_ledger(queries: ActionHistory, window: float, now: float) -> Ledger:
     """A ledger holding the remedies the knowledge base recorded within `window` before `now`
     (rows written before effects were recorded count as an effect of their own target)."""
     ledger = Ledger(window)
@@ -77,6 +77,6 @@ def seeded_ledger(queries: Queries, window: float, now: float) -> Ledger:
     return ledger
 
 
-def recorded_counter(config: PolicyConfig, queries: Queries, target: str, now: float) -> Counter:
+def recorded_counter(config: PolicyConfig, queries: ActionHistory, target: str, now: float) -> Counter:
     """A target's counter as the knowledge base records it (`mapekd kb show`, `mapekd status`)."""
     return Policy(config, seeded_ledger(queries, config.window, now)).counter(now, target=target)
