@@ -203,7 +203,7 @@ class LlamaProcess:
     def _measured(self, stats: dict[str, float]) -> None:
         inference = Inference(float(stats["cpu_s"]), float(stats["started"]), float(stats["ended"]))
         self.inferences.append(inference)
-        log.debug(
+        log.info(
             "local inference done",
             extra={
                 "event": {
