@@ -115,24 +115,16 @@ class LlamaProcess:
         await self.stop()
 
     async def stop(self) -> None:
-        """End the child at once (a running inference with it); safe to call more than once."""
-        proc, self._proc = self._proc, None
+        """End the child at once (a running inference with it); safe to call more than once,
+        and from several tasks: each returns once the child has ended."""
+        proc = self._proc
         if proc is None:
             return
-        if proc.stdin is not None:
-            proc.stdin.close()  # the child's transport is then fully closed once it has ended
-        with contextlib.suppress(ProcessLookupError):
-            proc.terminate()
         try:
-            await asyncio.wait_for(proc.wait(), TERM_GRACE)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
-        except asyncio.CancelledError:  # stopped again while stopping: no grace left
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            raise
+            await _end(proc)
+        finally:
+            if self._proc is proc:
+                self._proc = None
 
     async def _exchange(self, request: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]:
         """The answer's lines up to its end; a caller leaving before the end kills the child."""
@@ -214,6 +206,24 @@ class LlamaProcess:
                 }
             },
         )
+
+
+async def _end(proc: asyncio.subprocess.Process) -> None:
+    """SIGTERM, then SIGKILL after TERM_GRACE; returns once the process has ended."""
+    if proc.stdin is not None:
+        proc.stdin.close()  # the child's transport is then fully closed once it has ended
+    with contextlib.suppress(ProcessLookupError):
+        proc.terminate()
+    try:
+        await asyncio.wait_for(proc.wait(), TERM_GRACE)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+    except asyncio.CancelledError:  # stopped again while stopping: no grace left
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        raise
 
 
 def _child_env() -> dict[str, str]:
