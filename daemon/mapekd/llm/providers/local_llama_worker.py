@@ -1,5 +1,4 @@
-"""One llama.cpp model in a child process of its own (local_llama_child), started on first use,
-and the turn every inference waits for.
+"""One llama.cpp model in a child process of its own (local_llama_child), started on first use.
 
 llama.cpp cannot be interrupted in the middle of a step, and a thread cannot be killed: a call
 given up (a deadline, an abandoned stream, the daemon stopping) kills the child instead, at once
@@ -27,7 +26,6 @@ from mapekd.llm.errors import (
     BadRequest,
     MalformedResponse,
     ModelLoadFailed,
-    Overloaded,
     ProviderError,
     ProviderUnavailable,
     ServerError,
@@ -40,8 +38,6 @@ LINE_LIMIT = 16 * 1024 * 1024
 """The longest answer line read from the child (an embedding batch is the longest)."""
 TERM_GRACE = 0.3
 """How long a child asked to end (SIGTERM) has before it is killed (SIGKILL)."""
-MAX_WAITING = 2
-"""Calls that may wait while one inference runs; past that, a call fails at once (Overloaded)."""
 ERRORS: dict[str, type[ProviderError]] = {
     "load": ModelLoadFailed,
     "bad_request": BadRequest,
@@ -58,30 +54,6 @@ class Inference(NamedTuple):
     ended: float
 
 
-class Turns:
-    """One inference at a time, and at most `max_waiting` calls waiting for their turn."""
-
-    def __init__(self, provider: str, max_waiting: int = MAX_WAITING) -> None:
-        self._provider = provider
-        self._max_waiting = max_waiting
-        self._lock = asyncio.Lock()
-        self._waiting = 0
-
-    @contextlib.asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
-        if self._lock.locked() and self._waiting >= self._max_waiting:
-            raise Overloaded(self._provider, f"busy: one inference running, {self._waiting} waiting")
-        self._waiting += 1
-        try:
-            await self._lock.acquire()
-        finally:
-            self._waiting -= 1
-        try:
-            yield
-        finally:
-            self._lock.release()
-
-
 class LlamaProcess:
     def __init__(self, provider: str, args: dict[str, Any]) -> None:
         self._provider = provider
@@ -94,8 +66,8 @@ class LlamaProcess:
     @property
     def pid(self) -> int | None:
         """The running child's, if any."""
-        running = self._proc is not None and self._proc.returncode is None
-        return self._proc.pid if running and self._proc is not None else None
+        proc = self._proc
+        return proc.pid if proc is not None and proc.returncode is None else None
 
     async def stream(self, kwargs: dict[str, Any]) -> AsyncGenerator[Chunk, None]:
         """The chat's chunks as the child generates them."""
@@ -240,9 +212,12 @@ async def _chunks(messages: AsyncIterator[dict[str, Any]], provider: str) -> Asy
         if "prompt_tokens" in message:
             prompt_tokens = int(message["prompt_tokens"])
             continue
-        choice = message["piece"]["choices"][0]
-        finish = choice.get("finish_reason") or finish
-        delta = (choice.get("delta") or {}).get("content")
+        try:
+            choice = message["piece"]["choices"][0]
+            finish = choice.get("finish_reason") or finish
+            delta = (choice.get("delta") or {}).get("content")
+        except (KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise MalformedResponse(provider, "a chunk without choices from the model's process") from exc
         if delta:
             output_tokens += 1
             yield Chunk(delta=delta)
