@@ -127,9 +127,13 @@ async def test_five_concurrent_calls_run_one_at_a_time_and_past_two_waiting_are_
         assert later.started >= earlier.ended, f"two inferences overlapped: {inferences}"
 
 
-async def test_every_thread_of_the_model_process_runs_at_the_lowest_priority() -> None:
+async def test_every_thread_of_the_model_process_runs_at_the_lowest_priority_without_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-canary-not-for-the-model")
     provider = make()
     task, pid = await generating(provider)
+    environ = Path(f"/proc/{pid}/environ").read_bytes()
     threads = [t.id for t in psutil.Process(pid).threads()]
     nice = {tid: os.getpriority(os.PRIO_PROCESS, tid) for tid in threads}
     policy = {tid: os.sched_getscheduler(tid) for tid in threads}
@@ -138,6 +142,7 @@ async def test_every_thread_of_the_model_process_runs_at_the_lowest_priority() -
     assert len(threads) > 1  # llama.cpp's own threads are there too
     assert set(nice.values()) == {19}, nice
     assert set(policy.values()) == {os.SCHED_IDLE}, policy
+    assert b"sk-canary" not in environ and b"PYTHONPATH=" in environ
 
 
 async def test_a_call_cancelled_mid_generation_kills_the_child_at_once_and_the_next_call_works() -> None:

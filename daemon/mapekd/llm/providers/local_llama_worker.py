@@ -198,11 +198,18 @@ async def _end(proc: asyncio.subprocess.Process) -> None:
         raise
 
 
+CHILD_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR")
+CHILD_ENV_PREFIXES = ("GGML_", "LLAMA_", "OMP_")
+"""What the model's process gets of the daemon's environment: locale, paths and llama.cpp's own
+tuning, never the credentials the daemon itself may hold."""
+
+
 def _child_env() -> dict[str, str]:
-    """The daemon's environment, with mapekd importable however the daemon found it."""
+    """That part of the environment, with mapekd importable however the daemon found it."""
+    env = {k: v for k, v in os.environ.items() if k in CHILD_ENV or k.startswith(CHILD_ENV_PREFIXES)}
     root = str(Path(mapekd.__file__).resolve().parent.parent)
     path = os.environ.get("PYTHONPATH")
-    return {**os.environ, "PYTHONPATH": root if not path else f"{root}{os.pathsep}{path}"}
+    return {**env, "PYTHONPATH": root if not path else f"{root}{os.pathsep}{path}"}
 
 
 async def _chunks(messages: AsyncIterator[dict[str, Any]], provider: str) -> AsyncIterator[Chunk]:
