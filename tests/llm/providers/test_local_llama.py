@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -215,3 +216,32 @@ async def test_embed_needs_the_flag() -> None:
     result = await embedder.embed(EmbeddingRequest(inputs=("disk full", "web down")))
     assert len(result.vectors) == 2 and len(result.vectors[0]) == len(result.vectors[1]) > 0
     await embedder.close()
+
+
+ORPHAN = """
+import asyncio, sys
+from mapekd.llm.providers.config import LocalLlamaConfig
+from mapekd.llm.providers.local_llama import LocalLlamaProvider
+from mapekd.llm.types import ChatRequest, Message
+
+async def main():
+    provider = LocalLlamaProvider(LocalLlamaConfig(name="local", type="local_llama", n_ctx=1024))
+    request = ChatRequest(messages=(Message("user", "Count from one to one thousand."),), max_tokens=1500)
+    async for _ in provider.stream(request):
+        print(provider.process.pid, flush=True)
+        await asyncio.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+def test_a_daemon_killed_by_sigkill_leaves_no_model_process_generating() -> None:
+    parent = subprocess.Popen([sys.executable, "-c", ORPHAN], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        pid = int(parent.stdout.readline())
+        assert psutil.Process(pid).ppid() == parent.pid
+    finally:
+        parent.kill()
+        parent.wait(10)
+    assert gone_within(pid, 2.0), "the model process outlived its parent"
