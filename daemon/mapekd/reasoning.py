@@ -48,6 +48,7 @@ class Reasoning:
         gateway = _gateway(settings, store)
         if not can_plan:
             return cls(gateway, None)
+        from mapekd.plan.analysis_limit import AnalysisLimiter
         from mapekd.plan.llm_call import LLMCaller
         from mapekd.plan.llm_plan import LLMPlanner
         from mapekd.prompting import Prompts
@@ -55,7 +56,8 @@ class Reasoning:
         caller = LLMCaller(
             gateway, Prompts(), redactor_for(settings), context_tokens=context_tokens(settings)
         )
-        return cls(gateway, LLMPlanner(caller, store, settings.llm))
+        limiter = AnalysisLimiter(settings.plan.analysis_per_hour, settings.plan.analysis_reuse)
+        return cls(gateway, LLMPlanner(caller, store, settings.llm, limiter))
 
     async def close(self) -> None:
         if self.gateway is not None:

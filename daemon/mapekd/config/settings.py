@@ -99,6 +99,10 @@ class PlanConfig(StrictModel):
     """How long a decision waits for `mapekd approve`; on expiry nothing runs."""
     analyze: bool = True
     """Ask the LLM for an analysis of each incident (attached to it; never delays an action)."""
+    analysis_per_hour: int = Field(default=12, ge=0)
+    """At most this many analyses asked of the LLM in any hour; past it one is skipped (logged)."""
+    analysis_reuse: Duration = 3600.0
+    """One analysis per incident kind (rule and target) within this long: a repeat reuses it."""
 
 
 class RedactionConfig(StrictModel):

