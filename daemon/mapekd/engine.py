@@ -23,7 +23,7 @@ from mapekd.monitor.process import ProcessCheck
 from mapekd.plan.approval_gate import ApprovalGate
 from mapekd.plan.enforcer import Enforcer
 from mapekd.shared_http import SharedHttp
-from mapekd.situation import Situation
+from mapekd.situation import Situation, watched_pids
 
 if TYPE_CHECKING:
     from mapekd.metrics import LoopMetrics
@@ -201,7 +201,17 @@ class Engine:
             incident.opened_at,
             samples,
             trend,
+            self._watched_pids(),
         )
+
+    def _watched_pids(self) -> frozenset[int]:
+        latest = (
+            self.history.latest(name, target)
+            for name in self.checks
+            for target in self.history.targets(name)
+            if target.startswith("process:")
+        )
+        return watched_pids(s for s in latest if s is not None)
 
     def _expect_restarts(self) -> None:
         """An action is about to run: it may (re)start a watched process. Look for each dead one

@@ -353,8 +353,14 @@ class Healer:
             )
 
     async def drain(self, timeout: float) -> None:
-        """Shutdown: decisions, verifications and notifications in flight, each within `timeout`."""
-        planning = [*self.planning.tasks.values(), *self.analyzing.tasks.values()]
+        """Shutdown (and a reload's retirement): analyses are cancelled at once (the model's work
+        is never waited for); decisions, verifications and notifications in flight get
+        `timeout` each."""
+        analyses = list(self.analyzing.tasks.values())
+        for task in analyses:
+            task.cancel()
+        await asyncio.gather(*analyses, return_exceptions=True)
+        planning = list(self.planning.tasks.values())
         if planning:
             _, pending = await asyncio.wait(planning, timeout=timeout)
             for task in pending:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from mapekd.config.settings import Settings
-from mapekd.knowledge.store import SqliteStore
+from mapekd.knowledge.base import Store
 
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
@@ -34,7 +34,7 @@ class Reasoning:
         self.planner = planner
 
     @classmethod
-    def build(cls, settings: Settings, store: SqliteStore, *, serve_api: bool = False) -> Reasoning:
+    def build(cls, settings: Settings, store: Store, *, serve_api: bool = False) -> Reasoning:
         """`serve_api`: the daemon serves the gateway over HTTP, so it is built even when the
         loop itself cannot use a model."""
         can_plan = usable(settings)
@@ -57,14 +57,17 @@ class Reasoning:
             gateway, Prompts(), redactor_for(settings), context_tokens=context_tokens(settings)
         )
         limiter = AnalysisLimiter(settings.plan.analysis_per_hour, settings.plan.analysis_reuse)
-        return cls(gateway, LLMPlanner(caller, store, settings.llm, limiter))
+        return cls(
+            gateway,
+            LLMPlanner(caller, store, settings.llm, limiter, others=settings.redaction.other_processes),
+        )
 
     async def close(self) -> None:
         if self.gateway is not None:
             await self.gateway.close()
 
 
-def _gateway(settings: Settings, store: SqliteStore) -> Gateway:
+def _gateway(settings: Settings, store: Store) -> Gateway:
     from prometheus_client import CollectorRegistry
 
     from mapekd.llm.budget import start_of_utc_day

@@ -4,6 +4,7 @@ prompting side (Jinja2, the LLM gateway) on a host where no model is used."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,3 +26,17 @@ class Situation:
     """The recent history of this check and target, oldest first."""
     trend: dict[str, Any] | None = None
     """For trend rules: {field, threshold, slope_per_s, eta_s}."""
+    watched: frozenset[int] = frozenset()
+    """The pids the process checks watch now: only their command lines reach a prompt."""
+
+
+def watched_pids(samples: Iterable[Sample]) -> frozenset[int]:
+    """The pids the process checks matched, from their samples (`process:` targets, `pid`)."""
+    return frozenset(
+        pid
+        for s in samples
+        if s.target.startswith("process:")
+        and isinstance(pid := s.fields.get("pid"), int)
+        and not isinstance(pid, bool)
+        and pid > 0
+    )

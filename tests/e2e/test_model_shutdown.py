@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-import pytest
 
 from mapekd.llm.providers.local_llama_worker import CHILD_MODULE
 from tests.conftest import free_port, wait_for
@@ -60,11 +59,6 @@ def crash_loop_config(tmp: Path, services: list[Service]) -> dict[str, Any]:
     return config
 
 
-@pytest.mark.xfail(
-    reason="Healer.drain (heal.py, another part) still waits up to 5 s for analyses; with it "
-    "cancelling them at once this passes (the integrator's change, then this mark goes)",
-    strict=False,
-)
 def test_sigterm_ends_the_daemon_at_once_while_the_model_analyses_a_crash_loop(
     tmp_path: Path, daemons: list[Daemon]
 ) -> None:

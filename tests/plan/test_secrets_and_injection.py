@@ -58,6 +58,8 @@ def config(tmp: Path, url: str) -> dict[str, Any]:
             "headers": {"Authorization": f"Bearer {CANARIES['header']}"},
         }
     )
+    # The hog is watched: only watched processes' command lines reach a prompt.
+    cfg["checks"].append({"name": "hog", "type": "process", "cmdline": "bytearray(400"})
     cfg["actions"][0]["env"] = {"API_TOKEN": CANARIES["env"]}
     cfg["actions"].append(
         {"name": "page", "type": "webhook", "url": f"{url}/hook", "headers": {"X-Token": CANARIES["webhook"]}}

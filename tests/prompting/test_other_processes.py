@@ -14,7 +14,8 @@ import pytest
 from mapekd.config.settings import Settings
 from mapekd.model import Sample
 from mapekd.prompting import HostSnapshot, Prompts, Redactor, analyze_context, snapshot_host
-from mapekd.prompting.host import OtherProcesses, watched_pids
+from mapekd.prompting.host import OtherProcesses
+from mapekd.situation import watched_pids
 from tests.conftest import wait_for
 from tests.prompting.conftest import World
 

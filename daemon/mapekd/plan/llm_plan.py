@@ -9,9 +9,7 @@ import logging
 import time
 from typing import Any
 
-from mapekd.knowledge.queries import Queries
-from mapekd.knowledge.recall import matching_runbooks, recent_actions, similar_incidents
-from mapekd.knowledge.store import SqliteStore
+from mapekd.knowledge.base import Store
 from mapekd.llm.config import LLMSettings
 from mapekd.plan.analysis_limit import AnalysisLimiter, KindAsked
 from mapekd.plan.llm_call import Asked, LLMCaller
@@ -29,6 +27,7 @@ from mapekd.prompting import (
     plan_schema,
     snapshot_host,
 )
+from mapekd.prompting.host import OtherProcesses
 from mapekd.situation import Situation
 
 log = logging.getLogger("mapekd.decision")
@@ -38,21 +37,24 @@ class LLMPlanner:
     def __init__(
         self,
         caller: LLMCaller,
-        store: SqliteStore,
+        store: Store,
         settings: LLMSettings,
         limiter: AnalysisLimiter | None = None,
+        *,
+        others: OtherProcesses = "names",
     ) -> None:
-        """`limiter`: how often analyses may be asked (None: every time, e.g. an evaluation)."""
+        """`limiter`: how often analyses may be asked (None: every time, e.g. an evaluation).
+        `others`: what the analysis shows of processes no check watches (redaction.other_processes)."""
         self.caller = caller
         self.store = store
-        self.queries: Queries = store
         self.settings = settings
         self.limiter = limiter
+        self.others = others
 
     async def analyze(self, situation: Situation) -> Asked[Analysis]:
-        host = await asyncio.to_thread(snapshot_host)
-        similar = similar_incidents(
-            self.queries, situation.signature, situation.rule, exclude=situation.incident_id
+        host = await asyncio.to_thread(snapshot_host, watched=situation.watched, others=self.others)
+        similar = self.store.similar_incidents(
+            situation.signature, situation.rule, exclude=situation.incident_id
         )
         context = analyze_context(situation, host, similar)
         return await self.caller.ask(
@@ -149,8 +151,10 @@ class LLMPlanner:
             situation,
             analysis,
             views,
-            recent_actions(self.queries, situation.target),
-            matching_runbooks(self.queries, situation.rule, situation.check, situation.signature),
+            self.store.recent_actions(situation.target),
+            self.store.matching_runbooks(
+                situation.rule, situation.check, situation.signature, summary=situation.symptom
+            ),
         )
         asked = await self.caller.ask(
             "plan.j2",

@@ -18,7 +18,6 @@ from typing import Any, Literal
 
 import psutil
 
-from mapekd.model import Sample
 from mapekd.prompting.data import clip, number
 
 OtherProcesses = Literal["names", "none", "full"]
@@ -104,18 +103,6 @@ def _process_context(p: ProcessInfo) -> dict[str, Any]:
         context["cmdline"] = p.cmdline
     context.update(cpu_percent=number(p.cpu_percent), rss_mb=number(p.rss_bytes / _MIB))
     return context
-
-
-def watched_pids(samples: Iterable[Sample]) -> frozenset[int]:
-    """The pids the process checks matched, from their samples (`process:` targets, `pid`)."""
-    return frozenset(
-        pid
-        for s in samples
-        if s.target.startswith("process:")
-        and isinstance(pid := s.fields.get("pid"), int)
-        and not isinstance(pid, bool)
-        and pid > 0
-    )
 
 
 def snapshot_host(
