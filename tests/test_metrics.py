@@ -28,7 +28,7 @@ def populated_registry() -> CollectorRegistry:
     registry = CollectorRegistry()
     loop = LoopMetrics(registry)
     loop.cycle_done(0.02, [Sample("web", "http:web", {"ok": True}), Sample("host", "host", {"ok": False})])
-    loop.open_incidents([{"status": "open"}, {"status": "gave_up"}])
+    loop.open_incidents({"open": 1, "gave_up": 1})
     loop.decision("rule", "execute")
     loop.execution("restart_web", "succeeded")
     loop.outcome("web_down", "resolved", 42.0)
@@ -94,11 +94,11 @@ def test_open_incidents_are_counted_by_status_and_zero_when_gone() -> None:
     metrics = LoopMetrics(registry)
     assert value(registry, "mapekd_open_incidents", status="gave_up") == 0, "exported before any incident"
 
-    metrics.open_incidents([{"status": "open"}, {"status": "gave_up"}, {"status": "open"}])
+    metrics.open_incidents({"open": 2, "gave_up": 1})
     assert value(registry, "mapekd_open_incidents", status="open") == 2
     assert value(registry, "mapekd_open_incidents", status="gave_up") == 1
 
-    metrics.open_incidents([])
+    metrics.open_incidents({})
     assert value(registry, "mapekd_open_incidents", status="open") == 0
     assert value(registry, "mapekd_open_incidents", status="gave_up") == 0
 

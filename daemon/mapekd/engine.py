@@ -139,6 +139,7 @@ class Engine:
         """Collect every check, evaluate every rule, act on what needs acting. Never raises for
         a single broken part: a failing check is an error sample, a failing incident is logged."""
         started = time.perf_counter()
+        self.store.catch_up()  # writes held while the base was down, as far as it takes them
         self.components.table.invalidate()
         samples = await collect_all(self.checks, self.timeouts)
         now = time.time()
@@ -150,8 +151,7 @@ class Engine:
         self._prune_knowledge(now)
         if self.metrics is not None:
             self.metrics.cycle_done(time.perf_counter() - started, samples)
-            active = self.store.active_incidents() if self.tracker.may_have_active else []
-            self.metrics.open_incidents(active)
+            self.metrics.open_incidents(self.tracker.active_count())
 
     async def _analyze_and_heal(self, now: float) -> None:
         work = []

@@ -17,6 +17,7 @@ from mapekd.analyze.incidents import ActiveIncident, IncidentTracker
 from mapekd.analyze.rules.base import Rule
 from mapekd.config.settings import Settings
 from mapekd.credentials import Scrubber
+from mapekd.errors import StoreError
 from mapekd.execute.act import Actor, decision_row
 from mapekd.execute.base import Action
 from mapekd.execute.verify import Recheck, Verifier
@@ -71,7 +72,8 @@ class Healer:
         self.notifier = Notifier(
             settings.notifications, settings.policy.escalate, sinks, store, dry_run=dry_run, scrub=scrub
         )
-        self.escalation = Escalation(store, self.notifier, dry_run=dry_run, metrics=metrics)
+        self.escalation = Escalation(store, tracker, self.notifier, dry_run=dry_run, metrics=metrics)
+        self.tracker = tracker
         self.verifier = Verifier(store, tracker, recheck, dry_run=dry_run, on_outcome=self._on_outcome)
         self.metrics = metrics
         self.actor = Actor(
@@ -281,8 +283,7 @@ class Healer:
         situation = self.situation_of(incident, rule)
         analysis = self.analyses.get(incident.id)
         proposal = await self.decider.slow(situation, candidates, analysis)
-        row = self.store.incident(incident.id)
-        if row is None or row["resolved_at"] is not None:  # it healed while the model thought
+        if not self.tracker.is_active(incident.id):  # it healed while the model thought
             log.info(
                 "incident resolved before its decision; nothing to do",
                 extra={
@@ -338,7 +339,10 @@ class Healer:
             self._notify("action_failed", incident, decision_id, {"detail": detail})
 
     def _on_resolved(self, row: dict[str, Any]) -> None:
-        decision_id = self.store.failed_decision(int(row["id"]))
+        try:
+            decision_id = self.store.failed_decision(int(row["id"]))
+        except StoreError:  # the base is down: that notice is lost, healing goes on
+            return
         if decision_id is not None:
             self.notifier.send(
                 Notice(

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
@@ -87,11 +86,9 @@ class LoopMetrics:
             self.check_up.remove(gone)
         self._checks = set(up)
 
-    def open_incidents(self, incidents: Iterable[Mapping[str, Any]]) -> None:
-        """The unresolved incidents (knowledge rows with a `status`), counted by status."""
-        counts = dict.fromkeys(self._statuses, 0)
-        for row in incidents:
-            counts[str(row["status"])] = counts.get(str(row["status"]), 0) + 1
+    def open_incidents(self, by_status: Mapping[str, int]) -> None:
+        """The unresolved incidents counted by status (a status seen before and gone counts 0)."""
+        counts = {**dict.fromkeys(self._statuses, 0), **by_status}
         self._statuses.update(counts)
         for status, count in counts.items():
             self.incidents.labels(status).set(count)

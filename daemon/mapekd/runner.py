@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from mapekd.metrics import LoopMetrics
 
 log = logging.getLogger("mapekd.daemon")
+LOOP_BUSY_S = 0.25
+"""How long the daemon's statements wait for a lock another process holds (`mapekd kb vacuum`)."""
 
 
 class Daemon:
@@ -80,6 +82,9 @@ class Daemon:
         load_runbooks(store)
         self.store, self.http = store, SharedHttp()
         self.ledger = seeded_ledger(store, self.settings.policy.window, time.time())
+        # From now on the loop never waits long for the base: a write it cannot take at once
+        # is held in memory (the store's journal), a read that cannot be made fails.
+        store.wait_at_most(LOOP_BUSY_S)
         self.enforcer: Enforcer | None = None
         try:
             self.engine, self.reasoning = self._build(self.settings)  # a ConfigError here: exit 2

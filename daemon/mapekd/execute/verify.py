@@ -119,8 +119,7 @@ class Verifier:
     async def _judge(
         self, incident: ActiveIncident, rule: Rule, result: ExecResult | None, pending: Pending
     ) -> tuple[str, str]:
-        row = self.store.incident(incident.id)
-        resolved_at = row["resolved_at"] if row else None
+        resolved_at = self.tracker.resolved_at(incident.id)
         if (
             result is not None
             and result.state == "succeeded"

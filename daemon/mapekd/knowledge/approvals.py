@@ -19,25 +19,6 @@ from mapekd.knowledge.queries import Queries
 
 
 class ApprovalStore(Queries):
-    def request_approval(
-        self,
-        decision_id: int,
-        incident_id: int,
-        action: str,
-        target: str,
-        ttl: float,
-        *,
-        not_before: float | None = None,
-        expires_at: float | None = None,
-    ) -> int:
-        now = time.time()
-        cursor = self._write(
-            "INSERT INTO approvals (decision_id, incident_id, action, target, state, requested_at, "
-            "expires_at, not_before) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
-            (decision_id, incident_id, action, target, now, expires_at or now + ttl, not_before),
-        )
-        return int(cursor.lastrowid or 0)
-
     def has_open_approvals(self) -> bool:
         """Any approval still pending or approved (something to decide, expire or run)."""
         return bool(self._rows("SELECT 1 FROM approvals WHERE state IN ('pending', 'approved') LIMIT 1"))

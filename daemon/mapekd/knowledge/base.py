@@ -93,7 +93,7 @@ class Recollection(Protocol):
     ) -> list[dict[str, Any]]: ...
 
 
-class Ledger(Protocol):
+class Records(Protocol):
     """LLM call records and recorded samples."""
 
     def record_llm_call(
@@ -109,10 +109,20 @@ class Ledger(Protocol):
     def prune_samples(self, older_than: float) -> int: ...
 
 
-class Store(IncidentLog, ActionLog, ActionHistory, ApprovalQueue, Recollection, Ledger, Protocol):
+class Store(IncidentLog, ActionLog, ActionHistory, ApprovalQueue, Recollection, Records, Protocol):
     base_id: str
     """Random, written when the base is created: tells this base's records from another's."""
     conn: sqlite3.Connection
+
+    def catch_up(self) -> int:
+        """Writes held while the base could not take them, written now as far as it does."""
+        ...
+
+    @property
+    def degraded(self) -> str | None:
+        """Why writes are being held in memory (None: the base takes them as they come)."""
+        ...
+
     """The SQLite connection, for what still speaks SQL to it directly (the API's job queue,
     the readiness probe, `mapekd kb prune/vacuum`); a shared store will replace these uses."""
 

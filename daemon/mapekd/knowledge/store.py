@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from mapekd.errors import StoreError
 from mapekd.knowledge.approvals import ApprovalStore
+from mapekd.knowledge.journal import Ids, Journal
+from mapekd.knowledge.library import is_not_found
 from mapekd.knowledge.migrate import apply_migrations
 from mapekd.knowledge.opening import open_base
 from mapekd.knowledge.queries import mapped
@@ -23,14 +25,25 @@ if TYPE_CHECKING:
     from sqlite_utils.db import Table
 
 TABLES = frozenset(
-    ("incidents", "symptoms", "decisions", "executions", "outcomes", "analyses", "llm_calls", "samples")
+    (
+        "incidents",
+        "symptoms",
+        "decisions",
+        "executions",
+        "outcomes",
+        "analyses",
+        "llm_calls",
+        "samples",
+        "approvals",
+    )
 )
 """The tables written here. sqlite-utils would create a table it does not find: a misspelt name
 must be an error instead."""
 
 
 class SqliteStore(Recall, ApprovalStore):
-    """One connection, WAL, foreign keys on. Cheap calls, made inline from the event loop."""
+    """One connection, WAL, foreign keys on. Reads are made inline; writes go through a journal
+    (knowledge/journal.py) that holds them in memory while the base cannot take them."""
 
     def __init__(self, path: str | Path, *, migrations: Path | None = None) -> None:
         self.path = Path(path)
@@ -39,10 +52,27 @@ class SqliteStore(Recall, ApprovalStore):
         try:
             with mapped(f"cannot open knowledge base {self.path}"):
                 apply_migrations(conn, migrations or migrations_dir())
+                self.ids = Ids(self.db, TABLES)
             self.base_id = self._base_id()
         except StoreError:
             conn.close()
             raise
+        self.journal = Journal(self.db)
+
+    def wait_at_most(self, seconds: float) -> None:
+        """How long a statement waits for a lock held by another process (the daemon's loop: a
+        fraction of a second; past it a write is held in the journal, a read fails)."""
+        with mapped("cannot set the busy timeout"):
+            self.conn.execute(f"PRAGMA busy_timeout={int(seconds * 1000)}")
+
+    def catch_up(self) -> int:
+        """Writes held while the base was down, written now as far as it takes them."""
+        return self.journal.catch_up()
+
+    @property
+    def degraded(self) -> str | None:
+        """Why writes are held in memory (None: the base is taking them)."""
+        return self.journal.degraded
 
     def close(self) -> None:
         self.conn.close()
@@ -60,12 +90,14 @@ class SqliteStore(Recall, ApprovalStore):
         return self._table(name)
 
     def _insert(self, table: str, row: dict[str, Any]) -> int:
-        with mapped(f"cannot write {table}"):
-            return int(self._written(table).insert(row).last_rowid or 0)
+        written = self._written(table)
+        row_id = self.ids.take(table)
+        self.journal.write(table, lambda db: written.insert({"id": row_id, **row}))
+        return row_id
 
     def _update(self, table: str, pk: int, values: dict[str, Any]) -> None:
-        with mapped(f"cannot update {table} {pk}"):
-            self._written(table).update(pk, values)
+        written = self._written(table)
+        self.journal.write(table, lambda db: _update_existing(written, pk, values))
 
     # incidents -----------------------------------------------------------------------------
     def open_incident(self, symptom: Symptom) -> int:
@@ -144,6 +176,32 @@ class SqliteStore(Recall, ApprovalStore):
                 (time.time(),),
             ).rowcount
 
+    def request_approval(
+        self,
+        decision_id: int,
+        incident_id: int,
+        action: str,
+        target: str,
+        ttl: float,
+        *,
+        not_before: float | None = None,
+        expires_at: float | None = None,
+    ) -> int:
+        now = time.time()
+        return self._insert(
+            "approvals",
+            {
+                "decision_id": decision_id,
+                "incident_id": incident_id,
+                "action": action,
+                "target": target,
+                "state": "pending",
+                "requested_at": now,
+                "expires_at": expires_at or now + ttl,
+                "not_before": not_before,
+            },
+        )
+
     def record_analysis(self, row: dict[str, Any]) -> int:
         return self._insert("analyses", row)
 
@@ -190,9 +248,20 @@ class SqliteStore(Recall, ApprovalStore):
             return
         rows: list[Sequence[Any]] = [["ts", "check_name", "target", "ok", "fields"]]  # list mode
         rows += [[s.ts, s.check, s.target, int(s.ok), json.dumps(s.fields, default=str)] for s in samples]
-        with mapped("cannot write samples"), self.db.atomic():
-            self._written("samples").insert_all(rows)
+        table = self._written("samples")
+        self.journal.write("samples", lambda db: table.insert_all(rows))
 
     def prune_samples(self, older_than: float) -> int:
         with mapped("cannot prune samples"):
             return self.db.execute("DELETE FROM samples WHERE ts < ?", (older_than,)).rowcount
+
+
+def _update_existing(table: Table, pk: int, values: dict[str, Any]) -> None:
+    """An update of a row that must exist. sqlite3's own errors go up as they are: the journal
+    tells an outage (held, retried) from a refusal by their type."""
+    try:
+        table.update(pk, values)
+    except Exception as exc:
+        if is_not_found(exc):
+            raise StoreError(f"cannot update {table.name} {pk}: no such row") from exc
+        raise

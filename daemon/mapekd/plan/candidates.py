@@ -4,13 +4,17 @@ Notification sinks (webhooks) are never candidates for healing."""
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from mapekd.analyze.rules.base import Rule
 from mapekd.config.actions import ActionConfig, SignalActionConfig, WebhookActionConfig
+from mapekd.errors import StoreError
 from mapekd.execute.base import Action
 from mapekd.knowledge.base import ActionHistory
 from mapekd.plan.proposal import Candidate
+
+log = logging.getLogger("mapekd.decision")
 
 
 def candidates_for(
@@ -23,7 +27,7 @@ def candidates_for(
 ) -> list[Candidate]:
     from_rule = bool(rule.remedies)
     names = rule.remedies if from_rule else [n for n, c in configs.items() if _may_heal(c, target)]
-    rates = queries.success_rates(signature) if names else {}
+    rates = _recorded_rates(queries, signature) if names else {}
     out = []
     for name in names:
         if not actions[name].applies_to(target):
@@ -32,6 +36,18 @@ def candidates_for(
         cfg = configs[name]
         out.append(Candidate(name, cfg.type, describe(cfg), cfg.risk, from_rule, ok, tries))
     return out
+
+
+def _recorded_rates(queries: ActionHistory, signature: str) -> dict[str, tuple[int, int]]:
+    """What worked before; nothing when the base cannot say now (the rule's order decides)."""
+    try:
+        return queries.success_rates(signature)
+    except StoreError as exc:
+        log.warning(
+            "no success rates: the knowledge base cannot be read",
+            extra={"event": {"event": "knowledge_unreadable", "error": str(exc)}},
+        )
+        return {}
 
 
 def _may_heal(config: ActionConfig, target: str) -> bool:

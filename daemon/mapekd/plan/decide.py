@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from mapekd.config.actions import ActionConfig
 from mapekd.config.settings import PlanConfig
+from mapekd.errors import StoreError
 from mapekd.plan.guardrails import Rejected, vet
 from mapekd.plan.proposal import Candidate, Proposal
 from mapekd.plan.sources import proven_remedy, rule_remedy
@@ -62,7 +63,10 @@ class Decider:
     ) -> Proposal:
         """Ask the LLM; whatever it says passes the guardrails or the rule decides."""
         assert self.planner is not None
-        proposal, record = await self.planner.plan(situation, analysis, candidates)
+        try:
+            proposal, record = await self.planner.plan(situation, analysis, candidates)
+        except StoreError as exc:  # what it would have been told of the past cannot be read
+            return self._fallback(candidates, f"LLM not asked: {exc}", {"error": str(exc)})
         if proposal is None:
             return self._fallback(candidates, f"LLM: {record.get('error')}", record)
         try:

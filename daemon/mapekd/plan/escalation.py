@@ -6,7 +6,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from mapekd.analyze.incidents import ActiveIncident
+from mapekd.analyze.incidents import ActiveIncident, IncidentTracker
 from mapekd.execute.records import decision_event
 from mapekd.knowledge.base import Store
 from mapekd.notify.dispatcher import Notifier
@@ -21,17 +21,24 @@ log = logging.getLogger("mapekd.decision")
 
 class Escalation:
     def __init__(
-        self, store: Store, notifier: Notifier, *, dry_run: bool, metrics: LoopMetrics | None = None
+        self,
+        store: Store,
+        tracker: IncidentTracker,
+        notifier: Notifier,
+        *,
+        dry_run: bool,
+        metrics: LoopMetrics | None = None,
     ) -> None:
         self.metrics = metrics
         self.store = store
+        self.tracker = tracker
         self.notifier = notifier
         self.dry_run = dry_run
 
     def give_up(self, incident: ActiveIncident, candidates: list[str], counter: Counter) -> None:
         """Record the gave_up decision and hand the notice to the notifier (delivered in the
         background, retried and recorded there); returns at once."""
-        self.store.give_up(incident.id)
+        self.tracker.give_up(incident.id, time.time())
         reason = (
             f"{counter.used} actions on target within {counter.window_s:g}s (max {counter.limit}); escalating"
         )
