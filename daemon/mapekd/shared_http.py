@@ -6,7 +6,8 @@ Two clients, because two kinds of peer want different settings:
   from a production host only through its proxy.
 - `checks` (HTTP health checks): straight to the service, never through a proxy from the
   environment (a health check asks whether the service itself answers), no redirect followed,
-  TLS verified, connections kept alive between cycles.
+  TLS verified against the system's trust store (where a host's own CA is installed; httpx's
+  default is certifi's bundle), connections kept alive between cycles.
 Sharing one client per kind keeps connections alive and pays httpx's setup once, not per request.
 A daemon configured without any of these parts never imports httpx nor builds its TLS context:
 about 5 MiB of resident memory a host agent should not spend for nothing.
@@ -47,6 +48,8 @@ class SharedHttp:
     @property
     def checks(self) -> httpx.AsyncClient:
         if self._checks is None:
+            import ssl
+
             import httpx  # deferred: see the module docstring
 
             from mapekd.http_caps import ACCEPT_ENCODING
@@ -60,7 +63,7 @@ class SharedHttp:
                 headers={"User-Agent": "mapekd", "Accept-Encoding": ACCEPT_ENCODING},
                 trust_env=False,
                 follow_redirects=False,
-                verify=True,
+                verify=ssl.create_default_context(),
                 limits=limits,
             )
         return self._checks
