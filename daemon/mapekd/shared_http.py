@@ -8,6 +8,8 @@ Two clients, because two kinds of peer want different settings:
   environment (a health check asks whether the service itself answers), no redirect followed,
   TLS verified against the system's trust store (where a host's own CA is installed; httpx's
   default is certifi's bundle), connections kept alive between cycles.
+Neither keeps cookies: no peer needs them, and a jar that any answer can add to is a store
+without a bound in a daemon that runs for months.
 Sharing one client per kind keeps connections alive and pays httpx's setup once, not per request.
 A daemon configured without any of these parts never imports httpx nor builds its TLS context:
 about 5 MiB of resident memory a host agent should not spend for nothing.
@@ -15,6 +17,7 @@ about 5 MiB of resident memory a host agent should not spend for nothing.
 
 from __future__ import annotations
 
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -42,7 +45,9 @@ class SharedHttp:
 
             from mapekd.http_caps import ACCEPT_ENCODING
 
-            self._client = httpx.AsyncClient(headers={"Accept-Encoding": ACCEPT_ENCODING})
+            self._client = httpx.AsyncClient(
+                headers={"Accept-Encoding": ACCEPT_ENCODING}, cookies=no_cookies()
+            )
         return self._client
 
     @property
@@ -61,6 +66,7 @@ class SharedHttp:
             )
             self._checks = httpx.AsyncClient(
                 headers={"User-Agent": "mapekd", "Accept-Encoding": ACCEPT_ENCODING},
+                cookies=no_cookies(),
                 trust_env=False,
                 follow_redirects=False,
                 verify=ssl.create_default_context(),
@@ -77,3 +83,8 @@ class SharedHttp:
             if client is not None:
                 await client.aclose()
         self._client = self._checks = None
+
+
+def no_cookies() -> CookieJar:
+    """A cookie jar that accepts none (no domain is allowed to set one)."""
+    return CookieJar(DefaultCookiePolicy(allowed_domains=[]))

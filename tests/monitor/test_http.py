@@ -36,6 +36,10 @@ def moved(handler: BaseHTTPRequestHandler) -> None:
     reply(handler, 302, b"", Location="/health")
 
 
+def sets_a_cookie(handler: BaseHTTPRequestHandler) -> None:
+    reply(handler, 200, handler.headers.get("Cookie", "no cookie").encode(), Set_Cookie="session=abc")
+
+
 def marker_past_the_cap(handler: BaseHTTPRequestHandler) -> None:
     reply(handler, 200, b"x" * BODY_REGEX_LIMIT + b"MARKER")
 
@@ -80,6 +84,7 @@ def base_url(serve, hits: list[str]) -> str:
         "/moved": moved,
         "/big": marker_past_the_cap,
         "/endless": endless,
+        "/cookie": sets_a_cookie,
     }
     return serve({path: counted(route) for path, route in routes.items()})
 
@@ -160,6 +165,16 @@ async def test_no_proxy_is_taken_from_the_environment(
     [sample] = await check(http, "web", f"{base_url}/health").collect()
 
     assert sample.ok and sample.fields["status"] == 200
+
+
+async def test_no_cookie_is_kept(http: SharedHttp, base_url: str) -> None:
+    check_ = check(http, "web", f"{base_url}/cookie", body_regex="^no cookie$")
+
+    [first] = await check_.collect()
+    [second] = await check_.collect()
+
+    assert first.ok and second.ok and second.fields["body_match"] is True
+    assert len(http.checks.cookies.jar) == 0
 
 
 async def test_head_and_secret_headers_are_sent(http: SharedHttp, base_url: str) -> None:
