@@ -8,13 +8,13 @@ reaches the upstream, call records written to SQLite as in production). For scal
 pass-through (uvicorn + Starlette + a stock httpx client, no auth, limits, gateway or records; a
 third process) shows what one more Python HTTP hop costs on this machine; mapekd's upstream
 client is a stock httpx client too (one per provider, kept alive, its answers read with a byte
-cap). The client sends the
-same OpenAI chat body at a fixed rate (open loop: a request starts on schedule whether or not
-the previous one finished), rotating direct / pass-through / API, so all see the same machine
-noise. Per repeat: median and p99 of each and the latency added over direct; the figures are the
-medians over repeats; `api.cpu_ms_per_request` is the gateway process's CPU time (user + system)
-per API request over the whole run, a figure that machine noise moves less. A request that fails (e.g. the machine too loaded to keep up) is counted in
-`errors`, not timed. Targets: at most 3 ms median and 6 ms p99 added by the API.
+cap). The client sends the same OpenAI chat body at a fixed rate (open loop: a request starts on
+schedule whether or not the previous one finished), rotating direct / pass-through / API, so all
+see the same machine noise. Per repeat: median and p99 of each and the latency added over direct;
+the figures are the medians over repeats; `api.cpu_ms_per_request` is the gateway process's CPU
+time (user + system) per API request over the whole run, a figure that machine noise moves less.
+A request that fails (e.g. the machine too loaded to keep up) is counted in `errors`, not timed.
+Targets: at most 3 ms median and 6 ms p99 added by the API.
 """
 
 from __future__ import annotations
