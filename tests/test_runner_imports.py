@@ -1,6 +1,6 @@
 """A daemon loads only what its configuration uses: healing from rules and knowledge alone it
 never imports the LLM stack, httpx, Jinja2 or prometheus_client (they cost a host agent memory
-for nothing); a configuration that uses them gets them."""
+for nothing); a configuration that uses them (HTTP checks and webhooks need httpx) gets them."""
 
 from __future__ import annotations
 
@@ -45,9 +45,8 @@ def base(tmp_path: Path) -> dict[str, Any]:
         "checks": [
             {"name": "host", "type": "host"},
             {"name": "own", "type": "process", "match_name": "no-such-process-here"},
-            {"name": "web", "type": "http", "url": "http://127.0.0.1:9/health", "timeout": "1s"},
         ],
-        "rules": [{"name": "web_down", "check": "web", "when": "ok == false", "remedies": ["fix"]}],
+        "rules": [{"name": "own_gone", "check": "own", "when": "alive == false", "remedies": ["fix"]}],
         "actions": [{"name": "fix", "type": "command", "argv": ["true"]}],
         "knowledge": {"path": str(tmp_path / "kb.db")},
         "llm": {"embedded": False},  # no model: rules and knowledge decide
@@ -60,6 +59,9 @@ def test_a_daemon_healing_without_a_model_loads_no_optional_stack(tmp_path: Path
 
 def test_webhooks_and_scrapes_load_what_they_need(tmp_path: Path) -> None:
     config = base(tmp_path)
+    config["checks"].append(
+        {"name": "web", "type": "http", "url": "http://127.0.0.1:9/health", "timeout": "1s"}
+    )
     config["checks"].append(
         {
             "name": "app",

@@ -27,6 +27,8 @@ def server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
             received.append({"path": self.path, "auth": self.headers["Authorization"], "body": body})
             self.send_response(500 if self.path == "/fail" else 200)
             self.end_headers()
+            if self.path == "/long":
+                self.wfile.write(b"a" * 10_000 + "é".encode() * 600 + b"END")
 
         def log_message(self, *args: object) -> None:
             pass
@@ -74,3 +76,12 @@ async def test_unreachable_webhook_fails_without_raising() -> None:
     async with httpx.AsyncClient() as http:
         result = await WebhookAction(config, http=SharedHttp(http)).run(ActionRequest(1, "s", "t"))
     assert result.state == "failed" and "ConnectError" in (result.error or "")
+
+
+async def test_the_output_tail_is_the_end_of_the_answer(server: tuple[str, list[dict[str, Any]]]) -> None:
+    base, _ = server
+    config = WebhookActionConfig.model_validate({"name": "hook", "type": "webhook", "url": f"{base}/long"})
+    async with httpx.AsyncClient() as http:
+        result = await WebhookAction(config, http=SharedHttp(http)).run(ActionRequest(1, "s", "t"))
+    assert result.state == "succeeded"
+    assert result.output_tail == "é" * 497 + "END"

@@ -10,6 +10,7 @@ from mapekd.model import Sample
 from mapekd.monitor.base import COLLECT_GRACE_S, Check, Watcher, collect_all, collect_safely, describe_error
 from mapekd.monitor.http import HttpCheck
 from mapekd.monitor.process import ProcessCheck
+from mapekd.shared_http import SharedHttp
 
 
 class Healthy:
@@ -89,7 +90,7 @@ async def test_long_messages_are_shortened() -> None:
 
 
 async def test_process_checks_are_watchers_and_http_checks_are_not() -> None:
-    http_check = HttpCheck("web", "http://127.0.0.1/")
+    http_check = HttpCheck("web", "http://127.0.0.1/", client=SharedHttp().checks)
     process_check = ProcessCheck("svc", cmdline="x")
 
     assert isinstance(process_check, Check) and isinstance(process_check, Watcher)

@@ -2,10 +2,12 @@
 
 Target `http:<check name>`; fields: ok, status, latency_ms, body_match, error.
 ok is true when the status is expected and, if `body_regex` is set, it matches the body (its first
-BODY_REGEX_LIMIT bytes). latency_ms runs from connecting to the end of what was read: the headers,
-plus the body when a regex needs it. A refused connection or a timeout is a result, not a failure
-of the check: ok false, status None, error says what happened. Requests go straight to the
-endpoint, one connection each (monitor/http_probe.py: no proxy, no redirect followed).
+BODY_REGEX_LIMIT bytes, decoded). latency_ms runs from sending to the end of what was read: the
+headers, plus the body up to its cap. A refused connection, a broken answer or a timeout is a
+result, not a failure of the check: ok false, status None, error says what happened (the httpx
+exception's class name first). Requests go through the daemon's shared health-check client
+(shared_http.SharedHttp.checks): straight to the endpoint (no proxy from the environment), no
+redirect followed (a 3xx is a status like any other), TLS verified, connections kept alive.
 
 Header values are secrets: they are sent, and masked out of every error message.
 """
@@ -18,21 +20,22 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+import httpx
 from pydantic import SecretStr
 
 from mapekd.config.checks import CheckBase, HttpCheckConfig
 from mapekd.errors import CheckError, ConfigError
+from mapekd.http_caps import read_at_most, read_whole
 from mapekd.model import FieldValue, Sample
 from mapekd.monitor.base import describe_error, require_config
-from mapekd.monitor.http_errors import ProbeError
-from mapekd.monitor.http_probe import Endpoint, fetch, request_head
 
 if TYPE_CHECKING:
-    import httpx
-
     from mapekd.shared_http import SharedHttp
 
 BODY_REGEX_LIMIT = 1024 * 1024
+"""The bytes of a body a `body_regex` is matched against; the rest is never read."""
+DRAIN_LIMIT = 64 * 1024
+"""Without a regex a body this small is still read, so that its connection can be kept alive."""
 
 
 class HttpCheck:
@@ -41,6 +44,7 @@ class HttpCheck:
         name: str,
         url: str,
         *,
+        client: httpx.AsyncClient,
         method: str = "GET",
         expect_status: Iterable[int] = range(200, 400),
         body_regex: str | None = None,
@@ -49,14 +53,12 @@ class HttpCheck:
     ) -> None:
         self.name = name
         self.targets = (f"http:{name}",)
+        self._client = client
         self._method = method
         self._expect = frozenset(expect_status)
         self._headers = dict(headers or {})
         self._timeout = timeout
-        try:
-            self._endpoint = Endpoint.parse(url)
-        except ValueError as exc:
-            raise ConfigError(str(exc), path=f"checks.{name}.url") from None
+        self._url = _http_url(url, path=f"checks.{name}.url")
         for header, value in self._headers.items():
             if not _sendable(header) or not _sendable(value.get_secret_value()):
                 path = f"checks.{name}.headers"
@@ -65,9 +67,8 @@ class HttpCheck:
             self._pattern = re.compile(body_regex) if body_regex else None
         except re.error as exc:
             raise ConfigError(f"invalid body_regex: {exc}", path=f"checks.{name}.body_regex") from None
-        plain = {key: value.get_secret_value() for key, value in self._headers.items()}
-        self._head = request_head(self._endpoint, method, plain)
-        """The request head, the same every cycle: built once."""
+        self._plain_headers = {key: value.get_secret_value() for key, value in self._headers.items()}
+        self._limit = BODY_REGEX_LIMIT if self._pattern is not None else DRAIN_LIMIT
 
     @classmethod
     def from_config(cls, config: CheckBase, *, http: SharedHttp) -> HttpCheck:
@@ -75,6 +76,7 @@ class HttpCheck:
         return cls(
             cfg.name,
             str(cfg.url),
+            client=http.checks,
             method=cfg.method,
             expect_status=cfg.expect_status,
             body_regex=cfg.body_regex,
@@ -90,9 +92,9 @@ class HttpCheck:
         try:
             async with asyncio.timeout(self._timeout):
                 status, body_match = await self._request()
-        except TimeoutError:
+        except (TimeoutError, httpx.TimeoutException):
             error = f"timeout: no complete answer within {self._timeout:g}s"
-        except ProbeError as exc:  # refused, reset, not HTTP: the endpoint is down
+        except httpx.RequestError as exc:  # refused, reset, TLS, not HTTP: the endpoint is down
             error = describe_error(exc, self._secrets())
         except Exception as exc:  # anything else fails the check, with the secrets masked
             raise CheckError(describe_error(exc, self._secrets())) from None
@@ -106,14 +108,34 @@ class HttpCheck:
         return [Sample(self.name, self.targets[0], fields)]
 
     async def _request(self) -> tuple[int, bool | None]:
-        limit = BODY_REGEX_LIMIT if self._pattern is not None else None
-        answer = await fetch(self._endpoint, self._method, {}, body_limit=limit, head=self._head)
-        if self._pattern is None:
-            return answer.status, None
-        return answer.status, self._pattern.search(answer.text()) is not None
+        async with self._client.stream(
+            self._method, self._url, headers=self._plain_headers, timeout=self._timeout
+        ) as response:
+            body, _ = await read_at_most(response, self._limit)
+            if self._pattern is None:
+                return response.status_code, None
+            return response.status_code, self._pattern.search(_text(body, response)) is not None
 
     def _secrets(self) -> list[str]:
         return [value.get_secret_value() for value in self._headers.values()]
+
+
+def _http_url(url: str, *, path: str) -> httpx.URL:
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ConfigError(f"not a URL: {exc}", path=path) from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConfigError(f"not an http(s) URL: {url!r}", path=path)
+    return parsed
+
+
+def _text(body: bytes, response: httpx.Response) -> str:
+    """The body as text, in the charset its Content-Type names (default UTF-8)."""
+    try:
+        return body.decode(response.charset_encoding or "utf-8", errors="replace")
+    except LookupError:  # a charset Python does not know
+        return body.decode("utf-8", errors="replace")
 
 
 def _sendable(text: str) -> bool:
@@ -131,19 +153,7 @@ async def read_capped(response: httpx.Response, limit: int, what: str) -> bytes:
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise CheckError(f"{what} larger than max_bytes ({limit}); reading stopped")
-    body, truncated = await read_at_most(response, limit)
-    if truncated:
+    body = await read_whole(response, limit)
+    if body is None:
         raise CheckError(f"{what} larger than max_bytes ({limit}); reading stopped")
     return body
-
-
-async def read_at_most(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
-    """Up to `limit` bytes of a streamed body, and whether there was more; reads no further."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            return b"".join(chunks)[:limit], True
-    return b"".join(chunks), False

@@ -1,7 +1,13 @@
-"""`webhook`: an HTTP POST of the decision as JSON (paging, chat-ops, a remote runbook)."""
+"""`webhook`: an HTTP POST of the decision as JSON (paging, chat-ops, a remote runbook).
+
+The answer is read with a bound: at most READ_LIMIT bytes, of which only the last TAIL_BYTES are
+kept for the execution's output tail; a longer answer is cut there (the connection is closed),
+and the whole exchange is bounded by the action's `timeout`.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -9,7 +15,14 @@ import httpx
 
 from mapekd.config.actions import WebhookActionConfig
 from mapekd.execute.base import ActionRequest, ExecResult
+from mapekd.http_caps import read_tail
 from mapekd.shared_http import SharedHttp
+
+READ_LIMIT = 1024 * 1024
+"""Bytes of an answer read at most: a hook's answer is a status and a few words."""
+TAIL_BYTES = 2048
+"""Bytes kept while reading; the output tail is the last TAIL_CHARS characters of them."""
+TAIL_CHARS = 500
 
 
 class WebhookAction:
@@ -37,23 +50,31 @@ class WebhookAction:
 
     async def post(self, payload: dict[str, Any]) -> ExecResult:
         started = time.monotonic()
-        headers = {k: v.get_secret_value() for k, v in self.config.headers.items()}
         try:
-            response = await self.http.client.post(
-                str(self.config.url), json=payload, headers=headers, timeout=self.config.timeout
-            )
-        except httpx.TimeoutException:
+            async with asyncio.timeout(self.config.timeout):
+                status, tail, cut = await self._exchange(payload)
+        except (TimeoutError, httpx.TimeoutException):
             return ExecResult("timeout", _ms(started), error="webhook timed out")
         except httpx.HTTPError as exc:
             return ExecResult("failed", _ms(started), error=f"{type(exc).__name__}: {exc}")
-        ok = response.is_success
+        ok = 200 <= status < 300
+        text = tail.decode("utf-8", errors="replace")[-TAIL_CHARS:]
         return ExecResult(
             "succeeded" if ok else "failed",
             _ms(started),
-            exit_code=response.status_code,
-            output_tail=response.text[-500:],
-            error=None if ok else f"HTTP {response.status_code}",
+            exit_code=status,
+            output_tail=f"[answer cut after {READ_LIMIT} bytes] {text}" if cut else text,
+            error=None if ok else f"HTTP {status}",
         )
+
+    async def _exchange(self, payload: dict[str, Any]) -> tuple[int, bytes, bool]:
+        """The answer's status, the tail of its body and whether the body was cut."""
+        headers = {k: v.get_secret_value() for k, v in self.config.headers.items()}
+        async with self.http.client.stream(
+            "POST", str(self.config.url), json=payload, headers=headers, timeout=self.config.timeout
+        ) as response:
+            tail, cut = await read_tail(response, READ_LIMIT, TAIL_BYTES)
+            return response.status_code, tail, cut
 
 
 def _ms(started: float) -> float:

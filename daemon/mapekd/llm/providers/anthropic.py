@@ -138,9 +138,9 @@ class AnthropicProvider(HttpProvider):
             return ""
         return str(error.get("message") or error.get("type") or "")
 
-    def _status_error(self, response: httpx.Response) -> ProviderError:
-        error = super()._status_error(response)
-        if isinstance(error, RateLimited) and _error_type(response) == "overloaded_error":
+    def _status_error(self, response: httpx.Response, body: bytes) -> ProviderError:
+        error = super()._status_error(response, body)
+        if isinstance(error, RateLimited) and _error_type(body) == "overloaded_error":
             return Overloaded(
                 self.name,
                 f"HTTP {error.status} (overloaded_error)",
@@ -206,9 +206,9 @@ def _usage(raw: Any) -> Usage:
     )
 
 
-def _error_type(response: httpx.Response) -> str | None:
+def _error_type(body: bytes) -> str | None:
     try:
-        error = json.loads(response.content).get("error") or {}
+        error = json.loads(body).get("error") or {}
     except (ValueError, AttributeError):
         return None
     return str(error.get("type")) if isinstance(error, dict) else None

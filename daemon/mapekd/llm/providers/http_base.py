@@ -1,6 +1,7 @@
-"""Plumbing shared by the HTTP backends: one AsyncClient, timeouts, status errors, JSON bodies.
-Plain-HTTP upstreams get the lean transport (http_transport) and plain JSON calls to them skip
-httpx's per-call client work (http_direct).
+"""Plumbing shared by the HTTP backends: one AsyncClient on httpx's own transport, timeouts,
+status errors, JSON bodies, and a byte cap on everything read (mapekd.http_caps): an answer, an
+error body, a stream line and a whole stream each have a bound, enforced while reading, so a
+runaway upstream costs an error, never the daemon's memory.
 
 Wire formats and their quirks stay in each provider's file; this class only moves bytes.
 """
@@ -14,13 +15,23 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from mapekd.http_caps import ACCEPT_ENCODING, LineTooLong, capped_lines, read_at_most, read_whole
 from mapekd.llm.errors import MalformedResponse, ProviderError, ProviderUnavailable
 from mapekd.llm.providers.calls import call, guarded_stream
 from mapekd.llm.providers.config import TimeoutsConfig
-from mapekd.llm.providers.http_direct import DirectJson
 from mapekd.llm.providers.http_errors import error_for_status, redact
-from mapekd.llm.providers.http_transport import lean_transport_for
 from mapekd.llm.types import Chunk
+
+# Bounds on what an upstream may send (a 300 MiB answer once took the daemon to 965 MB). Far above
+# any real answer: a chat completion is kilobytes, an embeddings batch a few MiB.
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+"""A non-streamed answer (chat, embeddings, models list)."""
+MAX_ERROR_BYTES = 64 * 1024
+"""An error answer's body: only its message is used."""
+MAX_LINE_BYTES = 1024 * 1024
+"""One line of a stream (an SSE field or an NDJSON object: one token's worth of JSON)."""
+MAX_STREAM_BYTES = 64 * 1024 * 1024
+"""A whole streamed answer."""
 
 
 class HttpProvider:
@@ -38,15 +49,12 @@ class HttpProvider:
         self._total = timeouts.total
         self._secrets = secrets
         timeout = httpx.Timeout(timeouts.read, connect=timeouts.connect)
-        lean = lean_transport_for(base_url) if transport is None else None
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
-            headers=dict(headers),
+            headers={"Accept-Encoding": ACCEPT_ENCODING, **headers},
             timeout=timeout,
-            transport=transport if lean is None else lean,
+            transport=transport,
         )
-        self._direct = DirectJson(self._client, lean.pool) if lean is not None else None
-        """Plain JSON calls without httpx's per-call client work (plain-HTTP upstreams)."""
 
     @property
     def closed(self) -> bool:
@@ -61,10 +69,16 @@ class HttpProvider:
         """The server's error message in an error body (each wire format overrides this)."""
         return ""
 
-    def _status_error(self, response: httpx.Response) -> ProviderError:
-        """Our error for an error response; providers refine it by their body's error *type*."""
-        detail = redact(self._error_detail(_json_or_none(response)), self._secrets)
+    def _status_error(self, response: httpx.Response, body: bytes) -> ProviderError:
+        """Our error for an error response and (the start of) its body; providers refine it by
+        their body's error *type*."""
+        detail = redact(self._error_detail(_json_or_none(body)), self._secrets)
         return error_for_status(self.name, response.status_code, response.headers, detail)
+
+    async def _raise_for_status(self, response: httpx.Response) -> None:
+        if response.status_code >= 400:
+            body, _ = await read_at_most(response, MAX_ERROR_BYTES)
+            raise self._status_error(response, body)
 
     def _check_open(self) -> None:
         if self._client.is_closed:
@@ -80,13 +94,15 @@ class HttpProvider:
         self._check_open()
 
         async def send() -> dict[str, Any]:
-            if self._direct is not None:
-                response = await self._direct.request(method, path, payload)
-            else:
-                response = await self._client.request(method, path, json=payload)
-            if response.status_code >= 400:
-                raise self._status_error(response)
-            body = _json_or_none(response)
+            async with self._client.stream(method, path, json=payload) as response:
+                await self._raise_for_status(response)
+                raw = await read_whole(response, MAX_ANSWER_BYTES)
+            if raw is None:
+                raise MalformedResponse(
+                    self.name,
+                    f"{method} {path}: answer larger than {MAX_ANSWER_BYTES} bytes; reading stopped",
+                )
+            body = _json_or_none(raw)
             if not isinstance(body, dict):
                 raise MalformedResponse(self.name, f"{method} {path}: body is not a JSON object")
             return body
@@ -97,11 +113,13 @@ class HttpProvider:
         """The lines of a streamed POST response (use inside `_guard`)."""
         self._check_open()
         async with self._client.stream("POST", path, json=payload) as response:
-            if response.status_code >= 400:
-                await response.aread()
-                raise self._status_error(response)
-            async for line in response.aiter_lines():
-                yield line
+            await self._raise_for_status(response)
+            lines = capped_lines(response, line_limit=MAX_LINE_BYTES, total_limit=MAX_STREAM_BYTES)
+            try:
+                async for line in lines:
+                    yield line
+            except LineTooLong as exc:
+                raise MalformedResponse(self.name, f"{path}: {exc}; reading stopped") from None
 
     def _guard(self, inner: AsyncIterator[Chunk]) -> AsyncIterator[Chunk]:
         return guarded_stream(self.name, self._total, inner, secrets=self._secrets)
@@ -117,9 +135,9 @@ class HttpProvider:
         return value
 
 
-def _json_or_none(response: httpx.Response) -> Any:
+def _json_or_none(body: bytes) -> Any:
     try:
-        return json.loads(response.content)
+        return json.loads(body)
     except ValueError:
         return None
 
