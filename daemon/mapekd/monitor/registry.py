@@ -1,8 +1,8 @@
 """From a check's configuration to the check: one registry entry per `type`.
 
 An entry names the module of its class, imported when a check of that type is built: a daemon
-without Prometheus checks never loads the exposition parser, one without webhooks or Prometheus
-never loads httpx (see shared_http.py).
+without Prometheus checks never loads the exposition parser, one without HTTP checks,
+webhooks or Prometheus never loads httpx (see shared_http.py).
 """
 
 from __future__ import annotations

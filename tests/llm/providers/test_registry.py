@@ -26,7 +26,7 @@ def test_exported_members_are_pinned() -> None:
     assert sorted(providers.__all__) == sorted(
         [
             "PROVIDER_TYPES",
-            "ProviderFactory",
+            "ProviderConstructor",
             "build_provider",
             "ProviderConfig",
             "ProviderBase",
