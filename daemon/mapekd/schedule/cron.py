@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
@@ -12,12 +13,28 @@ MAINTENANCE_JOB = "maintenance"
 def cron_trigger(expression: str) -> CronTrigger:
     """A trigger for a 5-field crontab expression (minute hour day month weekday) in the host's
     time zone; ValueError saying what is wrong otherwise."""
-    if len(expression.split()) != 5:
+    fields = expression.split()
+    if len(fields) != 5:
         raise ValueError(f"{expression!r}: a cron expression has 5 fields (minute hour day month weekday)")
+    minute, hour, day, month, weekday = fields
     try:
-        return CronTrigger.from_crontab(expression)
+        return CronTrigger(
+            minute=minute, hour=hour, day=day, month=month, day_of_week=_weekday_names(weekday)
+        )
     except ValueError as exc:
         raise ValueError(f"{expression!r}: {exc}") from None
+
+
+def _weekday_names(field: str) -> str:
+    """Crontab weekdays (0 or 7 Sunday, 1 Monday ...) as names: APScheduler 3.x counts from
+    Monday = 0, so `0 4 * * 0` read as it stands would run on Mondays."""
+    if "/" in field and field != "*":
+        raise ValueError("a step in the weekday field is not supported: list the days (e.g. 1,3,5)")
+    return _WEEKDAY_NUMBER.sub(lambda m: CRONTAB_WEEKDAYS[int(m.group())], field)
+
+
+CRONTAB_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEKDAY_NUMBER = re.compile(r"\b[0-7]\b")
 
 
 def next_fire(expression: str, after: datetime) -> datetime | None:
