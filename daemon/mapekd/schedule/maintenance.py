@@ -1,7 +1,7 @@
 """The maintenance job (`knowledge.maintenance`, nightly by default): resolved incidents older
 than `knowledge.retention` with all their rows, API jobs finished `api.jobs.retention` ago,
-samples older than `knowledge.sample_retention`, a WAL checkpoint and `PRAGMA optimize`, then the
-runbooks reloaded. The database steps run in a worker thread on a connection of their own (the
+samples older than `knowledge.sample_retention`, a WAL checkpoint and `PRAGMA optimize`; first
+the runbooks are reloaded. The database steps run in a worker thread on a connection of their own (the
 loop goes on collecting and healing; prunes go in short batches so its writes wait little).
 Each step that fails is logged and the others still run."""
 
@@ -31,8 +31,8 @@ async def run_maintenance(
     """Every step once, for the time `now` (default: the current time); what each did, None for
     a step that failed."""
     at = time.time() if now is None else now
-    results = await asyncio.to_thread(_database_steps, store.path, settings, at)
-    results["runbooks"] = _step("runbooks", lambda: _reload_runbooks(store))
+    runbooks = _step("runbooks", lambda: _reload_runbooks(store))  # before the WAL checkpoint
+    results = {"runbooks": runbooks, **await asyncio.to_thread(_database_steps, store.path, settings, at)}
     log.info("maintenance done", extra={"event": {"event": "maintenance", **results}})
     return results
 
@@ -47,8 +47,8 @@ def _database_steps(path: Path, settings: Settings, now: float) -> dict[str, Res
             "incidents_pruned": lambda: prune(conn, now - knowledge.retention)["incidents"],
             "jobs_pruned": lambda: JobStore(conn).prune(now - settings.api.jobs.retention),
             "samples_pruned": lambda: _prune_samples(conn, now - knowledge.sample_retention),
+            "optimize": lambda: _pragma(conn, "optimize"),  # may write statistics: before the checkpoint
             "wal_checkpoint": lambda: _pragma(conn, "wal_checkpoint(TRUNCATE)"),
-            "optimize": lambda: _pragma(conn, "optimize"),
         }
         return {name: _step(name, run) for name, run in steps.items()}
     finally:
