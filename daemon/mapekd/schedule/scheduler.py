@@ -31,7 +31,9 @@ class Schedule:
     ) -> None:
         self._collect_group = collect_group
         self._maintain = maintain
-        self._scheduler = AsyncIOScheduler(job_defaults={"max_instances": 1, "coalesce": True})
+        quiet = logging.getLogger("mapekd.schedule.apscheduler")
+        quiet.setLevel(logging.ERROR)  # its warnings are the structured events of _on_event
+        self._scheduler = AsyncIOScheduler(job_defaults={"max_instances": 1, "coalesce": True}, logger=quiet)
         self._scheduler.add_listener(
             self._on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
         )
@@ -99,6 +101,7 @@ class Schedule:
                         "event": "job_error",
                         "job": event.job_id,
                         "error": f"{type(exc).__name__}: {exc}",
+                        "traceback": getattr(event, "traceback", None),
                     }
                 },
             )
