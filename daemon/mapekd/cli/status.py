@@ -47,7 +47,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     )
     now = time.time()
     report = collect_status(settings, db_path(args), live, now)
-    report["jobs"] = _jobs(settings, live, now)
+    report["jobs"] = scheduled_jobs(settings, live, now)
     if args.json:
         emit_json(report)
     else:
@@ -119,7 +119,7 @@ COUNTERS = [
 ]
 
 
-def _jobs(settings: Settings, live: Live, now: float) -> list[dict[str, Any]]:
+def scheduled_jobs(settings: Settings, live: Live, now: float) -> list[dict[str, Any]]:
     """The scheduler's jobs with their next runs, live; else as configured (a group's next run
     is known only to the daemon, the maintenance job's follows from its cron expression)."""
     jobs = ((live.status or {}).get("loop") or {}).get("jobs")
