@@ -63,6 +63,11 @@ class Daemon:
         self._first: set[float] = set(self.groups)
         """Groups not collected yet since the start: the daemon is ready once none is left."""
         self._collecting: set[asyncio.Task[object]] = set()
+        """The tasks inside a collection now (past the engine gate)."""
+        self._quiet = asyncio.Event()
+        """Set while no collection is in progress: what a reload and a shutdown wait for (not
+        for the tasks to end: a group's task may go on to its next collection, at the gate)."""
+        self._quiet.set()
         self._engine_ready = asyncio.Event()
         """Cleared while a reload swaps the engine: collections wait for the new one."""
         self._engine_ready.set()
@@ -187,17 +192,19 @@ class Daemon:
         """Let the collections in flight (and the actions they run) finish within the grace
         period; what is still `started` after that is recorded as interrupted."""
         grace = self.settings.daemon.shutdown_grace
-        if self._collecting:
-            _, late = await asyncio.wait(set(self._collecting), timeout=grace)
-            if late:
-                log.error(
-                    "in-flight action did not finish within the shutdown grace period; "
-                    "recording it as interrupted",
-                    extra={"event": {"event": "interrupted"}},
-                )
-                for task in late:
-                    task.cancel()
-                await asyncio.gather(*late, return_exceptions=True)
+        try:
+            async with asyncio.timeout(grace):
+                await self._quiet.wait()
+        except TimeoutError:
+            late = set(self._collecting)
+            log.error(
+                "in-flight action did not finish within the shutdown grace period; "
+                "recording it as interrupted",
+                extra={"event": {"event": "interrupted"}},
+            )
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         await self.engine.healer.drain(min(grace, 5.0))
         self.store.reconcile_interrupted()
 
@@ -255,6 +262,7 @@ class Daemon:
         task = asyncio.current_task()
         assert task is not None
         self._collecting.add(task)
+        self._quiet.clear()
         try:
             await self.engine.collect_group(names)
         except Exception:
@@ -262,6 +270,8 @@ class Daemon:
             raise
         finally:
             self._collecting.discard(task)
+            if not self._collecting:
+                self._quiet.set()
         self.service.cycle_done(self.engine)
         if names.issuperset(self.groups.get(interval, ())):
             self.freshness.completed(interval)
@@ -294,8 +304,7 @@ class Daemon:
             return
         self._engine_ready.clear()
         try:
-            if self._collecting:
-                await asyncio.wait(set(self._collecting))
+            await self._quiet.wait()
             old, old_reasoning = self.engine, self.reasoning
             old.stop_watching()
             self.settings, self.engine, self.reasoning = settings, engine, reasoning
