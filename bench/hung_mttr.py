@@ -32,7 +32,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +43,6 @@ from benchkit import (
     demo_argv,
     exit_on_sigterm,
     free_port,
-    healthy,
     kill_pid,
     mapekd_argv,
     print_rows,
@@ -57,25 +55,12 @@ from benchkit import (
     wait,
     write_json,
 )
+from loop_mttr import Side  # a side of the run: its service's pidfile and URL, its times
 
 TARGET_MEDIAN_S = 3.0
 RECOVERY_TIMEOUT_S = 40.0
 SETTLE_S = 1.0
 """After a recovery, before the next hang: the new instance is watched and answering."""
-
-
-@dataclass
-class Side:
-    name: str
-    pidfile: Path
-    url: str
-    supervisor: subprocess.Popen[bytes] | None = None
-    times: list[float] = field(default_factory=list)
-    failures: int = 0
-
-    def recovered(self, client: httpx.Client, old_pid: int | None) -> int | None:
-        pid = read_pid(self.pidfile)
-        return pid if pid is not None and pid != old_pid and healthy(self.url, client) else None
 
 
 def mapekd_config(tmp: Path, argv: list[str], side: Side) -> dict[str, Any]:
