@@ -87,6 +87,9 @@ def test_a_one_second_check_beside_thirty_second_ones(
     # The kill is seen through the process's pidfd at once, though its check runs every 30 s.
     wait_for(lambda: (p := service.pid()) != first_pid and p, timeout=15, message="service restarted")
     wait_for(service.healthy, message="HTTP health passing again")
+    # The death collected its own check only: the host check beside it in the 30 s group was not.
+    checks = {c["name"]: c for c in status(port)["checks"]}
+    assert checks["svc_process"]["last_sample_at"] > stopped_at > checks["host"]["last_sample_at"]
 
     config["checks"][1]["interval"] = "2s"
     daemon.config_path.write_text(yaml.safe_dump(config))
