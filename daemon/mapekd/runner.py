@@ -25,6 +25,7 @@ from mapekd.knowledge.store import SqliteStore
 from mapekd.monitor.alerts import adopt_alerts
 from mapekd.reasoning import CurrentGatewayMetrics, Reasoning
 from mapekd.schedule.freshness import Freshness
+from mapekd.schedule.gate import CollectionGate
 from mapekd.schedule.groups import GroupRun, check_groups
 from mapekd.schedule.maintenance import run_maintenance
 from mapekd.service.link import ServiceLink
@@ -62,15 +63,7 @@ class Daemon:
         self._runs: dict[float, GroupRun] = {}
         self._first: set[float] = set(self.groups)
         """Groups not collected yet since the start: the daemon is ready once none is left."""
-        self._collecting: set[asyncio.Task[object]] = set()
-        """The tasks inside a collection now (past the engine gate)."""
-        self._quiet = asyncio.Event()
-        """Set while no collection is in progress: what a reload and a shutdown wait for (not
-        for the tasks to end: a group's task may go on to its next collection, at the gate)."""
-        self._quiet.set()
-        self._engine_ready = asyncio.Event()
-        """Cleared while a reload swaps the engine: collections wait for the new one."""
-        self._engine_ready.set()
+        self._gate = CollectionGate()
         self.schedule: Schedule | None = None
         self.serves_api = settings.api.enabled
         """Whether this run serves the HTTP API (decided at start: a reload does not start it)."""
@@ -192,19 +185,12 @@ class Daemon:
         """Let the collections in flight (and the actions they run) finish within the grace
         period; what is still `started` after that is recorded as interrupted."""
         grace = self.settings.daemon.shutdown_grace
-        try:
-            async with asyncio.timeout(grace):
-                await self._quiet.wait()
-        except TimeoutError:
-            late = set(self._collecting)
+        if await self._gate.drain(grace):
             log.error(
                 "in-flight action did not finish within the shutdown grace period; "
                 "recording it as interrupted",
                 extra={"event": {"event": "interrupted"}},
             )
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
         await self.engine.healer.drain(min(grace, 5.0))
         self.store.reconcile_interrupted()
 
@@ -256,22 +242,14 @@ class Daemon:
             log.exception("cycle failed", extra={"event": {"event": "cycle_failed"}})
 
     async def _collect_now(self, interval: float, names: frozenset[str]) -> None:
-        await self._engine_ready.wait()
-        if self._stop.is_set():
-            return
-        task = asyncio.current_task()
-        assert task is not None
-        self._collecting.add(task)
-        self._quiet.clear()
-        try:
-            await self.engine.collect_group(names)
-        except Exception:
-            self.service.cycle_done(self.engine, failed=True)
-            raise
-        finally:
-            self._collecting.discard(task)
-            if not self._collecting:
-                self._quiet.set()
+        async with self._gate.passage():
+            if self._stop.is_set():
+                return
+            try:
+                await self.engine.collect_group(names)
+            except Exception:
+                self.service.cycle_done(self.engine, failed=True)
+                raise
         self.service.cycle_done(self.engine)
         if names.issuperset(self.groups.get(interval, ())):
             self.freshness.completed(interval)
@@ -302,9 +280,7 @@ class Daemon:
                 extra={"event": {"event": "reload_failed", "error": error}},
             )
             return
-        self._engine_ready.clear()
-        try:
-            await self._quiet.wait()
+        async with self._gate.closed():
             old, old_reasoning = self.engine, self.reasoning
             old.stop_watching()
             self.settings, self.engine, self.reasoning = settings, engine, reasoning
@@ -315,8 +291,6 @@ class Daemon:
             self.freshness.expect(self.groups)
             if self.schedule is not None:
                 self.schedule.apply(self.groups, settings.knowledge.maintenance)
-        finally:
-            self._engine_ready.set()
         self._spawn(self._retire(old, old_reasoning))
         for interval, names in self.groups.items():  # every group at once: arm the new watches
             self._spawn(self._collect_logged(interval, names))
