@@ -108,7 +108,7 @@ def test_the_next_maintenance_follows_from_a_given_time() -> None:
         ("30 3 * * * *", "a cron expression has 5 fields"),
         ("61 3 * * *", "'61 3 * * *': "),
         ("30 3 * * funday", "'30 3 * * funday': "),
-        ("30 3 * * 8", "'30 3 * * 8': "),
+        ("30 3 * * 8", "weekdays are 0-7"),
         ("30 3 * * 1-5/2", "a step in the weekday field is not supported"),
     ],
 )

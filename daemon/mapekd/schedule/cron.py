@@ -30,6 +30,8 @@ def _weekday_names(field: str) -> str:
     Monday = 0, so `0 4 * * 0` read as it stands would run on Mondays."""
     if "/" in field and field != "*":
         raise ValueError("a step in the weekday field is not supported: list the days (e.g. 1,3,5)")
+    if any(int(n) > 7 for n in re.findall(r"\d+", field)):
+        raise ValueError("weekdays are 0-7 (0 and 7 are Sunday) or names (sun, mon, ...)")
     return _WEEKDAY_NUMBER.sub(lambda m: CRONTAB_WEEKDAYS[int(m.group())], field)
 
 
