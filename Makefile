@@ -85,6 +85,7 @@ bench-deps:
 
 bench: venv bench-deps
 	$(BIN)/python bench/loop_mttr.py
+	$(BIN)/python bench/hung_mttr.py
 	$(BIN)/python bench/footprint.py
 
 # Decision quality per source (rule, knowledge, the embedded LLM, the whole pipeline) over fault

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from mapekd.analyze.history import History
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from mapekd.plan.llm_plan import LLMPlanner
 
 log = logging.getLogger("mapekd.engine")
-PRUNE_EVERY_S = 300.0
 SITUATION_SAMPLES = 20
 REARM_WINDOW_S = 10.0
 """After an action, how long a dead watched process is looked for (see ProcessCheck.await_restart)."""
@@ -75,7 +74,6 @@ class Engine:
         self._gate: asyncio.Task[None] | None = None
         self._notify: Callable[[str], None] | None = None
         self._rearming: dict[str, asyncio.Task[None]] = {}
-        self._last_prune = 0.0
 
     @classmethod
     def build(
@@ -136,26 +134,43 @@ class Engine:
                 check.close()
 
     async def cycle(self) -> None:
-        """Collect every check, evaluate every rule, act on what needs acting. Never raises for
+        """Collect every check, evaluate every rule, act on what needs acting (`run --once`)."""
+        await self.collect_group(self.checks.keys())
+
+    async def collect_group(self, check_names: Collection[str]) -> None:
+        """Collect these checks (together), evaluate only the rules on them, act on what needs
+        acting. Names no longer configured (a reload removed them) are ignored. Never raises for
         a single broken part: a failing check is an error sample, a failing incident is logged."""
         started = time.perf_counter()
         self.store.catch_up()  # writes held while the base was down, as far as it takes them
+        checks = {name: check for name, check in self.checks.items() if name in check_names}
         self.components.table.invalidate()
-        samples = await collect_all(self.checks, self.timeouts)
+        samples = await collect_all(checks, self.timeouts)
         now = time.time()
         self.history.add(samples)
         self.history.prune(now)
         if self.settings.knowledge.record_samples:
             self.store.record_samples(samples)
-        await self._analyze_and_heal(now)
-        self._prune_knowledge(now)
+        await self._analyze_and_heal([r for r in self.rules if r.check in checks], now)
         if self.metrics is not None:
-            self.metrics.cycle_done(time.perf_counter() - started, samples)
+            self.metrics.cycle_done(time.perf_counter() - started, [*samples, *self._latest_besides(checks)])
             self.metrics.open_incidents(self.tracker.active_count())
 
-    async def _analyze_and_heal(self, now: float) -> None:
+    def _latest_besides(self, collected: Collection[str]) -> list[Sample]:
+        """The latest sample of every target of the checks not collected now: the metrics of
+        the loop show every check's state, not only the group's."""
+        history = self.history
+        latest = (
+            history.latest(name, target)
+            for name in self.checks
+            if name not in collected
+            for target in history.targets(name)
+        )
+        return [s for s in latest if s is not None]
+
+    async def _analyze_and_heal(self, rules: Iterable[Rule], now: float) -> None:
         work = []
-        for rule in self.rules:
+        for rule in rules:
             result = rule.evaluate(self.history, now)
             for incident in self.tracker.update(rule, result, now):
                 work.append(self.healer.handle(incident, rule, now))
@@ -232,11 +247,3 @@ class Engine:
                 self._notify(name)
         finally:
             self._rearming.pop(name, None)
-
-    def _prune_knowledge(self, now: float) -> None:
-        if now - self._last_prune < PRUNE_EVERY_S:
-            return
-        self._last_prune = now
-        removed = self.store.prune_samples(now - self.settings.knowledge.sample_retention)
-        if removed:
-            log.debug("pruned samples", extra={"event": {"removed": removed}})

@@ -73,7 +73,8 @@ class LoopMetrics:
             self.incidents.labels(status).set(0)
 
     def cycle_done(self, duration_s: float, samples: Iterable[Sample]) -> None:
-        """A cycle completed; `samples` are all it collected (every configured check)."""
+        """One check group's collection completed (`mapekd_cycles_total` counts collections);
+        `samples`: the group's, plus the latest of every other check."""
         self.cycles.inc()
         self.cycle_seconds.observe(duration_s)
         self.last_cycle.set_to_current_time()

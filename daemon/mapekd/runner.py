@@ -1,4 +1,10 @@
-"""The daemon's lifecycle: scheduled and event-driven cycles, signals, reload, clean shutdown."""
+"""The daemon's lifecycle: scheduled and event-driven collections, signals, reload, clean shutdown.
+
+Each check group (the checks of one interval) is collected by its scheduler job; an event (a
+watched process died, alerts were pushed, a verification ended unresolved) collects the check
+that reported it at once. A group is never collected twice at once (GroupRun); groups run side
+by side, each healing what its own rules found (one incident belongs to one rule, one rule to one
+check: no incident is acted on by two collections at once)."""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,15 +27,19 @@ from mapekd.monitor.alerts import adopt_alerts
 from mapekd.plan.enforcer import Enforcer
 from mapekd.plan.policy import seeded_ledger
 from mapekd.reasoning import CurrentGatewayMetrics, Reasoning
+from mapekd.schedule.freshness import Freshness
+from mapekd.schedule.gate import CollectionGate
+from mapekd.schedule.groups import GroupRun, check_groups
+from mapekd.schedule.maintenance import run_maintenance
 from mapekd.service.link import ServiceLink
 from mapekd.shared_http import SharedHttp
-from mapekd.ticker import Ticker
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
     from mapekd.api.hosting import HostedApi
     from mapekd.metrics import LoopMetrics
+    from mapekd.schedule.scheduler import Schedule
 
 log = logging.getLogger("mapekd.daemon")
 LOOP_BUSY_S = 0.25
@@ -51,12 +61,15 @@ class Daemon:
         self.env = env
         self.base_env = base_env
         self.force_dry_run = force_dry_run
-        self._lock = asyncio.Lock()
-        self._again = False
         self._ready = False
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._current: asyncio.Task[object] | None = None
+        self.groups = check_groups(settings)
+        self._runs: dict[float, GroupRun] = {}
+        self._first: set[float] = set(self.groups)
+        """Groups not collected yet since the start: the daemon is ready once none is left."""
+        self._gate = CollectionGate()
+        self.schedule: Schedule | None = None
         self.serves_api = settings.api.enabled
         """Whether this run serves the HTTP API (decided at start: a reload does not start it)."""
         self.reasoning: Reasoning | None = None
@@ -64,8 +77,8 @@ class Daemon:
         self.metrics: LoopMetrics | None = None
         if self.serves_api:
             self.registry, self.metrics = self._metrics()
-        self.service = ServiceLink.from_env(env, interval=settings.daemon.interval, pid=os.getpid())
-        self.last_cycle_at: float | None = None
+        self.freshness = Freshness()
+        self.service = ServiceLink.from_env(env, freshness=self.freshness, pid=os.getpid())
 
     @property
     def dry_run(self) -> bool:
@@ -89,7 +102,7 @@ class Daemon:
         try:
             self.engine, self.reasoning = self._build(self.settings)  # a ConfigError here: exit 2
             if once:
-                await self._cycle("once")
+                await self._once()
                 await self.engine.healer.drain(self.settings.daemon.shutdown_grace)
             else:
                 await self._serve()
@@ -140,17 +153,18 @@ class Daemon:
         return registry, metrics
 
     async def _serve(self) -> None:
+        from mapekd.schedule.scheduler import Schedule  # APScheduler only for a daemon that serves
+
         api = await self._start_api() if self.serves_api else None
         loop = asyncio.get_running_loop()
-        ticker = Ticker(self._scheduled, self.settings.daemon.interval)
-        self.engine.start_watching(self._kick, self._rerun)  # before the first cycle, which arms the watches
-        ticker.start()
+        self.engine.start_watching(self._kick, self._rerun)  # before the first collections arm them
+        self.schedule = Schedule(self._scheduled, self._maintain)
+        self.freshness.expect(self.groups)
+        self.schedule.start(self.groups, self.settings.knowledge.maintenance)
         self.service.start_watchdog()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stop.set)
-        loop.add_signal_handler(
-            signal.SIGHUP, lambda: self._spawn(self.service.reloading(self._reload(ticker)))
-        )
+        loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self.service.reloading(self._reload())))
         log.info(
             "mapekd started",
             extra={
@@ -160,6 +174,7 @@ class Daemon:
                     "checks": len(self.settings.checks),
                     "rules": len(self.settings.rules),
                     "interval_s": self.settings.daemon.interval,
+                    "groups": {f"{i:g}s": list(names) for i, names in self.groups.items()},
                     "event_loop": type(loop).__module__.partition(".")[0],
                 }
             },
@@ -169,9 +184,10 @@ class Daemon:
         log.info("stopping", extra={"event": {"event": "stopping"}})
         if api is not None:
             await api.stop()
-        ticker.stop()  # no new cycle; the one in flight (and its action) may finish
+        self.schedule.pause()  # no new collection; those in flight (and their actions) may finish
         self.engine.stop_watching()
         await self._finish_in_flight()
+        self.schedule.shutdown()
 
     async def _start_api(self) -> HostedApi:
         from mapekd.api.daemon_view import DaemonView  # the API's imports only when it is enabled
@@ -181,81 +197,94 @@ class Daemon:
         return await host_api(self.settings, self.store, view, gateways=view.gateway, registry=self.registry)
 
     async def _finish_in_flight(self) -> None:
-        """Let the in-flight cycle (and the action it runs) finish within the grace period;
-        what is still `started` after that is recorded as interrupted."""
+        """Let the collections in flight (and the actions they run) finish within the grace
+        period; what is still `started` after that is recorded as interrupted."""
         grace = self.settings.daemon.shutdown_grace
-        try:
-            async with asyncio.timeout(grace):
-                async with self._lock:
-                    pass
-        except TimeoutError:
+        if await self._gate.drain(grace):
             log.error(
                 "in-flight action did not finish within the shutdown grace period; "
                 "recording it as interrupted",
                 extra={"event": {"event": "interrupted"}},
             )
-            if self._current is not None:
-                self._current.cancel()
-                await asyncio.gather(self._current, return_exceptions=True)
         await self.engine.healer.drain(min(grace, 5.0))
         self.store.reconcile_interrupted()
 
     def _kick(self, check_name: str) -> None:
-        """A watched check reported an event: run a cycle now (or right after the current one)."""
+        """A watched check reported an event: collect it now (or right after its group's run)."""
         log.info("check reported an event", extra={"event": {"event": "check_event", "check": check_name}})
-        self._spawn(self._cycle(f"event:{check_name}"))
+        self._spawn(self._collect_check(check_name))
 
     def _rerun(self, check_name: str) -> None:
-        """A cycle now, not for a check's event: a verification ended unresolved, or a restarted
-        process showed up (or died already)."""
-        log.info("running a cycle now", extra={"event": {"event": "rerun", "check": check_name}})
-        self._spawn(self._cycle(f"rerun:{check_name}"))
+        """Collect a check now, not for its own event: a verification ended unresolved, or a
+        restarted process showed up (or died already)."""
+        log.info("collecting a check now", extra={"event": {"event": "rerun", "check": check_name}})
+        self._spawn(self._collect_check(check_name))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _cycle(self, reason: str) -> None:
-        if self._lock.locked():
-            self._again = True  # coalesce: one more cycle after the current one
-            return
-        async with self._lock:
-            self._current = asyncio.current_task()
-            while True:
-                self._again = False
-                try:
-                    await self.engine.cycle()
-                    self.service.cycle_done(self.engine)
-                    self.last_cycle_at = time.time()
-                except Exception:  # a cycle records its own errors; the loop goes on
-                    log.exception("cycle failed", extra={"event": {"reason": reason}})
-                    self.service.cycle_done(self.engine, failed=True)
-                except asyncio.CancelledError:
-                    if not self._stop.is_set():
-                        raise
-                    return  # cancelled by shutdown on purpose; the action is recorded
-                if not self._ready:
-                    self._ready = True  # watches are armed: a crash from now on is seen at once
-                    log.info("first cycle done", extra={"event": {"event": "ready"}})
-                    self.service.ready()
-                if not self._again or self._stop.is_set():
-                    break
-            self._current = None
+    def _run_of(self, interval: float) -> GroupRun:
+        run = self._runs.get(interval)
+        if run is None:
+            run = self._runs[interval] = GroupRun(lambda names: self._collect_now(interval, names))
+        return run
+
+    async def _scheduled(self, interval: float) -> None:
+        """A group's scheduler job. What it raises becomes the scheduler's job-error event."""
+        await self._run_of(interval).run(self.groups.get(interval, ()))
+
+    async def _collect_check(self, check_name: str) -> None:
+        interval = next((i for i, names in self.groups.items() if check_name in names), None)
+        if interval is not None:  # else a reload removed the check after its event
+            await self._collect_logged(interval, (check_name,))
+
+    async def _collect_logged(self, interval: float, names: Iterable[str]) -> None:
+        """A collection outside the group's job: its failure is logged here, and the job
+        collects the group again on time."""
+        try:
+            await self._run_of(interval).run(names)
+        except Exception:
+            log.exception(
+                "collection failed", extra={"event": {"event": "collect_failed", "checks": list(names)}}
+            )
+
+    async def _once(self) -> None:
+        try:
+            await self.engine.cycle()
+        except Exception:  # a cycle records its own errors; this is what escaped it
+            log.exception("cycle failed", extra={"event": {"event": "cycle_failed"}})
+
+    async def _collect_now(self, interval: float, names: frozenset[str]) -> None:
+        async with self._gate.passage():
+            if self._stop.is_set():
+                return
+            try:
+                await self.engine.collect_group(names)
+            except Exception:
+                self.service.cycle_done(self.engine, failed=True)
+                raise
+        self.service.cycle_done(self.engine)
+        if names.issuperset(self.groups.get(interval, ())):
+            self.freshness.completed(interval)
+            self._first.discard(interval)
+        if not self._ready and not self._first:
+            self._ready = True  # watches are armed: a crash from now on is seen at once
+            log.info("first collection of every check done", extra={"event": {"event": "ready"}})
+            self.service.ready()
+
+    async def _maintain(self) -> None:
+        await run_maintenance(self.settings, self.store)
 
     async def _retire(self, engine: Engine, reasoning: Reasoning | None) -> None:
         await engine.healer.drain(self.settings.daemon.shutdown_grace)
         if reasoning is not None:
             await reasoning.close()
 
-    def _scheduled(self) -> None:
-        """A scheduled cycle, skipped while a cycle runs (an event-driven one, or a slow one)."""
-        if not self._lock.locked():
-            self._spawn(self._cycle("schedule"))
-
-    async def _reload(self, ticker: Ticker) -> None:
-        """Build the complete new engine first; swap only once it is built. Any failure leaves
-        the old engine, its watches and its settings untouched."""
+    async def _reload(self) -> None:
+        """Build the complete new engine first; swap only once it is built and no collection
+        is in flight. Any failure leaves the old engine, its watches and its settings untouched."""
         try:
             settings = load_settings(self.config_path, self.env)
             engine, reasoning = self._build(settings)
@@ -266,19 +295,23 @@ class Daemon:
                 extra={"event": {"event": "reload_failed", "error": error}},
             )
             return
-        async with self._lock:
-            old = self.engine
+        async with self._gate.closed():
+            old, old_reasoning = self.engine, self.reasoning
             old.stop_watching()
-            self.settings, self.engine = settings, engine
-            old_reasoning, self.reasoning = self.reasoning, reasoning
+            self.settings, self.engine, self.reasoning = settings, engine, reasoning
             assert self.enforcer is not None
             # From now on a remedy chosen by the old engine is checked against the new actions.
             self.enforcer.configure(settings, engine.components.actions)
             adopt_alerts(old.checks, engine.checks)
             engine.start_watching(self._kick, self._rerun)
-            ticker.reschedule(settings.daemon.interval)
+            self.groups = check_groups(settings)
+            self._first &= set(self.groups)
+            self.freshness.expect(self.groups)
+            if self.schedule is not None:
+                self.schedule.apply(self.groups, settings.knowledge.maintenance)
         self._spawn(self._retire(old, old_reasoning))
-        self._spawn(self._cycle("reload"))  # arm the new watches at once
+        for interval, names in self.groups.items():  # every group at once: arm the new watches
+            self._spawn(self._collect_logged(interval, names))
         log.warning(
             "configuration reloaded",
             extra={

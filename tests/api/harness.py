@@ -4,7 +4,8 @@ OpenAI-compatible loopback upstream."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,21 @@ class FakeLoop:
 
     def last_cycle_at(self) -> float | None:
         return self._last
+
+    def late_groups(self, allowance: Callable[[float], float]) -> list[str]:
+        """The one group, collected at `interval`, late once its last collection is too old."""
+        if self._last is None or time.time() - self._last <= allowance(self._interval):
+            return []
+        return [f"checks@{self._interval:g}s"]
+
+    def jobs(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": f"checks@{self._interval:g}s",
+                "trigger": f"every {self._interval:g}s",
+                "next_run_at": None,
+            }
+        ]
 
     def checks(self) -> list[dict[str, Any]]:
         return [{"name": "host", "type": "host", "ok": True, "targets": 1, "failing": []}]

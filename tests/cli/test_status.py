@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from mapekd.cli.status import scheduled_jobs
 from mapekd.config.api import ApiConfig
 from mapekd.config.loader import load_settings
 from mapekd.config.settings import Settings
@@ -14,6 +17,7 @@ from mapekd.knowledge.store import SqliteStore
 from mapekd.model import Sample
 from mapekd.report.live_client import Endpoint, Live, endpoint, fetch
 from mapekd.report.status import collect_status
+from mapekd.schedule.cron import next_fire
 from tests.cli.conftest import Run
 from tests.cli.fake_api import TOKEN, serve
 from tests.cli.kbdata import fill
@@ -154,3 +158,27 @@ def test_the_command(tmp_path: Path, run: Run) -> None:
     assert "LLM spend today (UTC):" in out and "of 2" in out
     code, out, _ = run("status", "--config", str(config), "--db", str(tmp_path / "none.db"), "--no-api")
     assert code == 1 and "knowledge base unavailable: no knowledge base at" in out
+
+
+def test_scheduled_jobs_live_or_as_configured(tmp_path: Path, settings: Settings, run: Run) -> None:
+    now = time.time()
+    live_jobs = [{"id": "checks@5s", "trigger": "every 5s", "next_run_at": now + 3}]
+    live = Live({"loop": {"running": True, "jobs": live_jobs}}, "http://127.0.0.1:1", None)
+    assert scheduled_jobs(settings, live, now) == live_jobs
+
+    configured = scheduled_jobs(settings, Live(None, None, "not asked (--no-api)"), now)
+    nightly = next_fire("30 3 * * *", datetime.fromtimestamp(now).astimezone())
+    assert nightly is not None
+    assert configured == [
+        {"id": "checks@5s", "trigger": "every 5s", "next_run_at": None},  # only the daemon knows
+        {"id": "maintenance", "trigger": "cron 30 3 * * *", "next_run_at": nightly.timestamp()},
+    ]
+
+    db = tmp_path / "kb.db"
+    fill(db)
+    config = tmp_path / "mapekd.yaml"
+    config.write_text(CONFIG)
+    code, out, _ = run("status", "--config", str(config), "--db", str(db), "--no-api", "--json")
+    assert code == 0 and [j["id"] for j in json.loads(out)["jobs"]] == ["checks@5s", "maintenance"]
+    code, out, _ = run("status", "--config", str(config), "--db", str(db), "--no-api")
+    assert code == 0 and "scheduled jobs" in out and "cron 30 3 * * *" in out

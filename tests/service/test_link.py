@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from tests.service.conftest import NotifyListener
 
+from mapekd.schedule.freshness import Freshness
 from mapekd.service.link import ServiceLink
 
 
 async def test_a_refused_reload_still_ends_with_ready(listener: NotifyListener) -> None:
-    link = ServiceLink.from_env({"NOTIFY_SOCKET": listener.address}, interval=1.0, pid=1)
+    link = ServiceLink.from_env({"NOTIFY_SOCKET": listener.address}, freshness=Freshness(), pid=1)
 
     async def failing_reload() -> None:
         raise RuntimeError("broken reload")
@@ -26,13 +27,13 @@ async def test_a_refused_reload_still_ends_with_ready(listener: NotifyListener) 
 
 
 def test_outside_systemd_there_is_no_watchdog() -> None:
-    link = ServiceLink.from_env({"WATCHDOG_USEC": "1000000"}, interval=1.0, pid=1)
+    link = ServiceLink.from_env({"WATCHDOG_USEC": "1000000"}, freshness=Freshness(), pid=1)
     assert link.watchdog is None and not link.notifier.enabled
 
 
 def test_watchdog_armed_only_for_this_process(listener: NotifyListener) -> None:
     env = {"NOTIFY_SOCKET": listener.address, "WATCHDOG_USEC": "4000000", "WATCHDOG_PID": "77"}
-    mine = ServiceLink.from_env(env, interval=1.0, pid=77)
-    other = ServiceLink.from_env(env, interval=1.0, pid=78)
+    mine = ServiceLink.from_env(env, freshness=Freshness(), pid=77)
+    other = ServiceLink.from_env(env, freshness=Freshness(), pid=78)
     assert mine.watchdog is not None and mine.watchdog.period == 4.0
     assert other.watchdog is None

@@ -1,4 +1,5 @@
-"""The watchdog pinger pings only while cycles complete, and not at all from a blocked loop."""
+"""The watchdog pinger pings only while every check group completes its collections in time, and
+not at all from a blocked loop."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import logging
 import time
 
 import pytest
+from tests.conftest import wait_for
 from tests.service.conftest import NotifyListener
 
+from mapekd.schedule.freshness import Freshness
 from mapekd.service.notify import Notifier
 from mapekd.service.watchdog import Watchdog, watchdog_period
 
@@ -36,35 +39,43 @@ def test_watchdog_period_from_the_environment(env: dict[str, str], period: float
     assert watchdog_period(env, pid=4242) == period
 
 
-def test_pings_only_while_a_cycle_completed_recently(
+def test_pings_only_while_every_group_completed_recently(
     listener: NotifyListener, caplog: pytest.LogCaptureFixture
 ) -> None:
     clock = Clock()
+    fresh = Freshness(clock)
+    fresh.expect([1.0, 30.0])  # an HTTP check every second beside host metrics every 30 s
     notifier = Notifier(listener.address)
-    dog = Watchdog(notifier, period=10.0, interval=5.0, clock=clock)
-    assert dog.allowed_gap == 15.0  # 3 x interval beats the period here
+    dog = Watchdog(notifier, period=2.0, freshness=fresh)
+    assert (dog.allowance(1.0), dog.allowance(30.0)) == (3.0, 90.0)  # the period or 3 intervals
     try:
         with caplog.at_level(logging.WARNING, logger="mapekd.service"):
-            clock.now += 15.0
-            assert dog.tick(), "healthy right at the edge of the allowed gap"
+            clock.now += 3.0
+            assert dog.tick(), "healthy right at the edge of the 1 s group's allowance"
             clock.now += 0.1
-            assert not dog.tick() and not dog.tick(), "a stuck cycle must stop the pings"
-            dog.cycle_completed(interval=1.0)  # a reload shortened the interval
-            assert dog.allowed_gap == 10.0
+            assert not dog.tick() and not dog.tick(), "the 1 s group hung: no ping, the 30 s one is on time"
+            fresh.completed(1.0)
             assert dog.tick()
-            clock.now += 10.1
-            assert not dog.tick()
+            clock.now += 60.0
+            fresh.completed(1.0)
+            assert dog.tick(), "the 30 s group is still within its 90 s"
+            clock.now += 30.1
+            fresh.completed(1.0)
+            assert not dog.tick(), "the 30 s group is late although the 1 s one is fresh"
     finally:
         notifier.close()
-    listener.wait("WATCHDOG", "1")
-    assert len(listener.received("WATCHDOG", "1")) == 2
-    events = [getattr(r, "event", {}).get("event") for r in caplog.records]
-    assert events == ["watchdog_withheld", "watchdog_resumed", "watchdog_withheld"]
+    wait_for(lambda: len(listener.received("WATCHDOG", "1")) >= 3, message="the pings sent")
+    assert len(listener.received("WATCHDOG", "1")) == 3  # one per healthy tick, none withheld
+    events = [getattr(r, "event", {}) for r in caplog.records]
+    assert [e.get("event") for e in events] == ["watchdog_withheld", "watchdog_resumed", "watchdog_withheld"]
+    assert events[0]["groups"] == ["checks@1s"] and events[2]["groups"] == ["checks@30s"]
 
 
 async def test_a_blocked_event_loop_sends_no_pings(listener: NotifyListener) -> None:
     notifier = Notifier(listener.address)
-    dog = Watchdog(notifier, period=0.2, interval=60.0)  # cycles count as recent throughout
+    fresh = Freshness()
+    fresh.expect([60.0])  # collections count as recent throughout
+    dog = Watchdog(notifier, period=0.2, freshness=fresh)
     dog.start()
     try:
         await _ping_after(listener, 0.0)

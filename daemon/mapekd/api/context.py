@@ -20,11 +20,19 @@ class LoopView(Protocol):
 
     @property
     def interval(self) -> float:
-        """Seconds between two scheduled cycles."""
+        """`daemon.interval`: how often a check without an interval of its own is collected."""
         ...
 
     def last_cycle_at(self) -> float | None:
-        """Unix time the last cycle completed; None before the first."""
+        """Unix time a check group last completed a collection; None before the first."""
+        ...
+
+    def late_groups(self, allowance: Callable[[float], float]) -> list[str]:
+        """The check groups whose last completed collection is older than `allowance(interval)`."""
+        ...
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """Each scheduled job: its id, trigger and next run (Unix time)."""
         ...
 
     def checks(self) -> list[dict[str, Any]]:

@@ -3,7 +3,7 @@ where /api/v1/alerts delivers alerts (the engine's alertmanager checks, which ki
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mapekd.llm.gateway import Gateway
@@ -31,7 +31,14 @@ class DaemonView:
         return self._daemon.settings.daemon.interval
 
     def last_cycle_at(self) -> float | None:
-        return self._daemon.last_cycle_at
+        return self._daemon.freshness.last_at
+
+    def late_groups(self, allowance: Callable[[float], float]) -> list[str]:
+        return [late.group for late in self._daemon.freshness.late(allowance)]
+
+    def jobs(self) -> list[dict[str, Any]]:
+        schedule = self._daemon.schedule
+        return schedule.next_runs() if schedule is not None else []
 
     def checks(self) -> list[dict[str, Any]]:
         engine = self._daemon.engine

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
@@ -12,6 +11,7 @@ from starlette.routing import Route
 
 from mapekd.api.context import ApiContext
 from mapekd.api.state import authorize
+from mapekd.schedule.freshness import ready_allowance
 
 READY_PROBE_BUSY_MS = 500
 """How long /readyz waits for another writer's lock before calling the database not writable."""
@@ -26,7 +26,7 @@ async def readyz(request: Request) -> Response:
     ctx = state.ctx
     checks = {"config": True, "gateway": True, "database": database_writable(ctx)}
     if ctx.loop is not None:
-        checks["loop"] = loop_recent(ctx, time.time())
+        checks["loop"] = loop_recent(ctx)
     ready = all(checks.values())
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
@@ -46,15 +46,14 @@ def database_writable(ctx: ApiContext) -> bool:
         conn.execute(f"PRAGMA busy_timeout = {int(previous)}")
 
 
-def loop_recent(ctx: ApiContext, now: float) -> bool:
+def loop_recent(ctx: ApiContext) -> bool:
+    """Every check group completed a collection within its allowance: two intervals, at least
+    10 s more than one (or `api.max_cycle_age` for every group, when set)."""
     assert ctx.loop is not None
-    last = ctx.loop.last_cycle_at()
-    if last is None:
+    if ctx.loop.last_cycle_at() is None:
         return False
     limit = ctx.config.max_cycle_age
-    if limit is None:
-        limit = 3 * ctx.loop.interval + 10.0
-    return now - last <= limit
+    return not ctx.loop.late_groups(ready_allowance if limit is None else lambda _: limit)
 
 
 async def metrics(request: Request) -> Response:

@@ -1,5 +1,6 @@
-"""The status report: the loop (checks, last cycle), open incidents, and the provider layer in
-seed 000's `/api/v1/llm/status` shape, extended with breakers, latency and budget."""
+"""The status report: the loop (checks, last collection, scheduled jobs' next runs), open
+incidents, and the provider layer in seed 000's `/api/v1/llm/status` shape, extended with
+breakers, latency and budget."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def loop_report(ctx: ApiContext, now: float) -> dict[str, Any]:
         "last_cycle_at": last,
         "last_cycle_age_s": None if last is None else round(now - last, 3),
         "checks": ctx.loop.checks(),
+        "jobs": ctx.loop.jobs(),
     }
 
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import argparse
 import time
+from datetime import datetime
 from typing import Any
 
 from mapekd.cli.kbopen import db_path, emit_json, settings_of
 from mapekd.cli.render import print_line, print_table
+from mapekd.config.settings import Settings
 from mapekd.report.fmt import fmt_seconds
 from mapekd.report.live_client import TIMEOUT_S, Live, endpoint, fetch
 from mapekd.report.status import collect_status
+from mapekd.schedule.groups import check_groups, every, group_id
 
 EXIT_UNKNOWN = 1
 """Neither the API nor the knowledge base could be read: nothing is known."""
@@ -42,7 +45,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         if args.no_api
         else fetch(endpoint(settings.api), args.timeout)
     )
-    report = collect_status(settings, db_path(args), live, time.time())
+    now = time.time()
+    report = collect_status(settings, db_path(args), live, now)
+    report["jobs"] = scheduled_jobs(settings, live, now)
     if args.json:
         emit_json(report)
     else:
@@ -63,6 +68,7 @@ def print_status(report: dict[str, Any]) -> None:
         failing = check["failing"]
         check["failing_targets"] = ", ".join(failing[:3]) + (" ..." if len(failing) > 3 else "")
     print_table(report["checks"], CHECKS, title="checks")
+    print_table(report["jobs"], JOBS, title="scheduled jobs")
     incidents, approvals = report["open_incidents"], report["pending_approvals"]
     print_table(incidents, INCIDENTS, title=f"open incidents ({len(incidents)})")
     print_table(
@@ -85,6 +91,11 @@ CHECKS = [
     ("value", "LAST VALUE"),
     ("failing_targets", "FAILING"),
 ]
+JOBS = [
+    ("id", "JOB"),
+    ("trigger", "TRIGGER"),
+    ("next_run_at", "NEXT RUN"),
+]
 INCIDENTS = [
     ("id", "ID"),
     ("status", "STATUS"),
@@ -106,6 +117,26 @@ COUNTERS = [
     ("window_s", "WINDOW"),
     ("oldest_expires_at", "FREES AT"),
 ]
+
+
+def scheduled_jobs(settings: Settings, live: Live, now: float) -> list[dict[str, Any]]:
+    """The scheduler's jobs with their next runs, live; else as configured (a group's next run
+    is known only to the daemon, the maintenance job's follows from its cron expression)."""
+    jobs = ((live.status or {}).get("loop") or {}).get("jobs")
+    if isinstance(jobs, list):
+        return jobs
+    from mapekd.schedule.cron import MAINTENANCE_JOB, next_fire  # APScheduler only when it is needed
+
+    cron = settings.knowledge.maintenance
+    at = next_fire(cron, datetime.fromtimestamp(now).astimezone())
+    configured = [
+        {"id": group_id(interval), "trigger": every(interval), "next_run_at": None}
+        for interval in check_groups(settings)
+    ]
+    return [
+        *configured,
+        {"id": MAINTENANCE_JOB, "trigger": f"cron {cron}", "next_run_at": at and at.timestamp()},
+    ]
 
 
 def _daemon_line(daemon: dict[str, Any]) -> str:

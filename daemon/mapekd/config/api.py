@@ -97,7 +97,8 @@ class ApiConfig(StrictModel):
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     """Larger request bodies are refused with 413 before they are read whole."""
     max_cycle_age: Duration | None = None
-    """/readyz fails when the last cycle is older than this; None: three cycle intervals + 10s."""
+    """/readyz fails when a check group's last collection is older than this; None, per group:
+    max(2 x the group's interval, its interval + 10s)."""
     limits: ApiLimits = section()
     jobs: JobsConfig = section()
 

@@ -14,6 +14,9 @@ class CheckBase(StrictModel):
     name: Name
     timeout: Duration = 5.0
     """How long one collection may take before it yields an error sample."""
+    interval: Annotated[Duration, Field(gt=0)] | None = None
+    """How often this check is collected; default `daemon.interval`. Checks of one interval are
+    collected together, and then only the rules on them are evaluated."""
 
 
 class HostCheckConfig(CheckBase):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from mapekd.config.actions import ActionConfig, SignalActionConfig, WebhookActionConfig
 from mapekd.config.api import ApiConfig
@@ -24,8 +24,9 @@ def _default_checks() -> list[CheckConfig]:
 
 
 class DaemonConfig(StrictModel):
-    interval: Duration = 10.0
-    """Cycle period. Watched processes are also reported at once, between cycles."""
+    interval: Annotated[Duration, Field(gt=0)] = 10.0
+    """How often a check without its own `interval` is collected. Watched processes, pushed
+    alerts and verifications are collected at once, between these."""
     dry_run: bool = False
     log_format: Literal["json", "text"] = "json"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -145,6 +146,19 @@ class KnowledgeConfig(StrictModel):
     record_samples: bool = False
     """Store every sample of every cycle in the `samples` table (one transaction per cycle). Off
     by default: rules work from memory, and a write per cycle is most of what an idle loop costs."""
+    retention: Duration = 90 * 86400.0
+    """Resolved incidents older than this are deleted with all their rows by the maintenance job."""
+    maintenance: str = "30 3 * * *"
+    """When the maintenance job runs: a 5-field cron expression in the host's time zone (prune
+    incidents, API jobs and samples, checkpoint the WAL, optimize, reload the runbooks)."""
+
+    @field_validator("maintenance")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from mapekd.schedule.cron import cron_trigger  # APScheduler only once a config is read
+
+        cron_trigger(value)  # raises ValueError naming what is wrong
+        return value
 
 
 class Settings(StrictModel):

@@ -2,7 +2,7 @@
 
 READY=1 once the configuration is loaded, the knowledge base open and the first cycle done;
 RELOADING=1 ... READY=1 around a reload (also when the new configuration is refused);
-STOPPING=1 on SIGTERM; STATUS= after each cycle; WATCHDOG=1 from the pinger. Outside systemd
+STOPPING=1 on SIGTERM; STATUS= after each collection; WATCHDOG=1 from the pinger. Outside systemd
 (no NOTIFY_SOCKET) all of it is a no-op."""
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from mapekd.errors import MapekdError
+from mapekd.schedule.freshness import Freshness
 from mapekd.service.notify import Notifier
 from mapekd.service.status import describe
-from mapekd.service.watchdog import Watchdog, watchdog_period
+from mapekd.service.watchdog import HEALTHY_INTERVALS, Watchdog, watchdog_period
 
 if TYPE_CHECKING:
     from mapekd.engine import Engine
@@ -29,12 +30,12 @@ class ServiceLink:
         self.status = "starting"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], *, interval: float, pid: int) -> ServiceLink:
+    def from_env(cls, env: Mapping[str, str], *, freshness: Freshness, pid: int) -> ServiceLink:
         """From the daemon's environment as systemd set it (NOTIFY_SOCKET, WATCHDOG_USEC,
         WATCHDOG_PID); `env` is handed down from the command line entry point."""
         notifier = Notifier(env.get("NOTIFY_SOCKET"))
         period = watchdog_period(env, pid) if notifier.enabled else None
-        return cls(notifier, Watchdog(notifier, period, interval=interval) if period else None)
+        return cls(notifier, Watchdog(notifier, period, freshness) if period else None)
 
     def start_watchdog(self) -> None:
         if self.watchdog is not None:
@@ -45,14 +46,12 @@ class ServiceLink:
                     "event": {
                         "event": "watchdog_armed",
                         "period_s": self.watchdog.period,
-                        "allowed_gap_s": self.watchdog.allowed_gap,
+                        "healthy_intervals": HEALTHY_INTERVALS,
                     }
                 },
             )
 
     def cycle_done(self, engine: Engine, *, failed: bool = False) -> None:
-        if self.watchdog is not None:
-            self.watchdog.cycle_completed(engine.settings.daemon.interval)
         if not self.notifier.enabled:
             return  # describing the loop reads the knowledge base: only when someone listens
         try:

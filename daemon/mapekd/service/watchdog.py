@@ -1,18 +1,19 @@
 """The watchdog pinger: WATCHDOG=1 every half watchdog period, but only while the loop is healthy.
 
-Healthy means a cycle completed recently: within max(3 x daemon.interval, the watchdog period).
-A cycle stuck in a check or an action stops the pings, and so does a blocked event loop (the
-pinger is a task on that loop), so systemd's WatchdogSec= restarts a daemon that stopped working
-rather than one that merely stayed alive."""
+Healthy means every check group completed a collection recently: within max(3 x its interval,
+the watchdog period). A group stuck in a check or an action stops the pings, and so does a
+blocked event loop (the pinger is a task on that loop), so systemd's WatchdogSec= restarts a
+daemon that stopped working rather than one that merely stayed alive. A 1 s group hung for
+seconds is caught although a 30 s group beside it is on time."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
+from mapekd.schedule.freshness import Freshness, Late
 from mapekd.service.notify import Notifier
 
 log = logging.getLogger("mapekd.service")
@@ -33,53 +34,44 @@ def watchdog_period(env: Mapping[str, str], pid: int) -> float | None:
 
 
 class Watchdog:
-    def __init__(
-        self,
-        notifier: Notifier,
-        period: float,
-        *,
-        interval: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, notifier: Notifier, period: float, freshness: Freshness) -> None:
         self.notifier = notifier
         self.period = period
-        self.interval = interval
-        self.clock = clock
-        self.last_cycle = clock()
+        self.freshness = freshness
         self._withholding = False
         self._task: asyncio.Task[None] | None = None
 
-    @property
-    def allowed_gap(self) -> float:
-        """How long after the last completed cycle the loop still counts as healthy."""
-        return max(HEALTHY_INTERVALS * self.interval, self.period)
+    def allowance(self, interval: float) -> float:
+        """How long after its last completed collection a group of `interval` is still healthy."""
+        return max(HEALTHY_INTERVALS * interval, self.period)
 
-    def cycle_completed(self, interval: float) -> None:
-        """A cycle returned; `interval` is the current one (a reload may change it)."""
-        self.last_cycle = self.clock()
-        self.interval = interval
+    def late(self) -> list[Late]:
+        return self.freshness.late(self.allowance)
 
     def healthy(self) -> bool:
-        return self.clock() - self.last_cycle <= self.allowed_gap
+        return not self.late()
 
     def tick(self) -> bool:
         """Ping if healthy; log once when pings start being withheld and when they resume."""
-        if self.healthy():
+        late = self.late()
+        if not late:
             if self._withholding:
                 self._withholding = False
-                log.warning("a cycle completed again; watchdog pings resume", extra={"event": _event(False)})
+                log.warning(
+                    "every check group collected again; watchdog pings resume", extra={"event": _event(False)}
+                )
             return self.notifier.watchdog()
         if not self._withholding:
             self._withholding = True
-            since = round(self.clock() - self.last_cycle, 1)
+            worst = max(late, key=lambda g: g.age_s)
             log.error(
-                f"no cycle completed for {since}s; withholding WATCHDOG=1 so systemd restarts the daemon",
-                extra={"event": {**_event(True), "since_s": since}},
+                f"check group {worst.group} not collected for {worst.age_s}s (allowed {worst.allowed_s:g}s); "
+                "withholding WATCHDOG=1 so systemd restarts the daemon",
+                extra={"event": {**_event(True), "since_s": worst.age_s, "groups": [g.group for g in late]}},
             )
         return False
 
     def start(self) -> None:
-        self.last_cycle = self.clock()  # the first cycle gets a full allowance from now on
         self._task = asyncio.get_running_loop().create_task(self._run(), name="watchdog")
 
     async def stop(self) -> None:
