@@ -19,7 +19,7 @@ Spawn = Callable[..., subprocess.Popen[bytes]]
 def test_a_listed_process_is_what_listed_of_reads(spawn: Spawn, token: str) -> None:
     proc = spawn(token)
 
-    listed = next(entry for entry in scan(want_cmdline=True) if entry.pid == proc.pid)
+    listed = next(entry for entry in scan(want_cmdline=True, want_uid=True) if entry.pid == proc.pid)
     now = listed_of(proc.pid, want_cmdline=True)
 
     assert now is not None and token in listed.cmdline and token in now.cmdline
@@ -28,12 +28,12 @@ def test_a_listed_process_is_what_listed_of_reads(spawn: Spawn, token: str) -> N
     assert listed.create_time == psutil.Process(proc.pid).create_time()
 
 
-def test_without_cmdlines_the_scan_reads_none(spawn: Spawn, token: str) -> None:
+def test_the_scan_reads_no_cmdline_or_uid_unless_asked(spawn: Spawn, token: str) -> None:
     proc = spawn(token)
 
     listed = next(entry for entry in scan(want_cmdline=False) if entry.pid == proc.pid)
 
-    assert listed.cmdline == ""
+    assert listed.cmdline == "" and listed.uid is None
 
 
 def test_zombies_are_never_listed(spawn: Spawn, token: str) -> None:

@@ -72,12 +72,13 @@ class ProcessCheck:
         self.name = name
         self.targets = (f"process:{name}",)
         self.timeout = timeout
-        self._scans_cmdline = bool(cmdline and not (pidfile or unit))
+        scans = not (pidfile or unit)
+        self._scan_needs = (bool(cmdline and scans), scans and user is not None)
+        """(command lines, uids): what this check's matching reads of a table scan."""
         self.table = table or ProcessTable()
         self._own_table = table is None
         """An own table is scanned afresh at every collection; a shared one once per cycle."""
-        if self._scans_cmdline:
-            self.table.need_cmdline()
+        self._ask_of(self.table)
         source = UnitSource(unit, find_systemctl(), timeout) if unit else None
         matcher = ProcessMatcher(match_name, cmdline, pidfile, source, _uid_of(user, name))
         self._observer = Observer(matcher, self.table)
@@ -102,10 +103,16 @@ class ProcessCheck:
 
     def share_table(self, table: ProcessTable) -> None:
         """Use the cycle's shared process-table scan (the engine's) instead of an own one."""
-        if self._scans_cmdline:
-            table.need_cmdline()
+        self._ask_of(table)
         self.table = self._observer.table = table
         self._own_table = False
+
+    def _ask_of(self, table: ProcessTable) -> None:
+        cmdlines, uids = self._scan_needs
+        if cmdlines:
+            table.need_cmdline()
+        if uids:
+            table.need_uid()
 
     def start_watching(self, notify: Callable[[str], None]) -> None:
         """From now on every collection arms a pidfd watch on the process it found."""

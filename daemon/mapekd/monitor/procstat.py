@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import psutil
 
-_SCAN_ATTRS = ["name", "uids", "create_time", "status"]
+_SCAN_ATTRS = ["name", "create_time", "status"]
 
 
 class Listed(NamedTuple):
@@ -22,7 +22,7 @@ class Listed(NamedTuple):
     cmdline: str
     """Joined by spaces ("" when not asked for or unreadable)."""
     uid: int | None
-    """The real uid (None when hidden from us)."""
+    """The real uid (None when not asked for, or hidden from us)."""
     create_time: float
     process: psutil.Process
 
@@ -36,9 +36,11 @@ class Measured(NamedTuple):
     """None where the OS denies it (another user's process, without privileges)."""
 
 
-def scan(want_cmdline: bool) -> Iterator[Listed]:
-    """Every live process psutil can see, zombies skipped; one exiting meanwhile is skipped."""
-    attrs = [*_SCAN_ATTRS, "cmdline"] if want_cmdline else _SCAN_ATTRS
+def scan(want_cmdline: bool, want_uid: bool = False) -> Iterator[Listed]:
+    """Every live process psutil can see, zombies skipped; one exiting meanwhile is skipped.
+    A command line and a uid are read only when asked for: each costs one more /proc file per
+    process on the host, every cycle."""
+    attrs = _SCAN_ATTRS + ["cmdline"] * want_cmdline + ["uids"] * want_uid
     for process in psutil.process_iter(attrs=attrs):
         listed = _listed(process, process.info)
         if listed is not None:
@@ -49,7 +51,7 @@ def listed_of(pid: int, want_cmdline: bool) -> Listed | None:
     """The live process holding `pid` now; None when there is none, or it is a zombie."""
     try:
         process = psutil.Process(pid)
-        attrs = [*_SCAN_ATTRS, "cmdline"] if want_cmdline else _SCAN_ATTRS
+        attrs = [*_SCAN_ATTRS, "uids"] + ["cmdline"] * want_cmdline
         return _listed(process, process.as_dict(attrs=attrs))
     except psutil.Error:
         return None
@@ -58,7 +60,7 @@ def listed_of(pid: int, want_cmdline: bool) -> Listed | None:
 def _listed(process: psutil.Process, info: dict[str, Any]) -> Listed | None:
     if info["status"] == psutil.STATUS_ZOMBIE or info["create_time"] is None:
         return None
-    uids = info["uids"]
+    uids = info.get("uids")
     return Listed(
         process.pid,
         info["name"] or "",

@@ -33,11 +33,16 @@ class ProcessTable:
         self._lock = threading.Lock()
         self._entries: list[Listed] | None = None
         self._want_cmdline = False
+        self._want_uid = False
         self._workers = DaemonWorkers(MAX_WORKERS, name="mapekd-process")
 
     def need_cmdline(self) -> None:
         """A check matching by command line exists: scans read cmdlines too (they cost more)."""
         self._want_cmdline = True
+
+    def need_uid(self) -> None:
+        """A check narrowed to one user's processes scans: scans read real uids too."""
+        self._want_uid = True
 
     def invalidate(self) -> None:
         with self._lock:
@@ -49,7 +54,7 @@ class ProcessTable:
         try:
             if self._entries is None:
                 own_pid = os.getpid()
-                self._entries = [e for e in scan(self._want_cmdline) if e.pid != own_pid]
+                self._entries = [e for e in scan(self._want_cmdline, self._want_uid) if e.pid != own_pid]
             return self._entries
         finally:
             self._lock.release()
