@@ -148,3 +148,28 @@ def test_an_unknown_user_is_a_config_error_naming_the_key() -> None:
     with pytest.raises(ConfigError) as info:
         ProcessCheck("svc", match_name="x", user=f"no-such-{secrets.token_hex(3)}")
     assert info.value.path == "checks.svc.user"
+
+
+async def test_a_stuck_check_reports_unknown_in_time_and_stalls_no_other(
+    spawn, token: str, write_pidfile
+) -> None:
+    proc = spawn(token)
+    table = ProcessTable()
+    scanning = ProcessCheck("scan", cmdline=token, timeout=1.0, table=table)
+    by_pidfile = ProcessCheck("pidfile", pidfile=write_pidfile(proc.pid), timeout=1.0, table=table)
+    table.invalidate()
+
+    with table._lock:  # the table scan is stuck (as a /proc read can be), held by this test
+        started = time.monotonic()
+        samples = {
+            s.target: s for s in await collect_all({"a": scanning, "b": by_pidfile}, {"a": 1.0, "b": 1.0})
+        }
+        elapsed = time.monotonic() - started
+
+    assert samples["process:scan"].fields["state"] == "unknown"
+    assert "no answer within 1s" in (samples["process:scan"].error or "")
+    assert samples["process:pidfile"].fields["pid"] == proc.pid
+    assert elapsed < 1.0 + 5.0  # its own timeout, well before the cycle's hard cap matters
+    table.invalidate()
+    [recovered] = await scanning.collect()  # once unstuck, the check reports again
+    assert recovered.fields["pid"] == proc.pid

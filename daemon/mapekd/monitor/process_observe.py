@@ -2,8 +2,8 @@
 
 Runs in a worker thread (/proc reads, the pidfile and systemctl block). The Observer remembers the
 identity of what it last watched, so that a pid handed to another process is told apart from the
-watched one. One observation at a time per check: while one is stuck, the next is refused at once
-(state unknown) instead of stacking up threads behind it.
+watched one. One observation at a time per check: while one is stuck, the next gives up after
+TURN_WAIT_S (state unknown) instead of stacking up threads behind it.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ from mapekd.monitor.proctable import ProcessTable
 Fields = dict[str, FieldValue]
 MAX_HANDLES = 64
 """Pidfds kept per check for the matched processes (the ones a signal may reach)."""
+TURN_WAIT_S = 1.0
+"""How long an observation waits for the check's previous one (a collection and a look for a
+restarted process may overlap; an observation takes milliseconds unless it is stuck)."""
 
 _DEAD: Fields = {
     "ok": False,
@@ -84,7 +87,7 @@ class Observer:
             self._handles = {}
 
     def observe(self) -> Observation:
-        if not self._lock.acquire(blocking=False):
+        if not self._lock.acquire(timeout=TURN_WAIT_S):
             return unknown("the previous collection of this check is still running (stuck)")
         try:
             try:
