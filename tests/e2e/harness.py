@@ -125,7 +125,12 @@ def base_config(tmp: Path, service: Service, **policy: Any) -> dict[str, Any]:
     return {
         "daemon": {"interval": "1s", "shutdown_grace": "10s"},
         "checks": [
-            {"name": "svc_process", "type": "process", "pidfile": str(service.pidfile)},
+            {
+                "name": "svc_process",
+                "type": "process",
+                "pidfile": str(service.pidfile),
+                "cmdline": str(service.pidfile),
+            },
             {"name": "svc_http", "type": "http", "url": service.url, "timeout": "1s"},
         ],
         "rules": [

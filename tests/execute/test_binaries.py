@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from mapekd.binaries import SYSTEM_DIRS
 from mapekd.config.actions import CommandActionConfig, SystemdActionConfig
 from mapekd.execute.actions.command import CommandAction
 from mapekd.execute.actions.systemd import SystemdAction
 from mapekd.execute.base import ActionRequest
-from mapekd.execute.binaries import SYSTEM_DIRS
 
 UNIT = "mapekd-test-absent.service"
 SYSTEMD_ENV = {"INVOCATION_ID": "0123456789abcdef0123456789abcdef"}

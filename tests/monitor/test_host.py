@@ -83,3 +83,68 @@ async def test_configured_mounts_only_and_an_unreadable_one_fails_alone(tmp_path
     assert samples["disk:/"].ok
     assert not samples[f"disk:{missing}"].ok
     assert "FileNotFoundError" in (samples[f"disk:{missing}"].error or "")
+
+
+async def test_gauges_agree_with_psutil_read_around_the_collection() -> None:
+    before_memory, before_swap = psutil.virtual_memory(), psutil.swap_memory()
+    host = by_target(await HostCheck("host").collect())["host"]
+    after_memory, after_swap = psutil.virtual_memory(), psutil.swap_memory()
+
+    low, high = sorted((before_memory.percent, after_memory.percent))
+    assert low - 1.0 <= host.fields["memory_percent"] <= high + 1.0
+    low_bytes, high_bytes = sorted((before_memory.available, after_memory.available))
+    assert low_bytes - 2**26 <= host.fields["memory_available_bytes"] <= high_bytes + 2**26
+    low, high = sorted((before_swap.percent, after_swap.percent))
+    assert low - 1.0 <= host.fields["swap_percent"] <= high + 1.0
+
+
+def _between(rate: float, interval: float, least: int, most: int) -> bool:
+    """rate * interval lies in [least, most], give or take the rounding of rate and interval."""
+    slack = 1 + interval * 0.05 + rate * 0.0005
+    return least - slack <= rate * interval <= most + slack
+
+
+async def test_rates_are_the_counters_of_psutil_between_two_collections() -> None:
+    check = HostCheck("host")
+    net_first, disk_first = psutil.net_io_counters(), psutil.disk_io_counters()
+    await check.collect()
+    net_after_first, disk_after_first = psutil.net_io_counters(), psutil.disk_io_counters()
+    time.sleep(0.2)
+    net_second, disk_second = psutil.net_io_counters(), psutil.disk_io_counters()
+    host = by_target(await check.collect())["host"]
+    net_last, disk_last = psutil.net_io_counters(), psutil.disk_io_counters()
+
+    interval = host.fields["interval_s"]
+    assert 0.2 <= interval < 30
+    rx, tx = host.fields["net_rx_bytes_per_s"], host.fields["net_tx_bytes_per_s"]
+    assert _between(
+        rx,
+        interval,
+        net_second.bytes_recv - net_after_first.bytes_recv,
+        net_last.bytes_recv - net_first.bytes_recv,
+    )
+    assert _between(
+        tx,
+        interval,
+        net_second.bytes_sent - net_after_first.bytes_sent,
+        net_last.bytes_sent - net_first.bytes_sent,
+    )
+    if (
+        disk_first is not None
+        and disk_last is not None
+        and disk_second is not None
+        and disk_after_first is not None
+    ):
+        read, written = host.fields["disk_read_bytes_per_s"], host.fields["disk_write_bytes_per_s"]
+        assert _between(
+            read,
+            interval,
+            disk_second.read_bytes - disk_after_first.read_bytes,
+            disk_last.read_bytes - disk_first.read_bytes,
+        )
+        assert _between(
+            written,
+            interval,
+            disk_second.write_bytes - disk_after_first.write_bytes,
+            disk_last.write_bytes - disk_first.write_bytes,
+        )

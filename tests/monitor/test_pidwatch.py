@@ -7,19 +7,17 @@ import errno
 import os
 import signal
 
+import psutil
 import pytest
 
-from mapekd.monitor.identity import ObservedProcess, observe
+from mapekd.monitor.identity import ObservedProcess, ProcIdentity, observe
 from mapekd.monitor.pidwatch import PidWatch
-from mapekd.monitor.procstat import stat_of
 
 from .conftest import own_pidfds
 
 
 def handle(pid: int) -> ObservedProcess:
-    stat = stat_of(pid)
-    assert stat is not None
-    observed = observe(stat)
+    observed = observe(ProcIdentity(pid, psutil.Process(pid).create_time()))
     assert observed is not None
     return observed
 

@@ -225,4 +225,9 @@ def test_one_matcher_is_required_and_a_pidfile_may_add_one() -> None:
         ProcessCheck("svc")
     with pytest.raises(ConfigError):
         ProcessCheck("svc", pidfile="p", match_name="a", cmdline="b")
+    with pytest.raises(ConfigError):
+        ProcessCheck("svc", pidfile="p", unit="a.service")
+    with pytest.raises(ConfigError):
+        ProcessCheck("svc", user="root")  # narrows a matcher, is none
     ProcessCheck("svc", pidfile="p", cmdline="b")
+    ProcessCheck("svc", unit="a.service", match_name="a", user=0)

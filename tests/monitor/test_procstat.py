@@ -1,44 +1,54 @@
-"""The /proc reader behind the process table, against processes the tests start themselves."""
+"""The psutil listing behind the process table, against processes the tests start themselves."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 from collections.abc import Callable
 
-import pytest
+import psutil
 
-from mapekd.monitor import procstat
-from mapekd.monitor.procstat import PF_KTHREAD, scan, stat_of
+from mapekd.monitor.procstat import listed_of, measure, scan
+
+from .conftest import is_zombie, wait_until
 
 Spawn = Callable[..., subprocess.Popen[bytes]]
 
 
-def test_a_listed_process_parses_to_what_stat_of_reads(spawn: Spawn, token: str) -> None:
+def test_a_listed_process_is_what_listed_of_reads(spawn: Spawn, token: str) -> None:
     proc = spawn(token)
 
-    listed = next(entry for entry in scan(want_cmdline=True) if entry.pid == proc.pid)
-    now = stat_of(proc.pid)
+    listed = next(entry for entry in scan(want_cmdline=True, want_uid=True) if entry.pid == proc.pid)
+    now = listed_of(proc.pid, want_cmdline=True)
 
-    assert now is not None and token in listed.cmdline
-    parsed = listed.stat()
-    assert (parsed.pid, parsed.name, parsed.create_time) == (now.pid, now.name, now.create_time)
-    assert parsed.threads == now.threads >= 1 and parsed.rss_bytes > 0 and not parsed.zombie
+    assert now is not None and token in listed.cmdline and token in now.cmdline
+    assert (listed.name, listed.uid, listed.create_time) == (now.name, now.uid, now.create_time)
+    assert listed.uid == os.getuid()
+    assert listed.create_time == psutil.Process(proc.pid).create_time()
 
 
-def test_kernel_threads_are_listed_without_reading_a_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    read: list[int] = []
-    real = procstat.read_cmdline
+def test_the_scan_reads_no_cmdline_or_uid_unless_asked(spawn: Spawn, token: str) -> None:
+    proc = spawn(token)
 
-    def recorded(pid: int) -> list[str]:
-        read.append(pid)
-        return real(pid)
+    listed = next(entry for entry in scan(want_cmdline=False) if entry.pid == proc.pid)
 
-    monkeypatch.setattr(procstat, "read_cmdline", recorded)
+    assert listed.cmdline == "" and listed.uid is None
 
-    listed = list(scan(want_cmdline=True))
 
-    kernel = {e.pid for e in listed if int(e.line.rsplit(b")", 1)[1].split()[6]) & PF_KTHREAD}
-    assert kernel, "this host shows no kernel thread in /proc"
-    assert kernel.isdisjoint(read)
-    assert all(e.cmdline == "" for e in listed if e.pid in kernel)
-    assert set(read) == {e.pid for e in listed} - kernel  # every other process had its cmdline read
+def test_zombies_are_never_listed(spawn: Spawn, token: str) -> None:
+    proc = spawn(token)
+    os.kill(proc.pid, signal.SIGKILL)  # and not reaped yet: a zombie
+    wait_until(lambda: is_zombie(proc.pid))
+
+    assert proc.pid not in {entry.pid for entry in scan(want_cmdline=False)}
+    assert listed_of(proc.pid, want_cmdline=False) is None
+
+
+def test_a_measurement_reads_memory_threads_and_descriptors(spawn: Spawn) -> None:
+    proc = spawn()
+
+    measured = measure(psutil.Process(proc.pid))
+
+    assert measured.rss_bytes > 0 and measured.threads >= 1
+    assert measured.open_fds is not None and measured.open_fds >= 3 and measured.cpu_seconds >= 0

@@ -26,8 +26,9 @@ class HostCheckConfig(CheckBase):
 
 
 class ProcessCheckConfig(CheckBase):
-    """A watched process, matched by name, cmdline substring or pidfile; a pidfile may be
-    verified by a name or cmdline as well (a pid that does not match is a stale pidfile)."""
+    """A watched process, matched by name, cmdline substring, pidfile or a systemd unit's MainPID;
+    a pidfile or unit may be verified by a name or cmdline as well (a pid that does not match is
+    a stale pidfile), and `user` narrows any of them to one user's processes."""
 
     type: Literal["process"]
     match_name: str | None = None
@@ -35,7 +36,12 @@ class ProcessCheckConfig(CheckBase):
     cmdline: str | None = None
     """Substring of the joined command line."""
     pidfile: str | None = None
-    """The pid to watch. With `match_name` or `cmdline` too, the pid must also match them."""
+    """The pid to watch. With `match_name` or `cmdline` too, the pid must also match them. Read
+    only if a regular file owned by root, the daemon's user or `user`."""
+    unit: UnitName | None = None
+    """A systemd unit: the pid to watch is its MainPID (state unknown where systemd does not run)."""
+    user: str | int | None = None
+    """A user name or uid: only processes whose real uid is that user's match."""
     watch: bool = True
     """Register a pidfd with the event loop so that a death is seen at once, not at the next poll."""
 
@@ -43,9 +49,16 @@ class ProcessCheckConfig(CheckBase):
     def _one_matcher(self) -> ProcessCheckConfig:
         if self.match_name and self.cmdline:
             raise ValueError("match_name and cmdline exclude each other")
-        if not (self.pidfile or self.match_name or self.cmdline):
-            raise ValueError("one of match_name, cmdline or pidfile is required")
+        if self.pidfile and self.unit:
+            raise ValueError("pidfile and unit exclude each other")
+        if not (self.pidfile or self.unit or self.match_name or self.cmdline):
+            raise ValueError("one of match_name, cmdline, pidfile or unit is required")
         return self
+
+    @property
+    def pidfile_only(self) -> bool:
+        """Nothing but a pidfile tells which process this is: any pid written there would do."""
+        return bool(self.pidfile) and not (self.match_name or self.cmdline or self.user is not None)
 
 
 class SystemdCheckConfig(CheckBase):

@@ -195,10 +195,8 @@ class Settings(StrictModel):
                 if remedy not in actions:
                     raise ConfigError(f"unknown action {remedy!r}", path=f"rules[{i}].remedies")
         for i, action in enumerate(self.actions):
-            if isinstance(action, SignalActionConfig) and not isinstance(
-                checks.get(action.check), ProcessCheckConfig
-            ):
-                raise ConfigError(f"{action.check!r} is not a process check", path=f"actions[{i}].check")
+            if isinstance(action, SignalActionConfig):
+                _signal_target_is_verified(checks.get(action.check), action.check, f"actions[{i}].check")
         sinks = [("policy.escalate", self.policy.escalate)] if self.policy.escalate else []
         sinks += [(f"notifications.sinks[{i}]", n) for i, n in enumerate(self.notifications.sinks)]
         webhooks = {a.name for a in self.actions if isinstance(a, WebhookActionConfig)}
@@ -214,6 +212,18 @@ class Settings(StrictModel):
 
     def action(self, name: str) -> ActionConfig:
         return next(a for a in self.actions if a.name == name)
+
+
+def _signal_target_is_verified(check: CheckConfig | None, name: str, path: str) -> None:
+    """A signal reaches only a process a check identified by more than a pid in a file."""
+    if not isinstance(check, ProcessCheckConfig):
+        raise ConfigError(f"{name!r} is not a process check", path=path)
+    if check.pidfile_only:
+        raise ConfigError(
+            f"process check {name!r} matches by pidfile only: a signal action needs it to name "
+            "match_name, cmdline or user too (a stale or forged pidfile could name any process)",
+            path=path,
+        )
 
 
 def _unique(section: str, names: list[str]) -> None:

@@ -12,12 +12,15 @@ counter reset, e.g. a NIC removed) or when the host has no such counter (no bloc
 Targets `disk:<mountpoint>`, one per mount (the configured ones, default every real partition);
 fields: ok, error, used_percent, free_bytes, total_bytes. A mount that cannot be read yields an
 error sample for its target only. Without configured mounts, the partitions are listed again
-once a minute (LISTING_REFRESH_S), not every cycle; so are the block devices whose I/O counts.
+once a minute (LISTING_REFRESH_S), not every cycle.
+
+Everything comes from psutil: cpu_times (busy = all but idle and iowait; guest time is already
+part of user time), virtual_memory (percent from MemAvailable), swap_memory, disk_io_counters
+(whole disks, not partitions) and net_io_counters (all interfaces), disk_partitions, disk_usage.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from dataclasses import dataclass
@@ -28,7 +31,7 @@ import psutil
 from mapekd.config.checks import CheckBase, HostCheckConfig
 from mapekd.model import FieldValue, Sample
 from mapekd.monitor.base import require_config
-from mapekd.monitor.hostproc import block_devices, cpu_ticks, io_counts, memory_gauges
+from mapekd.monitor.workers import DaemonWorkers
 
 if TYPE_CHECKING:
     from mapekd.shared_http import SharedHttp
@@ -59,7 +62,7 @@ class HostCheck:
         self._previous: _Counters | None = None
         self._listed: tuple[float, list[str]] | None = None
         """(when, mounts) of the last listing of the partitions."""
-        self._block_devices: tuple[float, frozenset[str]] | None = None
+        self._workers = DaemonWorkers(2, name="mapekd-host")
 
     @classmethod
     def from_config(cls, config: CheckBase, *, http: SharedHttp) -> HostCheck:
@@ -67,16 +70,19 @@ class HostCheck:
         return cls(cfg.name, mounts=cfg.mounts)
 
     async def collect(self) -> list[Sample]:
-        # /proc reads and statvfs: a hung network mount must not block the event loop.
-        return await asyncio.to_thread(self._collect_blocking)
+        # statvfs: a hung network mount must block neither the event loop nor the daemon's exit.
+        return await self._workers.run(self._collect_blocking)
 
     def _collect_blocking(self) -> list[Sample]:
-        counters = _read_counters(self._devices())
+        counters = _read_counters()
         load1, load5, load15 = os.getloadavg()
-        host = {
+        memory = psutil.virtual_memory()
+        host: Fields = {
             "ok": True,
             "error": None,
-            **memory_gauges(),
+            "memory_percent": memory.percent,
+            "memory_available_bytes": memory.available,
+            "swap_percent": psutil.swap_memory().percent,
             "load1": load1,
             "load5": load5,
             "load15": load15,
@@ -96,11 +102,6 @@ class HostCheck:
             mounts = list(dict.fromkeys(p.mountpoint for p in psutil.disk_partitions(all=False)))
             self._listed = (time.monotonic(), mounts)
         return self._listed[1]
-
-    def _devices(self) -> frozenset[str]:
-        if self._block_devices is None or _expired(self._block_devices[0]):
-            self._block_devices = (time.monotonic(), block_devices())
-        return self._block_devices[1]
 
     def _disk_sample(self, mount: str) -> Sample:
         target = f"disk:{mount}"
@@ -122,9 +123,19 @@ def _expired(listed_at: float) -> bool:
     return time.monotonic() - listed_at >= LISTING_REFRESH_S
 
 
-def _read_counters(devices: frozenset[str]) -> _Counters:
-    busy, total = cpu_ticks()
-    return _Counters(time.monotonic(), busy, total, io_counts(devices))
+def _read_counters() -> _Counters:
+    cpu = psutil.cpu_times()
+    # Guest time is already counted in user and nice; idle and iowait are not busy.
+    total = sum(cpu) - cpu.guest - cpu.guest_nice
+    counts: dict[str, int] = {}
+    disk = psutil.disk_io_counters()
+    if disk is not None:  # None on a host without block devices
+        counts["disk_read_bytes_per_s"] = disk.read_bytes
+        counts["disk_write_bytes_per_s"] = disk.write_bytes
+    net = psutil.net_io_counters()
+    counts["net_rx_bytes_per_s"] = net.bytes_recv
+    counts["net_tx_bytes_per_s"] = net.bytes_sent
+    return _Counters(time.monotonic(), total - cpu.idle - cpu.iowait, total, counts)
 
 
 def _rates(before: _Counters, now: _Counters) -> Fields:

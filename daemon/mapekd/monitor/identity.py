@@ -14,7 +14,7 @@ import os
 import signal
 from dataclasses import dataclass
 
-from mapekd.monitor.procstat import ProcStat, stat_of
+import psutil
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,13 +50,13 @@ class ObservedProcess:
         self.close()
 
 
-def observe(stat: ProcStat) -> ObservedProcess | None:
-    """Open a pidfd for the process `stat` describes and confirm it is still that process (same
-    start time); None when it has gone in between."""
-    identity = ProcIdentity(stat.pid, stat.create_time)
+def observe(identity: ProcIdentity) -> ObservedProcess | None:
+    """Open a pidfd for the process `identity` describes and confirm it is still that process
+    (same start time); None when it has gone in between. psutil has no pidfd API: this and
+    send_signal are the only places that use pidfds directly."""
     fd: int | None
     try:
-        fd = os.pidfd_open(stat.pid)
+        fd = os.pidfd_open(identity.pid)
     except ProcessLookupError:
         return None
     except OSError:
@@ -81,5 +81,8 @@ def send_signal(observed: ObservedProcess, sig: signal.Signals) -> None:
 
 def _same_process(identity: ProcIdentity) -> bool:
     """Gone, a zombie or unreadable: an identity we cannot confirm is not acted on."""
-    now = stat_of(identity.pid)
-    return now is not None and now.create_time == identity.create_time and not now.zombie
+    try:
+        now = psutil.Process(identity.pid)
+        return now.create_time() == identity.create_time and now.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False

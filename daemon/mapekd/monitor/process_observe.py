@@ -1,26 +1,32 @@
 """One observation of a process check: find, verify identity, measure, open pidfds.
 
-Runs in a worker thread (/proc reads block). The Observer remembers the identity of what it last
-watched, so that a pid handed to another process is told apart from the watched one.
+Runs in a worker thread (/proc reads, the pidfile and systemctl block). The Observer remembers the
+identity of what it last watched, so that a pid handed to another process is told apart from the
+watched one. One observation at a time per check: while one is stuck, the next gives up after
+TURN_WAIT_S (state unknown) instead of stacking up threads behind it.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import dataclass, field
+
+import psutil
 
 from mapekd.errors import CheckError
 from mapekd.model import FieldValue
 from mapekd.monitor.identity import ObservedProcess, ProcIdentity, observe
 from mapekd.monitor.procfind import Found, ProcessMatcher
-from mapekd.monitor.procstat import CLOCK_TICKS, ProcStat
+from mapekd.monitor.procstat import Listed, measure
 from mapekd.monitor.proctable import ProcessTable
 
 Fields = dict[str, FieldValue]
 MAX_HANDLES = 64
 """Pidfds kept per check for the matched processes (the ones a signal may reach)."""
+TURN_WAIT_S = 1.0
+"""How long an observation waits for the check's previous one (a collection and a look for a
+restarted process may overlap; an observation takes milliseconds unless it is stuck)."""
 
 _DEAD: Fields = {
     "ok": False,
@@ -68,8 +74,8 @@ class Observer:
         self._lock = threading.Lock()
         self._identity: ProcIdentity | None = None
         self._identity_since: float = 0.0
-        self._measured: tuple[ProcIdentity, int, float] | None = None
-        """(identity, CPU ticks, monotonic time) of the last measurement: cpu_percent is the CPU
+        self._measured: tuple[ProcIdentity, float, float] | None = None
+        """(identity, CPU seconds, monotonic time) of the last measurement: cpu_percent is the CPU
         time the same process got since then."""
         self._handles: dict[ProcIdentity, ObservedProcess] = {}
         """Pidfds of the processes matched last time, reused while the same process matches."""
@@ -81,22 +87,25 @@ class Observer:
             self._handles = {}
 
     def observe(self) -> Observation:
-        with self._lock:
+        if not self._lock.acquire(timeout=TURN_WAIT_S):
+            return unknown("the previous collection of this check is still running (stuck)")
+        try:
             try:
                 found = self.matcher.find(self.table)
             except CheckError as exc:
-                # Unknown, not dead: without `alive` a rule on it neither fires nor clears.
-                return Observation({"ok": False, "state": "unknown", "error": str(exc)})
+                return unknown(str(exc))
             if found.stale is not None:
                 return self._not_running("stale_pidfile", found.stale, found)
             return self._measure_oldest(found)
+        finally:
+            self._lock.release()
 
     def _not_running(self, state: str, detail: str, found: Found) -> Observation:
         return Observation({**_DEAD, "state": state, "detail": detail}, pidfile_mtime=found.pidfile_mtime)
 
     def _measure_oldest(self, found: Found) -> Observation:
         handles = self._handles_for(found)
-        stats = {ProcIdentity(s.pid, s.create_time): s for s in found.procs}
+        listed = {ProcIdentity(p.pid, p.create_time): p for p in found.procs}
         for handle in handles:
             reused = self._reused(handle.identity, found)
             if reused is not None:
@@ -104,8 +113,8 @@ class Observer:
                     h.close()
                 return self._not_running("pid_reused", reused, found)
             try:
-                fields = self._measure(stats[handle.identity])
-            except FileNotFoundError:  # exited since the scan
+                fields = self._measure(listed[handle.identity])
+            except psutil.NoSuchProcess:  # exited since the scan
                 continue
             self._identity, self._identity_since = handle.identity, time.time()
             fields["count"] = len(found.procs)
@@ -131,9 +140,9 @@ class Observer:
         """Own copies of pidfds on the oldest MAX_HANDLES matched processes. `found` was read
         just now, so an identity seen before is still that process: its pidfd is reused."""
         kept: dict[ProcIdentity, ObservedProcess] = {}
-        for stat in sorted(found.procs, key=lambda s: s.create_time)[:MAX_HANDLES]:
-            identity = ProcIdentity(stat.pid, stat.create_time)
-            handle = self._handles.pop(identity, None) or observe(stat)
+        for proc in sorted(found.procs, key=lambda p: p.create_time)[:MAX_HANDLES]:
+            identity = ProcIdentity(proc.pid, proc.create_time)
+            handle = self._handles.pop(identity, None) or observe(identity)
             if handle is not None:
                 kept[identity] = handle
         for gone in self._handles.values():
@@ -141,32 +150,30 @@ class Observer:
         self._handles = kept
         return [handle.copy() for handle in kept.values()]
 
-    def _measure(self, stat: ProcStat) -> Fields:
-        """From the stat read this cycle, and the open descriptors counted now. Raises
-        FileNotFoundError when the process has exited since."""
-        identity, now = ProcIdentity(stat.pid, stat.create_time), time.monotonic()
+    def _measure(self, proc: Listed) -> Fields:
+        """Measured now, under psutil's oneshot(). Raises psutil.NoSuchProcess when the process
+        has exited since it was listed."""
+        identity, now = ProcIdentity(proc.pid, proc.create_time), time.monotonic()
+        measured = measure(proc.process)
         cpu = None
         if self._measured is not None and self._measured[0] == identity and now > self._measured[2]:
-            seconds = (stat.cpu_ticks - self._measured[1]) / CLOCK_TICKS
+            seconds = measured.cpu_seconds - self._measured[1]
             cpu = round(100 * seconds / (now - self._measured[2]), 1)  # % of one CPU, as psutil's
-        self._measured = (identity, stat.cpu_ticks, now)
+        self._measured = (identity, measured.cpu_seconds, now)
         return {
             **_DEAD,
             "ok": True,
             "alive": True,
             "state": "running",
-            "pid": stat.pid,
+            "pid": proc.pid,
             "cpu_percent": cpu,
-            "rss_bytes": stat.rss_bytes,
-            "open_fds": _open_fds(stat.pid),
-            "threads": stat.threads,
-            "uptime_s": round(time.time() - stat.create_time, 3),
+            "rss_bytes": measured.rss_bytes,
+            "open_fds": measured.open_fds,
+            "threads": measured.threads,
+            "uptime_s": round(time.time() - proc.create_time, 3),
         }
 
 
-def _open_fds(pid: int) -> int | None:
-    """None where the OS does not let us count them (another user's process)."""
-    try:
-        return len(os.listdir(f"/proc/{pid}/fd"))
-    except PermissionError:
-        return None
+def unknown(error: str) -> Observation:
+    """Unknown, not dead: without `alive` a rule on it neither fires nor clears."""
+    return Observation({"ok": False, "state": "unknown", "error": error})

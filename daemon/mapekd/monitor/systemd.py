@@ -16,8 +16,8 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mapekd.binaries import not_installed, system_binary
 from mapekd.config.checks import CheckBase, SystemdCheckConfig
-from mapekd.execute.binaries import not_installed, system_binary
 from mapekd.model import FieldValue, Sample
 from mapekd.monitor.base import require_config
 

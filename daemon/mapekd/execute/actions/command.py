@@ -15,9 +15,9 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping, Sequence
 
+from mapekd.binaries import SYSTEM_DIRS, not_installed, system_binary
 from mapekd.config.actions import CommandActionConfig
 from mapekd.execute.base import ActionRequest, ExecResult
-from mapekd.execute.binaries import SYSTEM_DIRS, not_installed, system_binary
 from mapekd.execute.params import fill
 from mapekd.execute.proc import run_to_completion, start_detached
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from mapekd.binaries import SYSTEM_DIRS, not_installed, system_binary
 from mapekd.config.actions import SystemdActionConfig
 from mapekd.errors import ActionError
 from mapekd.execute.base import ActionRequest, ExecResult
-from mapekd.execute.binaries import SYSTEM_DIRS, not_installed, system_binary
 from mapekd.execute.params import unit_of
 from mapekd.execute.proc import run_to_completion
 
