@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -145,3 +146,41 @@ def test_a_cycle_hung_in_an_action_stops_the_watchdog_pings(
 
 def _lines(path: Path) -> list[str]:
     return path.read_text().split() if path.exists() else []
+
+
+def test_status_says_degraded_while_the_base_cannot_take_writes(
+    tmp_path: Path, listener: NotifyListener, runs: list[Run]
+) -> None:
+    victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+    pidfile = tmp_path / "victim.pid"
+    pidfile.write_text(str(victim.pid))
+    config = _config(
+        tmp_path,
+        checks=[{"name": "victim", "type": "process", "pidfile": str(pidfile)}],
+        rules=[{"name": "victim_down", "check": "victim", "when": "alive == false", "remedies": ["note"]}],
+        actions=[{"name": "note", "type": "command", "argv": [sys.executable, "-c", "pass"]}],
+    )
+    run = Run(tmp_path, config, _env(listener, 2.0))
+    runs.append(run)
+    ready = run.ready(listener)
+    lock = sqlite3.connect(str(tmp_path / "kb.db"), isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    victim.kill()
+    victim.wait(10)
+
+    def status_has(text: str) -> bool:
+        return any(text in m.fields.get("STATUS", "") for m in listener.received("STATUS", after=ready.at))
+
+    wait_for(lambda: status_has("degraded: knowledge base unavailable"), message="STATUS=degraded")
+    degraded = time.monotonic()
+    wait_for(lambda: listener.received("WATCHDOG", "1", after=degraded), message="pings while degraded")
+    lock.rollback()
+    lock.close()
+    back = time.monotonic()
+    wait_for(lambda: run.events("knowledge_base_back"), message="caught up")
+    wait_for(
+        lambda: any(
+            m.fields.get("STATUS", "").startswith("ok") for m in listener.received("STATUS", after=back)
+        ),
+        message="STATUS=ok again",
+    )

@@ -123,6 +123,11 @@ class Store(IncidentLog, ActionLog, ActionHistory, ApprovalQueue, Recollection, 
         """Why writes are being held in memory (None: the base takes them as they come)."""
         ...
 
+    @property
+    def journal_pending(self) -> int:
+        """Writes held in memory now."""
+        ...
+
     """The SQLite connection, for what still speaks SQL to it directly (the API's job queue,
     the readiness probe, `mapekd kb prune/vacuum`); a shared store will replace these uses."""
 

@@ -74,6 +74,11 @@ class SqliteStore(Recall, ApprovalStore):
         """Why writes are held in memory (None: the base is taking them)."""
         return self.journal.degraded
 
+    @property
+    def journal_pending(self) -> int:
+        """Writes held in memory now."""
+        return self.journal.pending
+
     def close(self) -> None:
         self.conn.close()
 

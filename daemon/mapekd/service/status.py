@@ -11,9 +11,12 @@ if TYPE_CHECKING:
 def describe(engine: Engine, *, cycle_failed: bool = False) -> str:
     """`ok: 12 checks, 1 open incident`, or `degraded: ...` naming what is wrong."""
     checks = _count(len(engine.checks), "check")
-    incidents = _count(len(engine.store.active_incidents()), "open incident")
+    incidents = _count(sum(engine.tracker.active_count().values()), "open incident")
     if cycle_failed:
         return f"degraded: the last cycle failed; {checks}, {incidents}"
+    if engine.store.degraded is not None:
+        held = _count(engine.store.journal_pending, "write")
+        return f"degraded: knowledge base unavailable ({engine.store.degraded}; {held} held), {incidents}"
     failing = [name for name in engine.checks if _failing(engine, name)]
     if failing:
         shown = ", ".join(failing[:3]) + (", ..." if len(failing) > 3 else "")
