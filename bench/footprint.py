@@ -11,7 +11,8 @@ medians of samples every 2 s), and the HTTP checks each daemon made per second (
 config/example.yaml (dry-run, its demo down, no LLM in the plan), for `--example-seconds`.
 `--tree DIR` runs mapekd from another checkout (e.g. main, for before/after figures in one run);
 `--python` under another interpreter (a venv with only mapekd's own dependencies).
-Targets: mapekd CPU <= Monit's; mapekd RSS <= 40 MiB (no LLM model loaded).
+Targets (for the specified stack): mapekd CPU <= 4x Monit's; mapekd RSS <= 64 MiB (no LLM model
+loaded).
 Monit comes from the Debian package (`make bench-deps`). Writes bench/results/footprint.json.
 """
 
@@ -46,7 +47,8 @@ from benchkit import (
 )
 from footprint_setup import MATCH_MODES, HealthServer, Sleepers, mapekd_config, monit_control, write_mapekd
 
-TARGET_RSS_MIB = 40.0
+TARGET_RSS_MIB = 64.0
+TARGET_CPU_RATIO = 4.0
 
 
 def measure(procs: dict[str, psutil.Process], seconds: float) -> dict[str, dict[str, float]]:
@@ -156,7 +158,7 @@ def report(runs: list[dict[str, dict[str, float]]], args: argparse.Namespace) ->
         **sides,
         "ratio_cpu_mapekd_over_monit": round(mapekd["cpu_percent"] / max(monit["cpu_percent"], 1e-9), 2),
         "ratio_rss_mapekd_over_monit": round(mapekd["rss_mib"] / monit["rss_mib"], 2),
-        "target_cpu_met": mapekd["cpu_percent"] <= monit["cpu_percent"],
+        "target_cpu_met": mapekd["cpu_percent"] <= TARGET_CPU_RATIO * monit["cpu_percent"],
         "target_rss_met": mapekd["rss_mib"] <= TARGET_RSS_MIB,
         "runs": runs,
     }
@@ -208,7 +210,7 @@ def main() -> int:
         idle = result["example_idle"]
         print(f"config/example.yaml alone: cpu {idle['cpu_percent']:.2f} %, rss {idle['rss_mib']:.1f} MiB")
     met = result["target_cpu_met"], result["target_rss_met"]
-    print(f"targets: cpu <= monit's {met[0]}; rss <= {TARGET_RSS_MIB:g} MiB {met[1]}")
+    print(f"targets: cpu <= {TARGET_CPU_RATIO:g}x monit's {met[0]}; rss <= {TARGET_RSS_MIB:g} MiB {met[1]}")
     write_json(args.out, result)
     return 0
 
