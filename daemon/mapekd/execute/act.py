@@ -97,47 +97,26 @@ class Actor:
     ) -> None:
         """Record and run a remedy the enforcer admitted (its lease is released once it ends)."""
         try:
-            await self._run(incident, rule, proposal, candidates, admitted)
+            assert proposal.action is not None
+            verdict = "would_execute" if self.dry_run else "execute"
+            row = decision_row(
+                incident, proposal, candidates, verdict, dry_run=self.dry_run, risk=admitted.config.risk
+            )
+            try:
+                row["params"] = _params(incident, rule)
+            except ActionError as exc:
+                refused = {**row, "verdict": "refused", "source": "policy", "reason": str(exc)}
+                self.record(incident, refused, admitted.counter, "decision refused")
+                return
+            decision_id = self.record(incident, row, admitted.counter, "healing decision")
+            started = time.time()
+            execution_id, result = await self._recorded_run(decision_id, incident, admitted, row["params"])
+            if self.metrics is not None:
+                self.metrics.execution(proposal.action, result.state if result else "would_execute")
+            pending = Pending(decision_id, execution_id, rule.check, started=started)
+            self.verifier.start(incident, rule, pending, result, admitted.config.settle)
         finally:
             admitted.lease.release()
-
-    async def _run(
-        self,
-        incident: ActiveIncident,
-        rule: Rule,
-        proposal: Proposal,
-        candidates: list[Candidate],
-        admitted: Admitted,
-    ) -> None:
-        assert proposal.action is not None
-        symptom = incident.symptom
-        verdict = "would_execute" if self.dry_run else "execute"
-        row = decision_row(
-            incident, proposal, candidates, verdict, dry_run=self.dry_run, risk=admitted.config.risk
-        )
-        try:
-            row["params"] = build_params(
-                incident_id=incident.id,
-                rule=rule.name,
-                check=rule.check,
-                target=symptom.target,
-                fields=symptom.fields,
-            )
-        except ActionError as exc:
-            self.record(
-                incident,
-                {**row, "verdict": "refused", "source": "policy", "reason": str(exc)},
-                admitted.counter,
-                "decision refused",
-            )
-            return
-        decision_id = self.record(incident, row, admitted.counter, "healing decision")
-        started = time.time()
-        execution_id, result = await self._recorded_run(decision_id, incident, admitted, row["params"])
-        if self.metrics is not None:
-            self.metrics.execution(proposal.action, result.state if result else "would_execute")
-        pending = Pending(decision_id, execution_id, rule.check, started=started)
-        self.verifier.start(incident, rule, pending, result, admitted.config.settle)
 
     async def _recorded_run(
         self, decision_id: int, incident: ActiveIncident, admitted: Admitted, params: dict[str, str]
@@ -188,3 +167,15 @@ class Actor:
             return await action.run(request)
         except ActionError as exc:
             return ExecResult("failed", 0.0, error=str(exc))
+
+
+def _params(incident: ActiveIncident, rule: Rule) -> dict[str, str]:
+    """The placeholder values for this incident's remedy; ActionError for an unsafe target."""
+    symptom = incident.symptom
+    return build_params(
+        incident_id=incident.id,
+        rule=rule.name,
+        check=rule.check,
+        target=symptom.target,
+        fields=symptom.fields,
+    )
