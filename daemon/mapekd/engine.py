@@ -105,9 +105,9 @@ class Engine:
         self._gate = asyncio.ensure_future(self.approvals.run())
         self.healer.on_settled = self._rerun
 
-        def event(name: str) -> None:
-            # A watched process died: if an action just (re)started it, its incident's settle
-            # wait ends now (not resolved), so the incident is acted on again at once.
+        def check_event(name: str) -> None:
+            # A process watcher's event is its process's death: if an action just (re)started it,
+            # its incident's settle wait ends now (not resolved), so it is acted on again at once.
             check = self.checks[name]
             if isinstance(check, ProcessWatcher):
                 self.healer.settle_now(name, check.watched_since)
@@ -115,7 +115,7 @@ class Engine:
 
         for check in self.checks.values():
             if isinstance(check, Watcher):
-                check.start_watching(event)
+                check.start_watching(check_event)
 
     def stop_watching(self) -> None:
         self._rerun = None
