@@ -17,9 +17,8 @@ from mapekd.config.settings import Settings
 from mapekd.errors import ConfigError
 from mapekd.execute.base import Action
 from mapekd.execute.registry import ActionDeps, build_action
-from mapekd.monitor.base import Check
+from mapekd.monitor.base import Check, ProcessSource
 from mapekd.monitor.identity import ObservedProcess
-from mapekd.monitor.process import ProcessCheck
 from mapekd.monitor.proctable import ProcessTable
 from mapekd.monitor.registry import build_check
 from mapekd.shared_http import SharedHttp
@@ -35,7 +34,7 @@ class Components:
 
     def observed_of(self, check_name: str) -> list[ObservedProcess]:
         check = self.checks[check_name]  # config validation guarantees a process check
-        return check.observed() if isinstance(check, ProcessCheck) else []
+        return check.observed() if isinstance(check, ProcessSource) else []
 
 
 def assemble(settings: Settings, *, http: SharedHttp, base_env: Mapping[str, str]) -> Components:
@@ -45,7 +44,7 @@ def assemble(settings: Settings, *, http: SharedHttp, base_env: Mapping[str, str
     for i, check_cfg in enumerate(settings.checks):
         with _located(f"checks[{i}]"):
             check = build_check(check_cfg, http=http)
-        if isinstance(check, ProcessCheck):
+        if isinstance(check, ProcessSource):
             check.share_table(components.table)
         components.checks[check_cfg.name] = check
     for i, rule_cfg in enumerate(settings.rules):

@@ -12,14 +12,12 @@ from mapekd.analyze.history import History
 from mapekd.analyze.incidents import ActiveIncident, IncidentTracker
 from mapekd.analyze.rules.base import Rule
 from mapekd.analyze.rules.registry import lookback
-from mapekd.analyze.rules.trend import TrendRule
 from mapekd.assemble import Components, assemble
 from mapekd.config.settings import Settings
 from mapekd.heal import Healer
 from mapekd.knowledge.base import Store
 from mapekd.model import Sample
-from mapekd.monitor.base import TargetSampler, Watcher, collect_all, collect_safely
-from mapekd.monitor.process import ProcessCheck
+from mapekd.monitor.base import ProcessWatcher, TargetSampler, Watcher, collect_all, collect_safely
 from mapekd.plan.approval_gate import ApprovalGate
 from mapekd.plan.enforcer import Enforcer
 from mapekd.shared_http import SharedHttp
@@ -32,7 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("mapekd.engine")
 SITUATION_SAMPLES = 20
 REARM_WINDOW_S = 10.0
-"""After an action, how long a dead watched process is looked for (see ProcessCheck.await_restart)."""
+"""After an action, how long a dead watched process is looked for (see ProcessWatcher.await_restart)."""
 
 
 class Engine:
@@ -72,7 +70,7 @@ class Engine:
         self.approvals = ApprovalGate(self.healer, {r.name: r for r in self.rules})
         self.healer.on_approval_requested = self.approvals.wake
         self._gate: asyncio.Task[None] | None = None
-        self._notify: Callable[[str], None] | None = None
+        self._rerun: Callable[[str], None] | None = None
         self._rearming: dict[str, asyncio.Task[None]] = {}
 
     @classmethod
@@ -99,30 +97,28 @@ class Engine:
         self.healer.planner = self.healer.decider.planner = planner
 
     def start_watching(
-        self, notify: Callable[[str], None], rerun: Callable[[str], None] | None = None
+        self, on_event: Callable[[str], None], rerun: Callable[[str], None] | None = None
     ) -> None:
-        """`notify(check)`: a check reported an event. `rerun(why)`: run a cycle now for another
+        """`on_event(check)`: a check reported an event. `rerun(why)`: run a cycle now for another
         reason (a verification ended unresolved, a restarted process was found)."""
-        self._notify = rerun or notify
+        self._rerun = rerun or on_event
         self._gate = asyncio.ensure_future(self.approvals.run())
-        self.healer.on_settled = self._notify
+        self.healer.on_settled = self._rerun
 
-        def died(name: str) -> None:
-            # A watched process died: if an action just (re)started it, its incident's settle
-            # wait ends now (not resolved), so the incident is acted on again at once.
+        def check_event(name: str) -> None:
+            # A process watcher's event is its process's death: if an action just (re)started it,
+            # its incident's settle wait ends now (not resolved), so it is acted on again at once.
             check = self.checks[name]
-            if isinstance(check, ProcessCheck):
+            if isinstance(check, ProcessWatcher):
                 self.healer.settle_now(name, check.watched_since)
-            notify(name)
+            on_event(name)
 
         for check in self.checks.values():
-            if isinstance(check, ProcessCheck):
-                check.start_watching(died)
-            elif isinstance(check, Watcher):
-                check.start_watching(notify)
+            if isinstance(check, Watcher):
+                check.start_watching(check_event)
 
     def stop_watching(self) -> None:
-        self._notify = None
+        self._rerun = None
         if self._gate is not None:
             self._gate.cancel()
         for task in self._rearming.values():
@@ -130,7 +126,7 @@ class Engine:
         for check in self.checks.values():
             if isinstance(check, Watcher):
                 check.stop_watching()
-            if isinstance(check, ProcessCheck):
+            if isinstance(check, ProcessWatcher):
                 check.close()
 
     async def cycle(self) -> None:
@@ -197,13 +193,6 @@ class Engine:
         """What the prompts see of an incident: its symptom and the recent history of its target."""
         sym = incident.symptom
         samples = list(self.history.series(rule.check, sym.target))[-SITUATION_SAMPLES:]
-        trend = None
-        if isinstance(rule, TrendRule):
-            trend = {
-                "field": rule.config.field,
-                "threshold": rule.config.threshold,
-                "eta_s": sym.fields.get("eta_s"),
-            }
         return Situation(
             incident.id,
             sym.signature,
@@ -215,7 +204,7 @@ class Engine:
             dict(sym.fields),
             incident.opened_at,
             samples,
-            trend,
+            rule.situation_facts(sym),
             self._watched_pids(),
         )
 
@@ -232,18 +221,18 @@ class Engine:
         """An action is about to run: it may (re)start a watched process. Look for each dead one
         so its watch is armed the moment it exists, not at the next collection."""
         for name, check in self.checks.items():
-            if not isinstance(check, ProcessCheck) or not check.watching or name in self._rearming:
+            if not isinstance(check, ProcessWatcher) or not check.watching or name in self._rearming:
                 continue
-            if check.last is not None and check.last.alive:
+            if check.last_alive:
                 continue
             task = asyncio.create_task(self._rearm(name, check))
             self._rearming[name] = task
 
-    async def _rearm(self, name: str, check: ProcessCheck) -> None:
+    async def _rearm(self, name: str, check: ProcessWatcher) -> None:
         try:
-            if await check.await_restart(REARM_WINDOW_S) and self._notify is not None:
-                if check.last is not None and not check.last.alive:
+            if await check.await_restart(REARM_WINDOW_S) and self._rerun is not None:
+                if check.last_alive is False:
                     self.healer.settle_now(name, time.time())  # the new instance died already
-                self._notify(name)
+                self._rerun(name)
         finally:
             self._rearming.pop(name, None)

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from mapekd.analyze.incidents import ActiveIncident, IncidentTracker
 from mapekd.analyze.rules.base import Rule
@@ -24,6 +24,7 @@ from mapekd.execute.verify import Recheck, Verifier
 from mapekd.knowledge.base import Store
 from mapekd.notify.dispatcher import Notifier
 from mapekd.notify.notice import Event, Notice
+from mapekd.notify.sink import NoticeSink
 from mapekd.plan.candidates import candidates_for
 from mapekd.plan.decide import Decider
 from mapekd.plan.enforcer import Admission, Admitted, Enforcer, GiveUp, Held, NeedsApproval, Refused
@@ -34,7 +35,6 @@ from mapekd.plan.tasks import IncidentTasks
 from mapekd.situation import Situation
 
 if TYPE_CHECKING:
-    from mapekd.execute.actions.webhook import WebhookAction
     from mapekd.metrics import LoopMetrics
     from mapekd.plan.llm_plan import LLMPlanner
     from mapekd.prompting import Analysis
@@ -66,8 +66,7 @@ class Healer:
         if enforcer is None:  # a daemon passes its own, which outlives reloads
             enforcer = Enforcer(settings, actions, seeded_ledger(store, settings.policy.window, time.time()))
         self.use_enforcer(enforcer)
-        webhooks = {a.name for a in settings.actions if a.type == "webhook"}
-        sinks = {n: cast("WebhookAction", a) for n, a in actions.items() if n in webhooks}
+        sinks = {n: a for n, a in actions.items() if isinstance(a, NoticeSink)}
         scrub = Scrubber.from_settings(settings)
         self.notifier = Notifier(
             settings.notifications, settings.policy.escalate, sinks, store, dry_run=dry_run, scrub=scrub

@@ -190,8 +190,8 @@ class Daemon:
         self.schedule.shutdown()
 
     async def _start_api(self) -> HostedApi:
-        from mapekd.api.daemon_view import DaemonView  # the API's imports only when it is enabled
-        from mapekd.api.hosting import host_api
+        from mapekd.api.hosting import host_api  # the API's imports only when it is enabled
+        from mapekd.daemon_view import DaemonView
 
         view = DaemonView(self)
         return await host_api(self.settings, self.store, view, gateways=view.gateway, registry=self.registry)

@@ -82,7 +82,7 @@ async def test_without_pidfd_support_the_watch_silently_does_nothing(spawn, pidf
     watch = PidWatch("svc", recorder)
 
     watch.watch(handle(proc.pid))
-    await asyncio.sleep(0)  # give a wrongly scheduled notify the chance to run
+    await asyncio.sleep(0)  # give a wrongly scheduled exit callback the chance to run
 
     assert watch.identity is None and recorder.names == []
 

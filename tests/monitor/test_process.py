@@ -153,20 +153,20 @@ async def test_cpu_percent_needs_two_collections_of_the_same_process(spawn, toke
 async def test_a_killed_process_is_reported_through_the_watch_at_once(spawn, token: str) -> None:
     proc = spawn(token)
     check = ProcessCheck("svc", cmdline=token)
-    notified = asyncio.Event()
+    died = asyncio.Event()
     names: list[str] = []
 
-    def notify(name: str) -> None:
+    def on_event(name: str) -> None:
         names.append(name)
-        notified.set()
+        died.set()
 
     assert isinstance(check, Watcher)
-    check.start_watching(notify)
+    check.start_watching(on_event)
     try:
         [sample] = await check.collect()  # arms the watch on the pid it found
         assert sample.ok
         os.kill(proc.pid, signal.SIGKILL)
-        await asyncio.wait_for(notified.wait(), timeout=10)  # no collection in between
+        await asyncio.wait_for(died.wait(), timeout=10)  # no collection in between
         assert names == ["svc"]
         [after] = await check.collect()
         assert after.fields["alive"] is False

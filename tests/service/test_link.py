@@ -28,7 +28,7 @@ async def test_a_refused_reload_still_ends_with_ready(listener: NotifyListener) 
 
 def test_outside_systemd_there_is_no_watchdog() -> None:
     link = ServiceLink.from_env({"WATCHDOG_USEC": "1000000"}, freshness=Freshness(), pid=1)
-    assert link.watchdog is None and not link.notifier.enabled
+    assert link.watchdog is None and not link.sd_notify.enabled
 
 
 def test_watchdog_armed_only_for_this_process(listener: NotifyListener) -> None:

@@ -12,7 +12,7 @@ from tests.conftest import wait_for
 from tests.service.conftest import NotifyListener
 
 from mapekd.schedule.freshness import Freshness
-from mapekd.service.notify import Notifier
+from mapekd.service.sd_notify import SdNotify
 from mapekd.service.watchdog import Watchdog, watchdog_period
 
 
@@ -45,8 +45,8 @@ def test_pings_only_while_every_group_completed_recently(
     clock = Clock()
     fresh = Freshness(clock)
     fresh.expect([1.0, 30.0])  # an HTTP check every second beside host metrics every 30 s
-    notifier = Notifier(listener.address)
-    dog = Watchdog(notifier, period=2.0, freshness=fresh)
+    sd_notify = SdNotify(listener.address)
+    dog = Watchdog(sd_notify, period=2.0, freshness=fresh)
     assert (dog.allowance(1.0), dog.allowance(30.0)) == (3.0, 90.0)  # the period or 3 intervals
     try:
         with caplog.at_level(logging.WARNING, logger="mapekd.service"):
@@ -63,7 +63,7 @@ def test_pings_only_while_every_group_completed_recently(
             fresh.completed(1.0)
             assert not dog.tick(), "the 30 s group is late although the 1 s one is fresh"
     finally:
-        notifier.close()
+        sd_notify.close()
     wait_for(lambda: len(listener.received("WATCHDOG", "1")) >= 3, message="the pings sent")
     assert len(listener.received("WATCHDOG", "1")) == 3  # one per healthy tick, none withheld
     events = [getattr(r, "event", {}) for r in caplog.records]
@@ -72,10 +72,10 @@ def test_pings_only_while_every_group_completed_recently(
 
 
 async def test_a_blocked_event_loop_sends_no_pings(listener: NotifyListener) -> None:
-    notifier = Notifier(listener.address)
+    sd_notify = SdNotify(listener.address)
     fresh = Freshness()
     fresh.expect([60.0])  # collections count as recent throughout
-    dog = Watchdog(notifier, period=0.2, freshness=fresh)
+    dog = Watchdog(sd_notify, period=0.2, freshness=fresh)
     dog.start()
     try:
         await _ping_after(listener, 0.0)
@@ -85,7 +85,7 @@ async def test_a_blocked_event_loop_sends_no_pings(listener: NotifyListener) -> 
         await _ping_after(listener, unblocked_at)
     finally:
         await dog.stop()
-        notifier.close()
+        sd_notify.close()
     # Pings sent just before the block may still be in flight briefly; none is sent during it.
     during = listener.received("WATCHDOG", "1", after=blocked_at + 0.2)
     assert [m for m in during if m.at < unblocked_at] == []

@@ -12,11 +12,12 @@ from prometheus_client import CollectorRegistry
 from mapekd.config.api import ApiConfig
 from mapekd.knowledge.base import Store
 from mapekd.llm.gateway import Gateway
-from mapekd.monitor.alerts import Alert
+from mapekd.monitor.alert_model import Alert
 
 
 class LoopView(Protocol):
-    """The running healing loop, as the API sees it."""
+    """The running healing loop, as the API sees it: all the API knows of it (the daemon's
+    implementation, DaemonView, lives beside the runner; the API imports neither)."""
 
     @property
     def interval(self) -> float:

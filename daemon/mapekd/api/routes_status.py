@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -40,13 +42,13 @@ token sees the parsed proposal, the action and the reason)."""
 async def incident(request: Request) -> Response:
     state, caller = authorize(request, "read")
     incident_id: int = request.path_params["incident_id"]
-    row = state.ctx.store.incident(incident_id)
+    row = state.ctx.store.incident_row(incident_id)
     if row is None:
         raise ApiError(404, f"no incident {incident_id}", code="not_found")
     timeline = state.ctx.store.timeline(incident_id)
     if "approve" not in caller.rights:
         timeline = [{k: v for k, v in event.items() if k not in RAW_MODEL_TEXT} for event in timeline]
-    return JSONResponse({**row, "timeline": timeline})
+    return JSONResponse({**asdict(row), "timeline": timeline})
 
 
 def _number(request: Request, name: str, default: float) -> float:

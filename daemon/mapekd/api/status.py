@@ -18,7 +18,7 @@ INCIDENT_FIELDS = ("id", "signature", "rule", "target", "severity", "status", "s
 
 def status_report(ctx: ApiContext) -> dict[str, Any]:
     now = time.time()
-    incidents = [{k: row.get(k) for k in INCIDENT_FIELDS} for row in ctx.store.active_incidents()]
+    incidents = [{k: getattr(row, k) for k in INCIDENT_FIELDS} for row in ctx.store.active_incident_rows()]
     return {
         "loop": loop_report(ctx, now),
         "open_incidents": incidents,

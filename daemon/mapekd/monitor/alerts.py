@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from mapekd.config.checks import AlertmanagerCheckConfig, CheckBase
 from mapekd.model import FieldValue, Sample
 from mapekd.monitor.alert_model import Alert, alert_fields
-from mapekd.monitor.base import require_config
+from mapekd.monitor.base import AlertInbox, require_config
 
 if TYPE_CHECKING:
     from mapekd.shared_http import SharedHttp
@@ -63,7 +63,7 @@ class AlertmanagerCheck:
         self._clock = clock
         self._inbox: OrderedDict[str, _Entry] = OrderedDict()
         """Least recently notified first."""
-        self._notify: Callable[[str], None] | None = None
+        self._on_event: Callable[[str], None] | None = None
         self._victims: deque[str] | None = None
         self.evicted = 0
         """Alerts let go because the inbox was full (see the module's docstring)."""
@@ -74,14 +74,16 @@ class AlertmanagerCheck:
     def from_config(cls, config: CheckBase, *, http: SharedHttp) -> AlertmanagerCheck:
         return cls(require_config(config, AlertmanagerCheckConfig))
 
-    def start_watching(self, notify: Callable[[str], None]) -> None:
-        self._notify = notify
+    def start_watching(self, on_event: Callable[[str], None]) -> None:
+        self._on_event = on_event
 
     def stop_watching(self) -> None:
-        self._notify = None
+        self._on_event = None
 
-    def adopt(self, previous: AlertmanagerCheck) -> None:
-        """Keep the alerts of the check this one replaces (configuration reload)."""
+    def adopt(self, previous: object) -> None:
+        """Keep the alerts of the check this one replaces (configuration reload), if it is one."""
+        if not isinstance(previous, AlertmanagerCheck):
+            return
         self._inbox = OrderedDict((k, v) for k, v in previous._inbox.items() if self._wants(v.alert))
         self.evicted = previous.evicted
 
@@ -91,8 +93,8 @@ class AlertmanagerCheck:
         self._victims = None  # the eviction order, computed once per push when first needed
         changed = sum(1 for alert in alerts if self._wants(alert) and self._store(alert.bounded(), now))
         self._log_evictions(now)
-        if changed and self._notify is not None:
-            self._notify(self.name)
+        if changed and self._on_event is not None:
+            self._on_event(self.name)
         return changed
 
     async def collect(self) -> list[Sample]:
@@ -198,5 +200,5 @@ def adopt_alerts(old: Mapping[str, object], new: Mapping[str, object]) -> None:
     """On a reload: each new alertmanager check keeps the alerts of the old one of the same name."""
     for name, check in new.items():
         previous = old.get(name)
-        if isinstance(check, AlertmanagerCheck) and isinstance(previous, AlertmanagerCheck):
+        if isinstance(check, AlertInbox):
             check.adopt(previous)

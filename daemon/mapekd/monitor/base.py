@@ -1,4 +1,7 @@
-"""The Check seam: `collect()` returns samples; a check may also be an event source (Watcher).
+"""The Check seam: `collect()` returns samples; a check may also be an event source (Watcher),
+watch a process an action may restart (ProcessWatcher), find processes in the cycle's shared scan
+(ProcessSource) or take alerts pushed to it (AlertInbox). Callers test for these Protocols, never
+for a concrete check class.
 
 `collect_safely` (one check) and `collect_all` (a cycle's) are where a check's failure becomes data:
 whatever a check raises or however long it hangs, the cycle gets error samples back and goes on.
@@ -9,11 +12,16 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 from mapekd.config.checks import CheckBase
 from mapekd.errors import CheckError, ConfigError
 from mapekd.model import Sample
+
+if TYPE_CHECKING:
+    from mapekd.monitor.alert_model import Alert
+    from mapekd.monitor.identity import ObservedProcess
+    from mapekd.monitor.proctable import ProcessTable
 
 COLLECT_GRACE_S = 0.5
 """Added to a check's timeout by `collect_safely`. Checks apply the same timeout to their own I/O,
@@ -40,13 +48,67 @@ class Check(Protocol):
 class Watcher(Protocol):
     """A check that reports events between collections, e.g. the death of a watched process.
 
-    `notify(check_name)` is called from the event loop thread; it should only schedule work
+    `on_event(check_name)` is called from the event loop thread; it should only schedule work
     (e.g. an immediate collection of that check), never block.
     """
 
-    def start_watching(self, notify: Callable[[str], None]) -> None: ...
+    def start_watching(self, on_event: Callable[[str], None]) -> None: ...
 
     def stop_watching(self) -> None: ...
+
+
+@runtime_checkable
+class ProcessWatcher(Watcher, Protocol):
+    """A Watcher of one process, which an action may (re)start: its event is the death of the
+    process, and right after an action the engine looks for the restarted one."""
+
+    @property
+    def watching(self) -> bool: ...
+
+    @property
+    def watched_since(self) -> float:
+        """time.time() when the process watched now (or the one that just died) was first seen."""
+        ...
+
+    @property
+    def last_alive(self) -> bool | None:
+        """Was the process alive at the last observation (None: not observed yet)?"""
+        ...
+
+    async def await_restart(self, window: float) -> bool:
+        """Look for a restarted process for up to `window` seconds; True when something changed."""
+        ...
+
+    def close(self) -> None:
+        """Release the handles on the observed processes (the check is being discarded)."""
+        ...
+
+
+@runtime_checkable
+class ProcessSource(Protocol):
+    """A check that finds processes in a process-table scan; what it matched is all a `signal`
+    action may touch."""
+
+    def share_table(self, table: ProcessTable) -> None:
+        """Use the cycle's shared scan instead of an own one."""
+        ...
+
+    def observed(self) -> list[ObservedProcess]:
+        """Handles on the processes matched at the last collection; the caller closes them."""
+        ...
+
+
+@runtime_checkable
+class AlertInbox(Protocol):
+    """A check that alerts are pushed into (the API's /api/v1/alerts)."""
+
+    def receive(self, alerts: Iterable[Alert]) -> int:
+        """Take the alerts this inbox matches; how many changed it."""
+        ...
+
+    def adopt(self, previous: object) -> None:
+        """Keep what the check this one replaces (configuration reload) holds, if it is alike."""
+        ...
 
 
 @runtime_checkable

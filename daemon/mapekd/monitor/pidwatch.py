@@ -17,11 +17,11 @@ from mapekd.monitor.identity import ObservedProcess, ProcIdentity
 
 
 class PidWatch:
-    """Watches at most one process on behalf of one check; `notify(check_name)` runs on its exit."""
+    """Watches at most one process on behalf of one check; `on_exit(check_name)` runs on its exit."""
 
-    def __init__(self, check_name: str, notify: Callable[[str], None]) -> None:
+    def __init__(self, check_name: str, on_exit: Callable[[str], None]) -> None:
         self._check_name = check_name
-        self._notify = notify
+        self._report_exit = on_exit
         self._loop: asyncio.AbstractEventLoop | None = None
         self._watched: ObservedProcess | None = None
         self.since = 0.0
@@ -60,4 +60,4 @@ class PidWatch:
 
     def _on_exit(self) -> None:
         self.clear()
-        self._notify(self._check_name)
+        self._report_exit(self._check_name)

@@ -114,11 +114,12 @@ class ProcessCheck:
         if uids:
             table.need_uid()
 
-    def start_watching(self, notify: Callable[[str], None]) -> None:
-        """From now on every collection arms a pidfd watch on the process it found."""
+    def start_watching(self, on_event: Callable[[str], None]) -> None:
+        """From now on every collection arms a pidfd watch on the process it found; `on_event`
+        is called when that process dies."""
         self.stop_watching()
         if self._watch_enabled:
-            self._watch = PidWatch(self.name, notify)
+            self._watch = PidWatch(self.name, on_event)
 
     def stop_watching(self) -> None:
         if self._watch is not None:
@@ -140,6 +141,11 @@ class ProcessCheck:
     def watched_since(self) -> float:
         """time.time() when the process watched now (or the one that just died) was first seen."""
         return self._watch.since if self._watch is not None else 0.0
+
+    @property
+    def last_alive(self) -> bool | None:
+        """Was the process alive at the last observation (None: not observed yet)?"""
+        return self.last.alive if self.last is not None else None
 
     async def collect(self) -> list[Sample]:
         if self._own_table:

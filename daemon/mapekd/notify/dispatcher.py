@@ -16,7 +16,7 @@ from mapekd.knowledge.base import Store
 from mapekd.notify.notice import Notice, json_payload, slack_payload
 
 if TYPE_CHECKING:
-    from mapekd.execute.actions.webhook import WebhookAction
+    from mapekd.notify.sink import NoticeSink
 
 log = logging.getLogger("mapekd.notify")
 
@@ -26,7 +26,7 @@ class Notifier:
         self,
         config: NotificationsConfig,
         escalate: str | None,
-        sinks: Mapping[str, WebhookAction],
+        sinks: Mapping[str, NoticeSink],
         store: Store,
         *,
         dry_run: bool,

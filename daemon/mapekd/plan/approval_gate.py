@@ -67,24 +67,16 @@ class ApprovalGate:
             await self._run_approved(row)
 
     async def _run_approved(self, approval: dict[str, Any]) -> None:
-        incident = self.store.incident(approval["incident_id"])
+        incident = self.store.incident_row(approval["incident_id"])
         decision = self.store.decision(approval["decision_id"])
         symptom = self.store.latest_symptom(approval["incident_id"])
-        rule = self.rules.get(incident["rule"]) if incident else None
-        if (
-            incident is None
-            or incident["resolved_at"] is not None
-            or rule is None
-            or not decision
-            or not symptom
-        ):
+        rule = self.rules.get(incident.rule) if incident else None
+        if incident is None or not incident.active or rule is None or not decision or not symptom:
             self.store.close_approval(
                 approval["id"], "expired", "the incident resolved (or its rule went) first"
             )
             return
-        active = ActiveIncident(
-            int(incident["id"]), str(incident["status"]), _symptom(symptom), float(incident["opened_at"])
-        )
+        active = ActiveIncident(incident.id, incident.status, _symptom(symptom), incident.opened_at)
         by = approval["decided_by"] or "its maintenance window"
         proposal = Proposal(
             "act",

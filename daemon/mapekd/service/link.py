@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from mapekd.errors import MapekdError
 from mapekd.schedule.freshness import Freshness
-from mapekd.service.notify import Notifier
+from mapekd.service.sd_notify import SdNotify
 from mapekd.service.status import describe
 from mapekd.service.watchdog import HEALTHY_INTERVALS, Watchdog, watchdog_period
 
@@ -24,8 +24,8 @@ log = logging.getLogger("mapekd.service")
 
 
 class ServiceLink:
-    def __init__(self, notifier: Notifier, watchdog: Watchdog | None) -> None:
-        self.notifier = notifier
+    def __init__(self, sd_notify: SdNotify, watchdog: Watchdog | None) -> None:
+        self.sd_notify = sd_notify
         self.watchdog = watchdog
         self.status = "starting"
 
@@ -33,9 +33,9 @@ class ServiceLink:
     def from_env(cls, env: Mapping[str, str], *, freshness: Freshness, pid: int) -> ServiceLink:
         """From the daemon's environment as systemd set it (NOTIFY_SOCKET, WATCHDOG_USEC,
         WATCHDOG_PID); `env` is handed down from the command line entry point."""
-        notifier = Notifier(env.get("NOTIFY_SOCKET"))
-        period = watchdog_period(env, pid) if notifier.enabled else None
-        return cls(notifier, Watchdog(notifier, period, freshness) if period else None)
+        sd_notify = SdNotify(env.get("NOTIFY_SOCKET"))
+        period = watchdog_period(env, pid) if sd_notify.enabled else None
+        return cls(sd_notify, Watchdog(sd_notify, period, freshness) if period else None)
 
     def start_watchdog(self) -> None:
         if self.watchdog is not None:
@@ -52,7 +52,7 @@ class ServiceLink:
             )
 
     def cycle_done(self, engine: Engine, *, failed: bool = False) -> None:
-        if not self.notifier.enabled:
+        if not self.sd_notify.enabled:
             return  # describing the loop reads the knowledge base: only when someone listens
         try:
             status = describe(engine, cycle_failed=failed)
@@ -60,23 +60,23 @@ class ServiceLink:
             status = f"degraded: cannot read the loop state: {exc}"
         if status != self.status:
             self.status = status
-            self.notifier.status(status)
+            self.sd_notify.status(status)
 
     def ready(self) -> None:
-        self.notifier.ready(self.status)
+        self.sd_notify.ready(self.status)
 
     async def reloading(self, reload: Coroutine[Any, Any, None]) -> None:
         """Run `reload` between RELOADING=1 and READY=1: systemd's reload job waits for both."""
-        self.notifier.reloading()
+        self.sd_notify.reloading()
         try:
             await reload
         finally:
-            self.notifier.ready(self.status)
+            self.sd_notify.ready(self.status)
 
     async def stopping(self) -> None:
-        self.notifier.stopping()
+        self.sd_notify.stopping()
         if self.watchdog is not None:
             await self.watchdog.stop()
 
     def close(self) -> None:
-        self.notifier.close()
+        self.sd_notify.close()

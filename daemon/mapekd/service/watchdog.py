@@ -14,7 +14,7 @@ import logging
 from collections.abc import Mapping
 
 from mapekd.schedule.freshness import Freshness, Late
-from mapekd.service.notify import Notifier
+from mapekd.service.sd_notify import SdNotify
 
 log = logging.getLogger("mapekd.service")
 HEALTHY_INTERVALS = 3
@@ -34,8 +34,8 @@ def watchdog_period(env: Mapping[str, str], pid: int) -> float | None:
 
 
 class Watchdog:
-    def __init__(self, notifier: Notifier, period: float, freshness: Freshness) -> None:
-        self.notifier = notifier
+    def __init__(self, sd_notify: SdNotify, period: float, freshness: Freshness) -> None:
+        self.sd_notify = sd_notify
         self.period = period
         self.freshness = freshness
         self._withholding = False
@@ -60,7 +60,7 @@ class Watchdog:
                 log.warning(
                     "every check group collected again; watchdog pings resume", extra={"event": _event(False)}
                 )
-            return self.notifier.watchdog()
+            return self.sd_notify.watchdog()
         if not self._withholding:
             self._withholding = True
             worst = max(late, key=lambda g: g.age_s)

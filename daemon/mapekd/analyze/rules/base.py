@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from mapekd.analyze.expr import Expression, compile_expression
 from mapekd.analyze.history import History
@@ -30,6 +30,11 @@ class Rule(Protocol):
         """Verification: does the rule's condition hold on this fresh sample (None: unknown)?"""
         ...
 
+    def situation_facts(self, symptom: Symptom) -> dict[str, Any] | None:
+        """What the prompts see of this rule beyond the symptom (a trend's field, threshold and
+        time to reach it); None for a rule with nothing more to say."""
+        ...
+
 
 def make_symptom(
     name: str,
@@ -49,6 +54,9 @@ class ConfiguredRule:
         self.name = config.name
         self.check = config.check
         self.remedies = list(config.remedies)
+
+    def situation_facts(self, symptom: Symptom) -> dict[str, Any] | None:
+        return None
 
 
 class ConditionRule(ConfiguredRule):

@@ -4,11 +4,12 @@ within `horizon` (a disk filling up, memory leaking)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from mapekd.analyze.history import History
 from mapekd.analyze.rules.base import ConfiguredRule, RuleResult, make_symptom
 from mapekd.config.rules import TrendRuleConfig
-from mapekd.model import Sample
+from mapekd.model import Sample, Symptom
 
 
 def fit_line(points: Sequence[tuple[float, float]]) -> tuple[float, float] | None:
@@ -80,3 +81,10 @@ class TrendRule(ConfiguredRule):
         if not isinstance(value, int | float):
             return None
         return value >= self.config.threshold
+
+    def situation_facts(self, symptom: Symptom) -> dict[str, Any] | None:
+        return {
+            "field": self.config.field,
+            "threshold": self.config.threshold,
+            "eta_s": symptom.fields.get("eta_s"),
+        }

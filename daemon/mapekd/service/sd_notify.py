@@ -29,7 +29,9 @@ def socket_address(value: str | None) -> str | bytes | None:
     return None
 
 
-class Notifier:
+class SdNotify:
+    """The daemon's end of $NOTIFY_SOCKET: what it tells the service manager."""
+
     def __init__(self, socket_path: str | None) -> None:
         self.address = socket_address(socket_path)
         self._sock: socket.socket | None = None

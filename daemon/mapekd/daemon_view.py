@@ -1,5 +1,6 @@
-"""LoopView over the running daemon: what /api/v1/status and /readyz say about the loop, and
-where /api/v1/alerts delivers alerts (the engine's alertmanager checks, which kick a cycle)."""
+"""The API's LoopView over the running daemon: what /api/v1/status and /readyz say about the
+loop, and where /api/v1/alerts delivers alerts (the engine's alert inboxes, which kick a cycle).
+It lives beside the runner: the API knows only the LoopView Protocol (api/context.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mapekd.llm.gateway import Gateway
-from mapekd.monitor.alerts import Alert, AlertmanagerCheck
+from mapekd.monitor.alert_model import Alert
+from mapekd.monitor.base import AlertInbox
 
 if TYPE_CHECKING:
     from mapekd.runner import Daemon
@@ -60,7 +62,7 @@ class DaemonView:
         return out
 
     def push_alerts(self, alerts: Sequence[Alert]) -> int:
-        checks = [c for c in self._daemon.engine.checks.values() if isinstance(c, AlertmanagerCheck)]
+        checks = [c for c in self._daemon.engine.checks.values() if isinstance(c, AlertInbox)]
         for check in checks:
             check.receive(alerts)
         return len(checks)

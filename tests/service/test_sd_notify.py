@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mapekd.service.notify import Notifier, socket_address
+from mapekd.service.sd_notify import SdNotify, socket_address
 
 
 @pytest.fixture
@@ -28,15 +28,15 @@ def path_socket() -> Iterator[tuple[str, socket.socket]]:
 
 def test_messages_on_a_path_socket(path_socket: tuple[str, socket.socket]) -> None:
     path, sock = path_socket
-    notifier = Notifier(path)
+    sd_notify = SdNotify(path)
     try:
-        assert notifier.ready("ok: 3 checks, 0 open incidents")
-        assert notifier.watchdog()
-        assert notifier.status("degraded: 1 of 3 checks failing (web)")
-        assert notifier.stopping()
+        assert sd_notify.ready("ok: 3 checks, 0 open incidents")
+        assert sd_notify.watchdog()
+        assert sd_notify.status("degraded: 1 of 3 checks failing (web)")
+        assert sd_notify.stopping()
         received = [sock.recv(4096) for _ in range(4)]
     finally:
-        notifier.close()
+        sd_notify.close()
     assert received == [
         b"READY=1\nSTATUS=ok: 3 checks, 0 open incidents",
         b"WATCHDOG=1",
@@ -50,13 +50,13 @@ def test_abstract_namespace_socket() -> None:
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
         sock.bind("\0" + name)
         sock.settimeout(5)
-        notifier = Notifier("@" + name)
+        sd_notify = SdNotify("@" + name)
         try:
             before = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
-            assert notifier.reloading()
+            assert sd_notify.reloading()
             lines = sock.recv(4096).decode().splitlines()
         finally:
-            notifier.close()
+            sd_notify.close()
     after = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
     assert lines[0] == "RELOADING=1"
     key, usec = lines[1].split("=")
@@ -65,19 +65,19 @@ def test_abstract_namespace_socket() -> None:
 
 def test_status_stays_one_line(path_socket: tuple[str, socket.socket]) -> None:
     path, sock = path_socket
-    notifier = Notifier(path)
+    sd_notify = SdNotify(path)
     try:
-        notifier.status("first\nREADY=1")
+        sd_notify.status("first\nREADY=1")
         assert sock.recv(4096) == b"STATUS=first READY=1"
     finally:
-        notifier.close()
+        sd_notify.close()
 
 
 def test_without_notify_socket_nothing_is_sent() -> None:
-    notifier = Notifier(None)
-    assert not notifier.enabled
-    assert not notifier.ready() and not notifier.watchdog() and not notifier.stopping()
-    assert notifier._sock is None, "a socket was created although nobody listens"
+    sd_notify = SdNotify(None)
+    assert not sd_notify.enabled
+    assert not sd_notify.ready() and not sd_notify.watchdog() and not sd_notify.stopping()
+    assert sd_notify._sock is None, "a socket was created although nobody listens"
 
 
 def test_unsupported_address_disables_notification(caplog: pytest.LogCaptureFixture) -> None:
@@ -89,11 +89,11 @@ def test_unsupported_address_disables_notification(caplog: pytest.LogCaptureFixt
 def test_a_vanished_socket_is_logged_once_and_never_raises(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    notifier = Notifier(str(tmp_path / "gone"))
+    sd_notify = SdNotify(str(tmp_path / "gone"))
     try:
         with caplog.at_level(logging.WARNING, logger="mapekd.service"):
-            assert not notifier.watchdog()
-            assert not notifier.watchdog()
+            assert not sd_notify.watchdog()
+            assert not sd_notify.watchdog()
     finally:
-        notifier.close()
+        sd_notify.close()
     assert [r.getMessage() for r in caplog.records] == ["cannot notify systemd"]
