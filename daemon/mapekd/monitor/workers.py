@@ -5,6 +5,11 @@ read stuck in the kernel (a hung network mount, a process whose memory map is lo
 the daemon's shutdown. Daemon threads are abandoned at exit instead. The pool is bounded: a stuck
 call keeps its thread, and once every thread is stuck new work waits in the queue until its
 caller's deadline gives up on it; a caller that gave up never has its work started.
+
+Work handed in together (a cycle's process checks, all at once) is served by one thread, one
+job after the other: waking a thread per job costs more CPU than the jobs (the GIL makes them
+take turns anyway). A second thread is started only when a job has waited STALL_S without any
+thread taking it: one check's stall never stalls another for longer than that.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+STALL_S = 0.05
+"""How long a job may wait for a busy thread before another thread is started for it."""
 _Job = tuple[Callable[[], Any], asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
 
 
@@ -42,11 +49,24 @@ class DaemonWorkers:
         future: asyncio.Future[T] = loop.create_future()
         with self._lock:
             self._waiting += 1
-            if self._waiting > self._idle and self._threads < self._max_threads:
-                self._threads += 1
-                threading.Thread(target=self._serve, name=self._name, daemon=True).start()
+            if self._threads == 0:
+                self._start_thread()
+            elif self._waiting > self._idle:  # every thread busy: one more only if this waits
+                loop.call_later(STALL_S, self._relieve)
         self._jobs.put((work, loop, future))
         return await future
+
+    def _relieve(self) -> None:
+        """A job still waits with no thread free to take it: start one (within the bound)."""
+        with self._lock:
+            if self._waiting > self._idle:
+                self._start_thread()
+
+    def _start_thread(self) -> None:
+        """Call with the lock held."""
+        if self._threads < self._max_threads:
+            self._threads += 1
+            threading.Thread(target=self._serve, name=self._name, daemon=True).start()
 
     def _serve(self) -> None:
         while True:
