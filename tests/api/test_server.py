@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 from pathlib import Path
 
 import psutil
 import pytest
 
-from mapekd.api.server import bind
 from mapekd.errors import ConfigError
 from tests.api.harness import LLM, Api, bearer
 
@@ -33,15 +33,16 @@ async def test_listens_where_configured(tmp_path: Path) -> None:
         assert listeners(port) == ["127.0.0.2"] and host == "127.0.0.2"
 
 
-def test_port_in_use_is_a_config_error() -> None:
-    first = bind("127.0.0.1", 0)
-    first.listen()
-    try:
+async def test_port_in_use_is_a_config_error_when_the_host_asks_for_it(tmp_path: Path) -> None:
+    """`mapekd gateway` has nothing to do without its API: it keeps the strict behaviour."""
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
         with pytest.raises(ConfigError) as caught:
-            bind("127.0.0.1", first.getsockname()[1]).close()
+            async with Api(tmp_path, api={"port": port}, retry_bind=False):
+                pass
         assert caught.value.path == "api.port"
-    finally:
-        first.close()
 
 
 async def test_oversized_body_refused_by_content_length(tmp_path: Path) -> None:
