@@ -17,6 +17,7 @@ import pytest
 
 from mapekd.api import listeners
 from mapekd.errors import MapekdError
+from mapekd.report.live_client import endpoint, fetch
 from tests.api.harness import LLM, READ, Api, bearer
 from tests.conftest import wait_for
 
@@ -68,6 +69,8 @@ async def test_the_unix_socket_serves_with_a_token_and_refuses_without(tmp_path:
         assert (await api.client.get("/api/v1/status", headers=bearer(READ))).status_code == 200
         assert (await api.client.get("/api/v1/status")).status_code == 401
         assert (await api.client.get("/api/v1/status", headers=bearer(LLM))).status_code == 403
+        live = await asyncio.to_thread(fetch, endpoint(api.config))  # what `mapekd status` does
+        assert live.error is None and live.url == f"unix:{path}" and live.status is not None
     assert not path.exists(), "the socket file outlived the API"
 
 
