@@ -31,6 +31,7 @@ from mapekd.schedule.freshness import Freshness
 from mapekd.schedule.gate import CollectionGate
 from mapekd.schedule.groups import GroupRun, check_groups
 from mapekd.schedule.maintenance import run_maintenance
+from mapekd.service.capabilities import clear_ambient
 from mapekd.service.link import ServiceLink
 from mapekd.shared_http import SharedHttp
 
@@ -85,6 +86,7 @@ class Daemon:
         return self.force_dry_run or self.settings.daemon.dry_run
 
     async def run(self, *, once: bool = False) -> int:
+        clear_ambient()  # what the daemon runs inherits none of its capabilities
         store = SqliteStore(self.settings.knowledge.path)
         interrupted = store.reconcile_interrupted()
         if interrupted:

@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 from mapekd.api.context import ApiContext, ApprovalQueue, LoopView
 from mapekd.api.server import ApiServer, start_api
 from mapekd.config.api import ApiConfig
+from mapekd.errors import MapekdError
 from mapekd.knowledge.store import SqliteStore
 from mapekd.llm.config import LLMSettings
 from mapekd.llm.gateway import Gateway, build_gateway
@@ -74,6 +75,7 @@ class Api:
         loop: LoopView | None = None,
         approvals: ApprovalQueue | None = None,
         db: Path | None = None,
+        retry_bind: bool = True,
     ) -> None:
         config = {"enabled": True, "port": 0, "tokens": TOKENS, **(api or {})}
         self.config = ApiConfig.model_validate(config)
@@ -82,6 +84,7 @@ class Api:
         self.approvals = approvals
         self.db = db or tmp / "kb.db"
         self.server: ApiServer | None = None
+        self.retry_bind = retry_bind
 
     async def __aenter__(self) -> Api:
         self.registry = CollectorRegistry()
@@ -95,9 +98,19 @@ class Api:
             loop=self.loop,
             approvals=self.approvals,
         )
-        self.server = await start_api(self.ctx)
-        self.url = self.server.url
-        self.client = httpx.AsyncClient(base_url=self.url, timeout=30.0)
+        try:
+            self.server = await start_api(self.ctx, retry_bind=self.retry_bind)
+        except BaseException:
+            await self.gateway.close()
+            self.store.close()
+            raise
+        try:
+            self.url = self.server.url
+        except MapekdError:  # no TCP listener (yet): the client goes through the unix socket
+            self.url = "http://localhost"
+        uds = self.config.unix_socket
+        transport = httpx.AsyncHTTPTransport(uds=uds) if uds and self.config.port is None else None
+        self.client = httpx.AsyncClient(base_url=self.url, timeout=30.0, transport=transport)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -152,6 +152,7 @@ def test_alert_from_alertmanager_opens_heals_and_resolves(
 ) -> None:
     token_file = tmp_path / "alertmanager.token"
     token_file.write_text(ALERT_TOKEN + "\n")
+    token_file.chmod(0o600)
     api_port = free_port()
     daemon = Daemon(tmp_path, daemon_config(tmp_path, api_port, token_file))
     daemons.append(daemon)

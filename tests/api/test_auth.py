@@ -76,6 +76,7 @@ def test_identify_compares_every_token_and_rejects_other_schemes() -> None:
 def test_token_file_and_environment(tmp_path: Path) -> None:
     secret = tmp_path / "ops.token"
     secret.write_text("  file-token-0123456789\n")
+    secret.chmod(0o600)
     config = tmp_path / "mapekd.yaml"
     config.write_text(
         "api:\n  tokens:\n"
@@ -94,6 +95,19 @@ def test_unreadable_token_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         Tokens.from_config([ApiToken(name="ops", token_file=str(tmp_path / "missing"), rights=["read"])])
     assert caught.value.path == "api.tokens[0].token_file"
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o620, 0o602])
+def test_a_token_file_open_to_group_or_others_is_a_config_error(tmp_path: Path, mode: int) -> None:
+    secret = tmp_path / "ops.token"
+    secret.write_text("file-token-0123456789\n")
+    secret.chmod(mode)
+    with pytest.raises(ConfigError) as caught:
+        Tokens.from_config([ApiToken(name="ops", token_file=str(secret), rights=["read"])])
+    assert caught.value.path == "api.tokens[0].token_file"
+    assert f"{mode:04o}" in str(caught.value)
+    secret.chmod(0o400)
+    assert len(Tokens.from_config([ApiToken(name="ops", token_file=str(secret), rights=["read"])])) == 1
 
 
 def test_require_needs_the_right() -> None:

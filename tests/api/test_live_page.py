@@ -37,7 +37,11 @@ def live_config(tmp_path: Path, service: Service, port: int) -> dict[str, Any]:
         "enabled": True,
         "host": "127.0.0.1",
         "port": port,
-        "tokens": [{"name": "ops", "token": TOKEN, "rights": ["read", "approve"]}],
+        "tokens": [
+            {"name": "ops", "token": TOKEN, "rights": ["read", "approve"]},
+            # `mapekd status` sends only a token whose rights are read alone
+            {"name": "viewer", "token": "viewer-token-0123456789", "rights": ["read"]},
+        ],
     }
     return config
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 from pathlib import Path
 
 import psutil
 import pytest
 
-from mapekd.api.server import bind
+from mapekd.config.loader import load_settings
 from mapekd.errors import ConfigError
 from tests.api.harness import LLM, Api, bearer
 
@@ -33,15 +34,16 @@ async def test_listens_where_configured(tmp_path: Path) -> None:
         assert listeners(port) == ["127.0.0.2"] and host == "127.0.0.2"
 
 
-def test_port_in_use_is_a_config_error() -> None:
-    first = bind("127.0.0.1", 0)
-    first.listen()
-    try:
+async def test_port_in_use_is_a_config_error_when_the_host_asks_for_it(tmp_path: Path) -> None:
+    """`mapekd gateway` has nothing to do without its API: it keeps the strict behaviour."""
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
         with pytest.raises(ConfigError) as caught:
-            bind("127.0.0.1", first.getsockname()[1]).close()
+            async with Api(tmp_path, api={"port": port}, retry_bind=False):
+                pass
         assert caught.value.path == "api.port"
-    finally:
-        first.close()
 
 
 async def test_oversized_body_refused_by_content_length(tmp_path: Path) -> None:
@@ -81,3 +83,35 @@ async def test_bad_json_and_unknown_routes_use_the_error_shape(tmp_path: Path) -
         assert missing.status_code == 404 and missing.json()["error"]["type"] == "not_found_error"
         wrong_method = await api.client.get("/v1/chat/completions", headers=bearer(LLM))
         assert wrong_method.status_code == 405 and "error" in wrong_method.json()
+
+
+@pytest.mark.parametrize(
+    ("api", "message"),
+    [
+        ("host: 0.0.0.0", "set allow_remote_plain_http: true"),
+        ("host: 192.0.2.10", "is not loopback"),
+        ("host: api.example.org", "is not loopback"),
+        ("port: null", "unix_socket is required"),
+    ],
+)
+def test_where_the_api_may_not_listen_is_a_config_error(tmp_path: Path, api: str, message: str) -> None:
+    config = tmp_path / "mapekd.yaml"
+    config.write_text(f"api:\n  enabled: true\n  {api}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config, {})
+    assert caught.value.path == "api" and message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "api",
+    [
+        "host: localhost",
+        "host: '::1'",
+        "host: 0.0.0.0\n  allow_remote_plain_http: true",
+        "port: null\n  unix_socket: /run/x.sock",
+    ],
+)
+def test_where_the_api_may_listen(tmp_path: Path, api: str) -> None:
+    config = tmp_path / "mapekd.yaml"
+    config.write_text(f"api:\n  enabled: true\n  {api}\n")
+    assert load_settings(config, {}).api.enabled

@@ -123,19 +123,40 @@ def test_every_failure_to_reach_the_api_is_a_reason(tmp_path: Path) -> None:
 
 
 def test_where_the_api_is_and_which_token_to_use(tmp_path: Path) -> None:
-    def api(**token: object) -> ApiConfig:
-        return ApiConfig.model_validate({"enabled": True, "host": "0.0.0.0", "port": 8765, "tokens": [token]})
+    def api(*tokens: dict[str, object], **more: object) -> ApiConfig:
+        config = {"enabled": True, "host": "0.0.0.0", "port": 8765, "allow_remote_plain_http": True}
+        return ApiConfig.model_validate({**config, "tokens": list(tokens), **more})
 
-    read = {"name": "ops", "rights": ["read", "approve"], "token": TOKEN}
-    assert endpoint(api(**read)) == Endpoint("http://127.0.0.1:8765", TOKEN)
+    read = {"name": "ops", "rights": ["read"], "token": TOKEN}
+    assert endpoint(api(read)) == Endpoint("http://127.0.0.1:8765", TOKEN)
     token_file = tmp_path / "ops.token"
     token_file.write_text(f"  {TOKEN}\n")
-    by_file = endpoint(api(name="ops", rights=["read"], token_file=str(token_file)))
+    by_file = endpoint(api({"name": "ops", "rights": ["read"], "token_file": str(token_file)}))
     assert by_file == Endpoint("http://127.0.0.1:8765", TOKEN)
-    missing = endpoint(api(name="ops", rights=["read"], token_file=str(tmp_path / "none")))
+    missing = endpoint(api({"name": "ops", "rights": ["read"], "token_file": str(tmp_path / "none")}))
     assert missing == "cannot read the token file of API token 'ops': No such file or directory"
-    assert endpoint(api(**{**read, "rights": ["llm"]})) == "no API token with the read right is configured"
     assert endpoint(ApiConfig()) == "the API is not enabled (api.enabled)"
+
+
+def test_status_never_sends_a_token_with_more_than_the_read_right(tmp_path: Path) -> None:
+    """Whatever answers on the port (another user's process, if the daemon could not bind it)
+    must not get a token that approves actions or pushes alerts."""
+    approver = {"name": "ops", "rights": ["read", "approve"], "token": "approver-token-0000000001"}
+    reader = {"name": "viewer", "rights": ["read"], "token": "reader-token-000000000002"}
+    config = {"enabled": True, "port": 8765}
+    only_approver = ApiConfig.model_validate({**config, "tokens": [approver]})
+    assert endpoint(only_approver) == (
+        "no API token with only the read right is configured (api.tokens): not asked"
+    )
+    both = ApiConfig.model_validate({**config, "tokens": [approver, reader]})
+    assert endpoint(both) == Endpoint("http://127.0.0.1:8765", "reader-token-000000000002")
+
+
+def test_status_prefers_the_unix_socket(tmp_path: Path) -> None:
+    sock = str(tmp_path / "api.sock")
+    reader = {"name": "viewer", "rights": ["read"], "token": TOKEN}
+    config = ApiConfig.model_validate({"enabled": True, "unix_socket": sock, "tokens": [reader]})
+    assert endpoint(config) == Endpoint(f"unix:{sock}", TOKEN, uds=sock)
 
 
 def test_the_command(tmp_path: Path, run: Run) -> None:

@@ -54,6 +54,11 @@ def test_exposure_with_cap_kill_is_at_most_2_5(tmp_path: Path) -> None:
         ("ConfigurationDirectory", ["mapekd"]),
         ("LogsDirectory", ["mapekd"]),
         ("CapabilityBoundingSet", [""]),
+        # Bounds: 1100 idle API connections once exhausted the default 1024 fds (remedies failed
+        # with EMFILE); memory and tasks bound whatever runs away.
+        ("LimitNOFILE", ["8192"]),
+        ("MemoryMax", ["1536M"]),
+        ("TasksMax", ["512"]),
     ],
 )
 def test_service_settings(key: str, expected: list[str]) -> None:

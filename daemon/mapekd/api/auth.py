@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +78,12 @@ def _secret(token: ApiToken, path: str) -> str:
         return token.token.get_secret_value()
     assert token.token_file is not None  # the model requires one of the two
     try:
+        mode = os.stat(token.token_file).st_mode
+        if mode & 0o077:
+            raise ConfigError(
+                f"the token file is open to group or others (mode {stat.S_IMODE(mode):04o}): chmod 600 it",
+                path=f"{path}.token_file",
+            )
         value = Path(token.token_file).read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(

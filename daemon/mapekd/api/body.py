@@ -1,9 +1,13 @@
 """Request bodies: refused with 413 before they are read whole (Content-Length, then the bytes
-actually received), then parsed as a JSON object and validated into a pydantic model (400)."""
+actually received), then parsed as a JSON object and validated into a pydantic model (400).
+Nesting deeper than MAX_JSON_DEPTH is refused (400) before parsing: the parser recurses per level,
+and so would everything that walks the value afterwards."""
 
 from __future__ import annotations
 
 import json
+import re
+from itertools import accumulate
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -12,6 +16,11 @@ from starlette.requests import Request
 from mapekd.api.errors import ApiError
 
 M = TypeVar("M", bound=BaseModel)
+MAX_JSON_DEPTH = 64
+"""Arrays and objects inside one another; an OpenAI request with tool schemas needs far fewer."""
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 
 async def read_json(request: Request, limit: int) -> dict[str, Any]:
@@ -28,13 +37,24 @@ async def read_json(request: Request, limit: int) -> dict[str, Any]:
         if size > limit:
             raise _too_large(limit)
         parts.append(chunk)
+    raw = b"".join(parts)
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise ApiError(400, f"the body nests deeper than {MAX_JSON_DEPTH} levels", code="invalid_json")
     try:
-        value = json.loads(b"".join(parts))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        value = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise ApiError(400, f"the body is not valid JSON: {exc}", code="invalid_json") from None
     if not isinstance(value, dict):
         raise ApiError(400, "the body must be a JSON object", code="invalid_json")
     return value
+
+
+def json_depth(raw: bytes) -> int:
+    """The deepest nesting of arrays and objects in `raw` (brackets inside strings not counted)."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:
+        return 0  # cannot be deeper: skip the scan (nearly every request)
+    brackets = _STRING.sub(b"", raw).translate(None, delete=_NOT_BRACKETS)
+    return max(accumulate(_STEP[b] for b in brackets), default=0)
 
 
 def validate(model: type[M], data: dict[str, Any]) -> M:

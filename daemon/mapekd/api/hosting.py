@@ -48,7 +48,9 @@ async def host_api(
     gateways: Callable[[], Gateway] | None = None,
     registry: CollectorRegistry | None = None,
 ) -> HostedApi:
-    """`gateways` gives the host's current gateway; None: one is built here and closed at stop."""
+    """`gateways` gives the host's current gateway; None: one is built here and closed at stop.
+    With a loop (the daemon), a socket that cannot be bound is retried in the background: healing
+    does not wait on the API; without (`mapekd gateway`), it is a ConfigError."""
     registry = registry if registry is not None else CollectorRegistry()
     own: Gateway | None = None
     records: DeferredRecords | None = None
@@ -61,7 +63,7 @@ async def host_api(
 
     ctx = ApiContext(settings.api, gateways, registry, store, loop=loop, approvals=store)
     try:
-        server = await start_api(ctx)
+        server = await start_api(ctx, retry_bind=loop is not None)
     except BaseException:
         if own is not None:
             await own.close()

@@ -44,8 +44,8 @@ async def serve_gateway(settings: Settings) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        host, port = api.server.address
-        log.info("gateway ready", extra={"event": {"event": "ready", "host": host, "port": port}})
+        where = dict(zip(("host", "port"), api.server.address, strict=True)) if settings.api.port else {}
+        log.info("gateway ready", extra={"event": {"event": "ready", **where}})
         await stop.wait()
         log.info("stopping", extra={"event": {"event": "stopping"}})
         await api.stop()

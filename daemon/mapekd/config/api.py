@@ -2,17 +2,21 @@
 
 api:
   enabled: true
-  host: 127.0.0.1                 # loopback unless you say otherwise
-  port: 8765
+  host: 127.0.0.1                 # loopback unless allow_remote_plain_http says otherwise
+  port: 8765                      # null: no TCP listener (unix_socket only)
+  unix_socket: /run/mapekd/api.sock   # optional, served beside TCP; mode 0660
   tokens:                         # no token: everything but /healthz is refused
     - {name: ops, token_file: /etc/mapekd/ops.token, rights: [read, approve]}
     - {name: apps, rights: [llm]} # token from MAPEKD_API__TOKENS__APPS__TOKEN
-  limits: {max_prompt_chars: 32000, allowed_models: [], blocked_patterns: [], rpm: 120}
+  limits: {max_prompt_chars: 32000, allowed_models: [], blocked_patterns: [], rpm: 120,
+           max_connections: 256, max_header_bytes: 16384, max_headers: 100,
+           header_timeout: 5s, keepalive_timeout: 5s}
   jobs: {max_queued: 100, max_queued_per_token: 20, workers: 2, retention: 1h}
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Literal
 
@@ -53,6 +57,18 @@ class ApiLimits(StrictModel):
     """Regular expressions (Python syntax); a prompt matching any is refused with 400."""
     rpm: int | None = Field(default=None, gt=0)
     """Requests per minute per token on the LLM endpoints; None: unlimited."""
+    max_connections: int = Field(default=256, ge=1, le=4096)
+    """Open connections (TCP and unix socket together); beyond it a new one is closed at once, so
+    the API never eats the file descriptors the daemon's actions need."""
+    max_header_bytes: int = Field(default=16_384, ge=1024, le=1_048_576)
+    """Request line and headers together; more: 431 and the connection is closed."""
+    max_headers: int = Field(default=100, ge=8, le=1000)
+    """Header fields per request; more: 431 and the connection is closed."""
+    header_timeout: Duration = Field(default=5.0, gt=0, le=300)
+    """A connection must deliver a complete request head this long after it opened (or after
+    the previous response); else it is closed."""
+    keepalive_timeout: Duration = Field(default=5.0, gt=0, le=300)
+    """An idle kept-alive connection is closed after this long (rounded up to whole seconds)."""
 
     @field_validator("blocked_patterns")
     @classmethod
@@ -92,7 +108,14 @@ class JobsConfig(StrictModel):
 class ApiConfig(StrictModel):
     enabled: bool = False
     host: str = "127.0.0.1"
-    port: int = Field(default=8765, ge=0, le=65535)
+    port: int | None = Field(default=8765, ge=0, le=65535)
+    """TCP port (0: any free one); None: no TCP listener, the unix socket only."""
+    allow_remote_plain_http: bool = False
+    """The API speaks plain HTTP: a host other than loopback is refused unless this says yes."""
+    unix_socket: str | None = None
+    """A unix socket to serve the API on as well (bearer tokens apply there too)."""
+    unix_socket_mode: int = Field(default=0o660, ge=0, le=0o777)
+    """File mode of the unix socket (YAML 0660 is octal); its owner is the daemon's user."""
     tokens: list[ApiToken] = Field(default_factory=list)
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     """Larger request bodies are refused with 413 before they are read whole."""
@@ -109,3 +132,23 @@ class ApiConfig(StrictModel):
             if name in names[:i]:
                 raise ValueError(f"duplicate token name {name!r} (api.tokens[{i}])")
         return self
+
+    @model_validator(mode="after")
+    def _somewhere_safe(self) -> ApiConfig:
+        if self.enabled and self.port is None and self.unix_socket is None:
+            raise ValueError("with port null, unix_socket is required (the API would listen nowhere)")
+        if self.port is not None and not self.allow_remote_plain_http and not is_loopback(self.host):
+            raise ValueError(
+                f"host {self.host!r} is not loopback and the API speaks plain HTTP: "
+                "set allow_remote_plain_http: true to serve it anyway"
+            )
+        return self
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name other than localhost may resolve anywhere
