@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import yaml
 
 from benchkit import (
@@ -68,7 +69,8 @@ def mapekd_config(tmp: Path, argv: list[str], side: Side) -> dict[str, Any]:
         "daemon": {"interval": "30s"},
         "checks": [
             {"name": "host", "type": "host", "mounts": []},
-            {"name": "svc", "type": "process", "pidfile": str(side.pidfile)},
+            # The pid must also be the demo's (a signal never goes by pidfile alone).
+            {"name": "svc", "type": "process", "pidfile": str(side.pidfile), "cmdline": str(side.pidfile)},
             {"name": "svc_http", "type": "http", "url": side.url, "timeout": "1s", "interval": "1s"},
         ],
         "rules": [
@@ -145,7 +147,7 @@ def start_sides(tmp: Path, args: argparse.Namespace, client: httpx.Client) -> li
 
 
 def hang_once(side: Side, client: httpx.Client) -> None:
-    pid = read_pid(side.pidfile)
+    pid = live_pid(side.pidfile)
     if pid is None:
         side.failures += 1
         return
@@ -159,6 +161,21 @@ def hang_once(side: Side, client: httpx.Client) -> None:
         return
     side.times.append(time.monotonic() - hung)
     time.sleep(SETTLE_S)
+
+
+def live_pid(pidfile: Path, within: float = 5.0) -> int | None:
+    """The pid the pidfile names once that process is alive (a restarted service writes its
+    pidfile a moment after it answers)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        pid = read_pid(pidfile)
+        try:
+            if pid is not None and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                return pid
+        except psutil.NoSuchProcess:
+            pass
+        time.sleep(0.02)
+    return None
 
 
 def run(args: argparse.Namespace) -> list[Side]:

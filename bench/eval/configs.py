@@ -73,7 +73,8 @@ def web(w: World, *, crash_remedies: tuple[str, ...] = ("start_web",)) -> Config
     health endpoint."""
     return {
         "checks": [
-            {"name": "web_proc", "type": "process", "pidfile": w.pidfile("web")},
+            # The pid must also be one of this run's (its tag): a signal never goes by pidfile alone.
+            {"name": "web_proc", "type": "process", "pidfile": w.pidfile("web"), "cmdline": w.tag},
             {"name": "web_http", "type": "http", "url": w.url("web"), "timeout": "1s"},
         ],
         "rules": [

@@ -1,10 +1,13 @@
 """Request bodies: refused with 413 before they are read whole (Content-Length, then the bytes
 actually received), then parsed as a JSON object and validated into a pydantic model (400).
 Nesting deeper than MAX_JSON_DEPTH is refused (400) before parsing: the parser recurses per level,
-and so would everything that walks the value afterwards."""
+and so would everything that walks the value afterwards. The whole body must arrive within
+BODY_TIMEOUT_S of the head (408): a client dripping it would hold a connection and a task.
+(The head has its own deadline, api.limits.header_timeout, in api/guard.py.)"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from itertools import accumulate
@@ -16,6 +19,7 @@ from starlette.requests import Request
 from mapekd.api.errors import ApiError
 
 M = TypeVar("M", bound=BaseModel)
+BODY_TIMEOUT_S = 10.0
 MAX_JSON_DEPTH = 64
 """Arrays and objects inside one another; an OpenAI request with tool schemas needs far fewer."""
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -30,14 +34,7 @@ async def read_json(request: Request, limit: int) -> dict[str, Any]:
             raise ApiError(400, "invalid Content-Length")
         if int(declared) > limit:
             raise _too_large(limit)
-    parts: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        parts.append(chunk)
-    raw = b"".join(parts)
+    raw = await _body(request, limit)
     if json_depth(raw) > MAX_JSON_DEPTH:
         raise ApiError(400, f"the body nests deeper than {MAX_JSON_DEPTH} levels", code="invalid_json")
     try:
@@ -47,6 +44,21 @@ async def read_json(request: Request, limit: int) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ApiError(400, "the body must be a JSON object", code="invalid_json")
     return value
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT_S):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise _too_large(limit)
+                parts.append(chunk)
+    except TimeoutError:
+        raise ApiError(408, f"the body did not arrive within {BODY_TIMEOUT_S:g}s", code="timeout") from None
+    return b"".join(parts)
 
 
 def json_depth(raw: bytes) -> int:
