@@ -22,7 +22,7 @@ import yaml
 from tests.conftest import free_port
 from tests.e2e import conftest as e2e
 from tests.e2e.harness import Daemon, Service, base_config
-from tests.reliability.sizes import sizes
+from tests.reliability.sizes import sized, sizes
 
 daemons = e2e.daemons  # the end-to-end fixture: every daemon started is killed at the end
 TABLES = ("incidents", "decisions", "executions", "approvals", "jobs")
@@ -142,10 +142,11 @@ def check_after_restart(db: Path, before: dict[str, set[Any]], restarted_at: flo
         assert held == [], f"jobs of a killed daemon still running, not queued again: {held}"
 
 
+@pytest.mark.timeout(120 + 10 * sizes().kills)
 def test_kill_9_at_random_moments_loses_nothing(
-    tmp_path: Path, service: Service, daemons: list[Daemon]
+    tmp_path: Path, service: Service, daemons: list[Daemon], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    kills = sizes().kills
+    kills = sized(monkeypatch).kills
     db, api_port = tmp_path / "kb.db", free_port()
     service.start()
     daemon = Daemon(tmp_path, crash_config(tmp_path, service, api_port))

@@ -7,8 +7,8 @@ The control file says how every chat request is answered (read again at each req
   ok:<text>     a well-formed completion with that content
   server_error | rate_limited | overloaded | stall | malformed | unauthorized
                 FakeOpenAI's own faults (429 and 503 carry Retry-After: 1)
-  cut           the body breaks off mid-answer: fewer bytes than its content-length, then the
-                connection closes
+  cut           the answer breaks off: a body with fewer bytes than its content-length, or a
+                stream cut after its first chunks; then the connection closes
   garbage       200, application/json, with bytes that are neither JSON nor UTF-8
   wrong_schema  a well-formed completion whose content is JSON of another shape
 Each request is appended to the log file (`<unix time> <method> <path>`) before it is answered,
@@ -45,7 +45,7 @@ class ChaosOpenAI:
         if (request.method, request.path) != CHAT:
             return self.fake(request)
         mode = self.control.read_text().strip()
-        if mode == "cut":
+        if mode == "cut" and not (request.json() or {}).get("stream"):
             return _cut_body()
         if mode == "garbage":
             return Reply(headers={"content-type": "application/json"}, body=GARBAGE)
