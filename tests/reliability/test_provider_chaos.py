@@ -2,17 +2,15 @@
 cut mid-answer, garbage, the wrong schema, a refused key, being SIGKILLed while it holds the
 request), a real `mapekd run` with `plan.llm: always` heals the crashed service by the rule's
 remedy with the LLM's error on record, no cycle fails, and SIGTERM still stops it with exit 0.
-A healthy upstream afterwards decides again: the faults, not a dead LLM path, made the rule act."""
+Meanwhile a client streaming through the daemon's API gets each failure as a failure (an error
+status, or an error event and no `[DONE]`), never as a clean end. A healthy upstream afterwards
+decides again: the faults, not a dead LLM path, made the rule act."""
 
 from __future__ import annotations
 
 import json
-import os
 import random
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +20,10 @@ import pytest
 from tests.conftest import free_port, wait_for
 from tests.e2e import conftest as e2e
 from tests.e2e.harness import Daemon, Service, base_config, kill
-from tests.reliability.sizes import sizes
+from tests.llm.fakes import chaos_process
+from tests.llm.fakes.chaos_process import ChaosUpstream
+from tests.reliability.sizes import sized, sizes
 
-REPO = Path(__file__).resolve().parents[2]
 SIGNATURE = "svc_down@process:svc_process"
 FAULTS = [
     "server_error",
@@ -50,63 +49,17 @@ RECORDED = {
 }
 """What the decision's reason must say of the LLM's failure (the rest only that it failed)."""
 ANALYZE_DEADLINE = 3
+TOKEN = "llm-token-provider-chaos-01"
+VALID_ANSWERS = {"wrong_schema"}
+"""Faults that are a well-formed answer to a client that asked for no schema."""
 service, daemons = e2e.service, e2e.daemons  # the end-to-end fixtures
+upstream = chaos_process.upstream
 PLAN = json.dumps(
     {"action": "start_svc", "params": {}, "risk": "low", "confidence": 0.9, "rationale": "it died"}
 )
 
 
-class Upstream:
-    """The chaos fake (tests/llm/fakes/chaos.py) as a process of its own on a fixed port."""
-
-    def __init__(self, tmp: Path, port: int) -> None:
-        self.port = port
-        self.control = tmp / "chaos.mode"
-        self.log = tmp / "chaos.requests"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, mode: str) -> None:
-        self.set(mode)
-        argv = ["--port", str(self.port), "--control", str(self.control), "--log", str(self.log)]
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.llm.fakes.chaos", *argv], cwd=REPO, start_new_session=True
-        )
-        wait_for(self._answers, message="chaos upstream listening")
-
-    def _answers(self) -> bool:
-        try:
-            return httpx.get(f"http://127.0.0.1:{self.port}/v1/models", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def set(self, mode: str) -> None:
-        """Atomically: a request never reads a half-written mode."""
-        staged = self.control.with_suffix(".next")
-        staged.write_text(mode)
-        os.replace(staged, self.control)
-
-    def chats(self) -> list[float]:
-        """When each chat request arrived."""
-        if not self.log.exists():
-            return []
-        lines = [line.split(" ") for line in self.log.read_text().splitlines()]
-        return [float(ts) for ts, *route in lines if route == ["POST", "/v1/chat/completions"]]
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.kill()
-        self.proc.wait(10)
-
-
-@pytest.fixture
-def upstream(tmp_path: Path) -> Iterator[Upstream]:
-    fake = Upstream(tmp_path, free_port())
-    yield fake
-    if fake.proc is not None and fake.proc.poll() is None:
-        fake.kill()
-
-
-def chaos_config(tmp: Path, service: Service, upstream: Upstream) -> dict[str, Any]:
+def chaos_config(tmp: Path, service: Service, upstream: ChaosUpstream, api_port: int) -> dict[str, Any]:
     config = base_config(
         tmp, service, cooldown="0s", max_actions=1000, max_executions=1000, prefer_knowledge=False
     )  # knowledge settles nothing: every decision is the LLM's to take
@@ -129,11 +82,35 @@ def chaos_config(tmp: Path, service: Service, upstream: Upstream) -> dict[str, A
         "plan_deadline": "4s",
         "analyze_deadline": f"{ANALYZE_DEADLINE}s",
     }
+    config["api"] = {
+        "enabled": True,
+        "port": api_port,
+        "tokens": [{"name": "apps", "token": TOKEN, "rights": ["llm"]}],
+    }
     return config
 
 
+def stream_via_api(api_port: int) -> tuple[int, str]:
+    """A streamed chat through the daemon's OpenAI-compatible API: its status and whole body."""
+    reply = httpx.post(
+        f"http://127.0.0.1:{api_port}/v1/chat/completions",
+        json={"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "hello"}]},
+        headers={"authorization": f"Bearer {TOKEN}"},
+        timeout=30,
+    )
+    return reply.status_code, reply.text
+
+
+def completed(status: int, body: str) -> bool:
+    return status == 200 and body.rstrip().endswith("data: [DONE]")
+
+
+def failed_visibly(status: int, body: str) -> bool:
+    return status >= 400 or ('"error"' in body and not body.rstrip().endswith("data: [DONE]"))
+
+
 def crash_and_heal(
-    daemon: Daemon, service: Service, upstream: Upstream, *, kill_upstream: bool
+    daemon: Daemon, service: Service, upstream: ChaosUpstream, *, kill_upstream: bool
 ) -> tuple[Any, list[float]]:
     """Kill the service; once it is back, healthy, and its incident resolved, return the decision
     the daemon took and when the upstream received chat requests meanwhile."""
@@ -162,23 +139,30 @@ def crash_and_heal(
     return decision, asked
 
 
+@pytest.mark.timeout(120 + 60 * sizes().chaos_rounds)
 def test_every_provider_fault_leaves_the_rule_healing(
-    tmp_path: Path, service: Service, daemons: list[Daemon], upstream: Upstream
+    tmp_path: Path,
+    service: Service,
+    daemons: list[Daemon],
+    upstream: ChaosUpstream,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    rounds = sizes().chaos_rounds
+    rounds = sized(monkeypatch).chaos_rounds
     plays = [fault for _ in range(rounds) for fault in random.sample(FAULTS, len(FAULTS))]
     service.start()
     upstream.start("ok:" + PLAN)
-    daemon = Daemon(tmp_path, chaos_config(tmp_path, service, upstream))
+    api_port = free_port()
+    daemon = Daemon(tmp_path, chaos_config(tmp_path, service, upstream, api_port))
     daemons.append(daemon)
     daemon.start()
 
     errors: dict[str, str] = {}
+    streams: dict[str, int] = {}
     for fault in [*plays, KILLED]:
         killing = fault == KILLED
         upstream.set("stall" if killing else fault)
         if fault == "rate_limited":  # no call of an earlier incident's analysis in between
-            wait_for(lambda: time.time() - max(upstream.chats()) > ANALYZE_DEADLINE + 0.5)
+            wait_for(lambda: time.time() - max(upstream.chats(), default=0) > ANALYZE_DEADLINE + 0.5)
         decision, asked = crash_and_heal(daemon, service, upstream, kill_upstream=killing)
         assert decision["verdict"] == "execute" and decision["action"] == "start_svc", (fault, decision)
         assert decision["source"] == "rule", (fault, decision)
@@ -187,13 +171,23 @@ def test_every_provider_fault_leaves_the_rule_healing(
         if fault == "rate_limited":  # the retry waited for Retry-After: 1
             assert asked[1] - asked[0] >= 0.9, asked
         errors[fault] = decision["reason"]
+        status, body = stream_via_api(api_port)
+        if fault in VALID_ANSWERS:
+            assert completed(status, body), (fault, status, body[-300:])
+        else:
+            assert failed_visibly(status, body), (fault, status, body[-300:])
+        streams[fault] = status
         assert daemon.proc is not None and daemon.proc.poll() is None, f"daemon died on {fault}"
 
     upstream.start("ok:" + PLAN)  # the same port again: the LLM is heard once it answers
     healthy, _ = crash_and_heal(daemon, service, upstream, kill_upstream=False)
     assert healthy["source"] == "llm" and healthy["action"] == "start_svc", healthy
+    assert completed(*stream_via_api(api_port))
 
     failed = [line for line in daemon.lines() if line.get("msg") == "cycle failed"]
     assert failed == [], failed
     assert daemon.stop() == 0
-    print(f"provider chaos: {len(plays) + 1} faults, every one healed by the rule; errors: {errors}")
+    print(
+        f"provider chaos: {len(plays) + 1} faults, every one healed by the rule; "
+        f"API stream statuses {streams}; errors: {errors}"
+    )
