@@ -1,6 +1,7 @@
 """Soak: a `mapekd run` at a 1 s cycle for the soak's length (30 s in `make test`, an hour under
 `make test-reliability`, MAPEKD_SOAK_SECONDS for the 24 h mode) while its service is SIGKILLed
-every few seconds and an HTTP check flaps. The daemon's RSS and fd count are sampled all along:
+every few seconds, an HTTP check flaps, and the LLM upstream that analyses each incident turns
+from answering to failing in one way after another. The daemon's RSS and fd count are sampled all along:
 RSS must not grow (median of the last third against the first) and fds must not pile up. The
 figures go to soak.json in the test's directory and one summary line is printed."""
 
@@ -24,9 +25,14 @@ import pytest
 from tests.conftest import wait_for
 from tests.e2e import conftest as e2e
 from tests.e2e.harness import Daemon, Service, base_config
-from tests.reliability.sizes import sizes
+from tests.llm.fakes import chaos_process
+from tests.llm.fakes.chaos_process import ChaosUpstream
+from tests.reliability.sizes import sized, sizes
 
 service, daemons = e2e.service, e2e.daemons  # the end-to-end fixtures
+upstream = chaos_process.upstream
+LLM_MODES = ["ok:The service was killed.", "server_error", "stall", "cut", "garbage", "rate_limited"]
+MODE_EVERY = 5.0
 KILL_EVERY = 4.0
 FLAP_EVERY = 3.0
 MAX_RSS_GROWTH = 10 * 2**20
@@ -57,7 +63,7 @@ def flapping() -> Iterator[str]:
     server.server_close()
 
 
-def soak_config(tmp: Path, service: Service, flapping: str) -> dict[str, Any]:
+def soak_config(tmp: Path, service: Service, flapping: str, upstream: ChaosUpstream) -> dict[str, Any]:
     config = base_config(tmp, service, cooldown="0s", max_actions=100_000, max_executions=100_000)
     config["checks"].append({"name": "flappy", "type": "http", "url": flapping, "timeout": "1s"})
     config["rules"].append(
@@ -67,6 +73,21 @@ def soak_config(tmp: Path, service: Service, flapping: str) -> dict[str, Any]:
     config["actions"].append(
         {"name": "note", "type": "command", "argv": [sys.executable, "-c", note], "settle": "500ms"}
     )
+    # Each remedy acts at once (plan.llm auto, one low-risk remedy); the analysis follows.
+    config["llm"] = {
+        "providers": [
+            {
+                "name": "upstream",
+                "type": "openai_compat",
+                "base_url": f"http://127.0.0.1:{upstream.port}/v1",
+                "model": "gpt-4o-mini",
+                "timeouts": {"connect": "1s", "read": "1s", "total": "2s"},
+            }
+        ],
+        "retries": {"max_attempts": 2, "base_delay": "100ms", "max_delay": "300ms"},
+        "breaker": {"failure_threshold": 5, "reset_timeout": "5s"},
+        "analyze_deadline": "3s",
+    }
     return config
 
 
@@ -76,13 +97,14 @@ def sample(pid: int) -> dict[str, float]:
 
 
 def soak(
-    daemon: Daemon, service: Service, seconds: float, every: float
+    daemon: Daemon, service: Service, upstream: ChaosUpstream, seconds: float, every: float
 ) -> tuple[list[dict[str, float]], int]:
-    """Kill the service every KILL_EVERY s and sample the daemon every `every` s for `seconds`."""
+    """Kill the service every KILL_EVERY s, switch the LLM's mode every MODE_EVERY s, and sample
+    the daemon every `every` s, for `seconds`."""
     assert daemon.proc is not None
     samples, kills = [], 0
     began = time.monotonic()
-    next_kill = next_sample = began
+    next_kill = next_sample = next_mode = began
     while (now := time.monotonic()) - began < seconds:
         if now >= next_sample:
             assert daemon.proc.poll() is None, "the daemon died during the soak"
@@ -93,6 +115,9 @@ def soak(
                 os.kill(pid, signal.SIGKILL)
                 kills += 1
             next_kill += KILL_EVERY
+        if now >= next_mode:
+            upstream.set(LLM_MODES[int((now - began) / MODE_EVERY) % len(LLM_MODES)])
+            next_mode += MODE_EVERY
         time.sleep(0.1)
     samples.append(sample(daemon.proc.pid))
     return samples, kills
@@ -115,12 +140,19 @@ def figures(samples: list[dict[str, float]]) -> dict[str, float]:
     }
 
 
+@pytest.mark.timeout(300 + sizes().soak_seconds)
 def test_rss_and_fds_stay_bounded_through_the_soak(
-    tmp_path: Path, service: Service, daemons: list[Daemon], flapping: str
+    tmp_path: Path,
+    service: Service,
+    daemons: list[Daemon],
+    flapping: str,
+    upstream: ChaosUpstream,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    size = sizes()
+    size = sized(monkeypatch)
     first = service.start()
-    daemon = Daemon(tmp_path, soak_config(tmp_path, service, flapping))
+    upstream.start(LLM_MODES[0])
+    daemon = Daemon(tmp_path, soak_config(tmp_path, service, flapping, upstream))
     daemons.append(daemon)
     daemon.start()
     # Warm up: each path of the loop (a heal, a flap noted) taken once before the first sample.
@@ -128,9 +160,10 @@ def test_rss_and_fds_stay_bounded_through_the_soak(
     wait_for(lambda: (p := service.pid()) != first and service.healthy() and p, message="first heal")
     wait_for(lambda: (tmp_path / "noted").exists(), message="first flap noted")
 
-    samples, kills = soak(daemon, service, size.soak_seconds, size.sample_every)
+    samples, kills = soak(daemon, service, upstream, size.soak_seconds, size.sample_every)
     wait_for(service.healthy, message="service healthy after the soak")
     result = {**figures(samples), "seconds": size.soak_seconds, "service_kills": kills}
+    result["llm_calls"] = len(upstream.chats())
     result["heals"] = len(daemon.events("decision", signature="svc_down@process:svc_process"))
     (tmp_path / "soak.json").write_text(json.dumps({"figures": result, "samples": samples}, indent=1))
     mib = {
@@ -138,6 +171,7 @@ def test_rss_and_fds_stay_bounded_through_the_soak(
     }
     print(
         f"soak: {size.soak_seconds:.0f}s, {kills} kills, {result['heals']} heals, "
+        f"{result['llm_calls']} LLM calls, "
         f"RSS {mib['rss_first_third_median']} -> {mib['rss_last_third_median']} MiB "
         f"(max {mib['rss_max']}), fds {result['fds_min']}..{result['fds_max']}; {tmp_path / 'soak.json'}"
     )
