@@ -21,7 +21,6 @@ VARIABLES = ("MAPEKD_RELIABILITY", "MAPEKD_SOAK_SECONDS", "MAPEKD_FUZZ_EXAMPLES"
 
 @dataclass(frozen=True)
 class Sizes:
-    full: bool
     chaos_rounds: int
     """How many times each provider fault is played."""
     kills: int
@@ -31,8 +30,8 @@ class Sizes:
     """Seconds between two samples of the soaked daemon's RSS and fd count."""
 
 
-SHORT = Sizes(full=False, chaos_rounds=1, kills=10, soak_seconds=30.0)
-FULL = Sizes(full=True, chaos_rounds=3, kills=200, soak_seconds=3600.0)
+SHORT = Sizes(chaos_rounds=1, kills=10, soak_seconds=30.0)
+FULL = Sizes(chaos_rounds=3, kills=200, soak_seconds=3600.0)
 
 
 def sizes(env: Mapping[str, str] | None = None) -> Sizes:
