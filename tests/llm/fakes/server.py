@@ -51,8 +51,10 @@ Handler = Callable[[Request], Reply]
 
 
 class FakeServer:
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, port: int = 0) -> None:
         self.handler = handler
+        self.port = port
+        """0: any free port; a fixed one lets a restarted fake answer where the old one did."""
         self.requests: list[Request] = []
         self.url = ""
         self._server: asyncio.Server | None = None
@@ -60,7 +62,7 @@ class FakeServer:
         self._writers: set[asyncio.StreamWriter] = set()
 
     async def __aenter__(self) -> FakeServer:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
         port = self._server.sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
         return self
