@@ -76,7 +76,7 @@ test: test-deps venv
 # The long reliability suites (hundreds of kills, 100k fuzz cases, the soak): `make test` runs a
 # short version of each.
 test-reliability: test-deps venv
-	MAPEKD_FUZZ_EXAMPLES=100000 MAPEKD_RELIABILITY=full $(BIN)/pytest -q --durations=25 tests/reliability
+	RELIABILITY_FUZZ_EXAMPLES=100000 RELIABILITY_SIZE=full $(BIN)/pytest -q --durations=25 tests/reliability
 
 # The loop benchmarks compare mapekd with Monit (Debian's package) and a restart floor; results
 # go to bench/results/. Not part of `make test`: they take a few minutes and want a quiet machine.

@@ -1,11 +1,10 @@
-"""How big each reliability suite runs. Unset MAPEKD_RELIABILITY (the `make test` run): a short
+"""How big each reliability suite runs. Unset RELIABILITY_SIZE (the `make test` run): a short
 version of each, well under a minute; `full` (`make test-reliability`): the sizes of the issue.
-MAPEKD_SOAK_SECONDS overrides the soak's length either way (86400 for the 24 h mode).
+RELIABILITY_SOAK_SECONDS overrides the soak's length either way (86400 for the 24 h mode).
 
-These variables share the daemon's MAPEKD_ prefix, and a daemon reads every MAPEKD_ variable as
-a configuration override (refusing unknown keys): a suite that starts daemons takes its sizes
-with `sized(monkeypatch)`, which also keeps the variables from the processes it starts.
-`sizes()` alone sizes a test's timeout mark."""
+They do not start with MAPEKD_ on purpose: a daemon reads every MAPEKD_ variable as a
+configuration override (and refuses unknown keys). `sized(monkeypatch)` also keeps them from the
+processes a suite starts; `sizes()` alone sizes a test's timeout mark."""
 
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-VARIABLES = ("MAPEKD_RELIABILITY", "MAPEKD_SOAK_SECONDS", "MAPEKD_FUZZ_EXAMPLES")
+VARIABLES = ("RELIABILITY_SIZE", "RELIABILITY_SOAK_SECONDS", "RELIABILITY_FUZZ_EXAMPLES")
 """The test suites' own variables, never the daemon's configuration."""
 
 
@@ -36,11 +35,11 @@ FULL = Sizes(chaos_rounds=3, kills=200, soak_seconds=3600.0)
 
 def sizes(env: Mapping[str, str] | None = None) -> Sizes:
     env = os.environ if env is None else env
-    mode = env.get("MAPEKD_RELIABILITY", "")
+    mode = env.get("RELIABILITY_SIZE", "")
     if mode not in ("", "full"):
-        raise ValueError(f"MAPEKD_RELIABILITY={mode!r}: expected unset or 'full'")
+        raise ValueError(f"RELIABILITY_SIZE={mode!r}: expected unset or 'full'")
     chosen = FULL if mode == "full" else SHORT
-    soak = env.get("MAPEKD_SOAK_SECONDS")
+    soak = env.get("RELIABILITY_SOAK_SECONDS")
     return chosen if soak is None else replace(chosen, soak_seconds=float(soak))
 
 

@@ -1,7 +1,7 @@
 """Fuzz: generated LLM answers through parsing, the guardrails and the enforcement point. Zero
 executions outside the candidates, zero parameters accepted, no high-risk action without an
 approval. `make test` runs a short version; `make test-reliability` runs at least 100,000
-(MAPEKD_FUZZ_EXAMPLES)."""
+(RELIABILITY_FUZZ_EXAMPLES)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from mapekd.prompting import parse_plan
 from mapekd.shared_http import SharedHttp
 from tests.plan.test_guardrails_property import TEXTS
 
-EXAMPLES = int(os.environ.get("MAPEKD_FUZZ_EXAMPLES", "3000"))
+EXAMPLES = int(os.environ.get("RELIABILITY_FUZZ_EXAMPLES", "3000"))
 CANDIDATES = ["restart_web", "reload_web", "reboot"]
 SETTINGS = Settings.model_validate(
     {

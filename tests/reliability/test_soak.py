@@ -1,5 +1,5 @@
 """Soak: a `mapekd run` at a 1 s cycle for the soak's length (30 s in `make test`, an hour under
-`make test-reliability`, MAPEKD_SOAK_SECONDS for the 24 h mode) while its service is SIGKILLed
+`make test-reliability`, RELIABILITY_SOAK_SECONDS for the 24 h mode) while its service is SIGKILLed
 every few seconds, an HTTP check flaps, and the LLM upstream that analyses each incident turns
 from answering to failing in one way after another. The daemon's RSS and fd count are sampled all along:
 RSS must not grow (median of the last third against the first) and fds must not pile up. The
