@@ -43,7 +43,12 @@ def foreign_fds(pid: int) -> dict[int, str]:
     """The fds of `pid` beyond 0-2 that are pipes or sockets (what the daemon could leak), with
     what they point at. A regular file is the process's own: `sleep` opens its locale files
     while it starts, and a test looking at that moment must not take them for ours."""
-    fds = {int(fd): os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
+    fds = {}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            fds[int(fd)] = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except FileNotFoundError:  # closed between the listing and the look
+            continue
     return {fd: t for fd, t in fds.items() if fd > 2 and t.startswith(("pipe:", "socket:", "anon_inode:"))}
 
 

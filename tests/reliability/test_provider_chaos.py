@@ -45,7 +45,7 @@ RECORDED = {
     "stall": "Timeout",
     "cut": "closed connection",
     "wrong_schema": "invalid output",
-    KILLED: "Connection refused",
+    KILLED: "ConnectError",  # the retry finds no upstream (its text varies by address family)
 }
 """What the decision's reason must say of the LLM's failure (the rest only that it failed)."""
 ANALYZE_DEADLINE = 3
