@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from mapekd.evidence.base import EvidenceItem
 from mapekd.model import Sample
 
 
@@ -28,6 +29,10 @@ class Situation:
     """For trend rules: {field, threshold, slope_per_s, eta_s}."""
     watched: frozenset[int] = frozenset()
     """The pids the process checks watch now: only their command lines reach a prompt."""
+    evidence: tuple[EvidenceItem, ...] = ()
+    """What the host told about this incident when it opened (redacted), oldest first."""
+    fingerprint: str | None = None
+    """The cause fingerprint of that evidence (None: no evidence, or not yet gathered)."""
 
 
 def watched_pids(samples: Iterable[Sample]) -> frozenset[int]:

@@ -11,6 +11,7 @@ from mapekd.config.api import ApiConfig
 from mapekd.config.base import Name, StrictModel, section
 from mapekd.config.checks import CheckConfig, HostCheckConfig, ProcessCheckConfig
 from mapekd.config.durations import Duration
+from mapekd.config.evidence import EvidenceConfig
 from mapekd.config.rules import RuleConfig
 from mapekd.errors import ConfigError
 from mapekd.llm.config import LLMSettings
@@ -173,6 +174,7 @@ class Settings(StrictModel):
     redaction: RedactionConfig = section()
     llm: LLMSettings = section()
     api: ApiConfig = section()
+    evidence: EvidenceConfig = section()
 
     # Raises ConfigError (not ValueError) so that pydantic lets it through with its exact key path.
     @model_validator(mode="after")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Protocol, runtime_checkable
 
 from mapekd.llm.types import ChatRequest, Chunk, Completion, EmbeddingRequest, Embeddings
@@ -21,3 +21,15 @@ class Provider(Protocol):
     async def models(self) -> list[str]: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class Ranker(Protocol):
+    """An optional capability of a provider: score given answers instead of writing one.
+
+    A provider that has it (the local model) also implements Provider; code asks
+    `isinstance(provider, Ranker)` and falls back to `chat` when it does not."""
+
+    async def rank(self, request: ChatRequest, options: Sequence[str]) -> dict[str, float]:
+        """The model's log-likelihood of each option as the whole answer to `request`."""
+        ...

@@ -23,6 +23,10 @@ class Candidate:
     """One of the rule's own remedies (False: proposed where the rule configures none)."""
     successes: int = 0
     tries: int = 0
+    """The action's record for this signature, whatever the cause."""
+    cause_successes: int = 0
+    cause_tries: int = 0
+    """The action's record for this signature and this incident's cause fingerprint."""
 
 
 @dataclass
