@@ -17,6 +17,11 @@ class CheckBase(StrictModel):
     interval: Annotated[Duration, Field(gt=0)] | None = None
     """How often this check is collected; default `daemon.interval`. Checks of one interval are
     collected together, and then only the rules on them are evaluated."""
+    service: Name | None = None
+    """The service this check watches: incidents of checks with one service name are one story
+    (grouped, decided once)."""
+    logs: list[str] = Field(default_factory=list, max_length=32)
+    """Log files (paths or globs) whose tail is read as evidence when an incident opens."""
 
 
 class HostCheckConfig(CheckBase):
