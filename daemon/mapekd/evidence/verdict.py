@@ -11,13 +11,13 @@ the gatherer returns nothing and says why at debug level.
 from __future__ import annotations
 
 import logging
-import signal
 import time
 from pathlib import Path
 
 from mapekd.binaries import system_binary
 from mapekd.evidence.base import EvidenceItem, EvidenceKind, EvidenceRequest
 from mapekd.evidence.command import run_tool
+from mapekd.evidence.exits import signal_name
 from mapekd.monitor.systemd import SYSTEMD_RUNTIME_DIR
 
 log = logging.getLogger("mapekd.evidence")
@@ -63,12 +63,5 @@ def verdict_text(show_output: str) -> str:
         values["ExecMainCode"] = _CODES[code]
     status = values.get("ExecMainStatus", "")
     if code in ("2", "3") and status.isdigit():
-        values["ExecMainStatus"] = f"{status}/{_signal_name(int(status))}"
+        values["ExecMainStatus"] = f"{status}/{signal_name(int(status))}"
     return " ".join(f"{key}={values[key]}" for key in PROPERTIES if values.get(key, "").strip())
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name.removeprefix("SIG")
-    except ValueError:
-        return "?"
