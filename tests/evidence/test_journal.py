@@ -54,6 +54,11 @@ def test_reads_the_units_lines_since_the_incident_window(journal: Path) -> None:
     assert items[0].at is not None and items[1].at is not None and items[0].at < items[1].at
 
 
+def test_without_a_configured_unit_the_targets_unit_is_read(journal: Path) -> None:
+    items = JournalGatherer(directory=str(journal)).gather(request(time.time() - 120))
+    assert len(items) == 4 and {item.source for item in items} == {"web.service"}
+
+
 def test_keeps_the_newest_within_the_item_and_byte_bounds(journal: Path) -> None:
     gatherer = JournalGatherer("web.service", directory=str(journal))
     two = gatherer.gather(request(time.time() - 120, max_items=2))
@@ -65,7 +70,7 @@ def test_keeps_the_newest_within_the_item_and_byte_bounds(journal: Path) -> None
 
 def test_the_argv_has_no_shell_and_bounds_the_count(journal: Path) -> None:
     gatherer = JournalGatherer("web.service", directory=str(journal))
-    argv = gatherer.argv(request(1_700_000_000.5, max_items=7))
+    argv = gatherer.argv(request(1_700_000_000.5, max_items=7), "web.service")
     assert argv[0].startswith("/") and "--unit=web.service" in argv
     assert "--since=@1700000000" in argv and "--lines=7" in argv
     assert f"--directory={journal}" in argv

@@ -7,13 +7,16 @@ lines follow (its first EXCERPT_BYTES, split into lines, blank ones left out).
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from mapekd.evidence.base import EvidenceItem, EvidenceKind, EvidenceRequest
 from mapekd.evidence.bounds import keep_newest
-from mapekd.monitor.http import ProbeFailure
+
+if TYPE_CHECKING:  # the check's module loads httpx: a daemon without HTTP checks never does
+    from mapekd.monitor.http import ProbeFailure
 
 
+@runtime_checkable
 class RemembersFailure(Protocol):
     """What the gatherer needs of the check: its last failing probe."""
 

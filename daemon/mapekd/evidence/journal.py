@@ -29,14 +29,17 @@ LEVELS = ("emerg", "alert", "crit", "err", "warning")
 class JournalGatherer:
     kind: EvidenceKind = "journal"
 
-    def __init__(self, unit: str, *, journalctl: str | None = None, directory: str | None = None) -> None:
+    def __init__(
+        self, unit: str | None = None, *, journalctl: str | None = None, directory: str | None = None
+    ) -> None:
         self.unit = unit
+        """The unit read; None: the one the incident's target names (`systemd:UNIT`)."""
         self.journalctl = journalctl or system_binary("journalctl")
         self.directory = directory
 
-    def argv(self, request: EvidenceRequest) -> list[str]:
+    def argv(self, request: EvidenceRequest, unit: str) -> list[str]:
         assert self.journalctl is not None
-        argv = [self.journalctl, f"--unit={self.unit}", "--output=json", f"--output-fields={FIELDS}"]
+        argv = [self.journalctl, f"--unit={unit}", "--output=json", f"--output-fields={FIELDS}"]
         # Newest first: with --since, `--lines` alone would count from the oldest (systemd < 256).
         argv += [f"--since=@{int(request.since)}", "--reverse", f"--lines={request.max_items}"]
         argv += ["--no-pager", "--quiet"]
@@ -45,34 +48,45 @@ class JournalGatherer:
         return argv
 
     def gather(self, request: EvidenceRequest) -> list[EvidenceItem]:
+        unit = self.unit or unit_of(request.target)
+        if unit is None:
+            log.debug("no journal evidence for %s: it names no unit", request.target)
+            return []
         if self.journalctl is None:
-            log.debug("no journal evidence for %s: journalctl is not installed", self.unit)
+            log.debug("no journal evidence for %s: journalctl is not installed", unit)
             return []
         cap = JSON_OVERHEAD * request.max_bytes + 65_536
-        out = run_tool(self.argv(request), timeout=request.deadline_s, max_bytes=cap)
+        out = run_tool(self.argv(request, unit), timeout=request.deadline_s, max_bytes=cap)
         if out.code not in (0, None):
-            log.debug("no journal evidence for %s: journalctl exited %s: %s", self.unit, out.code, out.stderr)
+            log.debug("no journal evidence for %s: journalctl exited %s: %s", unit, out.code, out.stderr)
             return []
         if out.error:
-            log.debug("journal evidence for %s incomplete: %s", self.unit, out.error)
-        items = [item for line in out.stdout.splitlines() if (item := self.parse(line)) is not None]
+            log.debug("journal evidence for %s incomplete: %s", unit, out.error)
+        items = [item for line in out.stdout.splitlines() if (item := parse(line, unit)) is not None]
         items.reverse()  # oldest first, as every gatherer gives them
         return keep_newest([i for i in items if i.at is None or i.at >= request.since], request)
 
-    def parse(self, line: bytes) -> EvidenceItem | None:
-        """One entry of `journalctl -o json`, None when it is not one (a line cut by the cap)."""
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            return None
-        if not isinstance(entry, dict):
-            return None
-        message = message_text(entry.get("MESSAGE"))
-        if message is None:
-            return None
-        level = _level(entry.get("PRIORITY"))
-        text = f"{level}: {message}" if level else message
-        return EvidenceItem("journal", self.unit, text, _seconds(entry.get("__REALTIME_TIMESTAMP")))
+
+def unit_of(target: str) -> str | None:
+    """The unit of a `systemd:UNIT` target."""
+    kind, _, unit = target.partition(":")
+    return unit if kind == "systemd" and unit else None
+
+
+def parse(line: bytes, unit: str) -> EvidenceItem | None:
+    """One entry of `journalctl -o json`, None when it is not one (a line cut by the cap)."""
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(entry, dict):
+        return None
+    message = message_text(entry.get("MESSAGE"))
+    if message is None:
+        return None
+    level = _level(entry.get("PRIORITY"))
+    text = f"{level}: {message}" if level else message
+    return EvidenceItem("journal", unit, text, _seconds(entry.get("__REALTIME_TIMESTAMP")))
 
 
 def message_text(value: object) -> str | None:

@@ -18,6 +18,7 @@ from mapekd.binaries import system_binary
 from mapekd.evidence.base import EvidenceItem, EvidenceKind, EvidenceRequest
 from mapekd.evidence.command import run_tool
 from mapekd.evidence.exits import signal_name
+from mapekd.evidence.journal import unit_of
 from mapekd.monitor.systemd import SYSTEMD_RUNTIME_DIR
 
 log = logging.getLogger("mapekd.evidence")
@@ -32,26 +33,31 @@ class VerdictGatherer:
     kind: EvidenceKind = "verdict"
 
     def __init__(
-        self, unit: str, *, systemctl: str | None = None, runtime_dir: str = SYSTEMD_RUNTIME_DIR
+        self, unit: str | None = None, *, systemctl: str | None = None, runtime_dir: str = SYSTEMD_RUNTIME_DIR
     ) -> None:
         self.unit = unit
+        """The unit asked about; None: the one the incident's target names (`systemd:UNIT`)."""
         self.systemctl = systemctl or system_binary("systemctl")
         self.runtime_dir = Path(runtime_dir)
 
     def gather(self, request: EvidenceRequest) -> list[EvidenceItem]:
+        unit = self.unit or unit_of(request.target)
+        if unit is None:
+            log.debug("no verdict for %s: it names no unit", request.target)
+            return []
         if not self.runtime_dir.is_dir():
-            log.debug("no verdict for %s: systemd is not the init system of this host", self.unit)
+            log.debug("no verdict for %s: systemd is not the init system of this host", unit)
             return []
         if self.systemctl is None:
-            log.debug("no verdict for %s: systemctl is not installed", self.unit)
+            log.debug("no verdict for %s: systemctl is not installed", unit)
             return []
-        argv = [self.systemctl, "show", *(f"--property={p}" for p in PROPERTIES), "--", self.unit]
+        argv = [self.systemctl, "show", *(f"--property={p}" for p in PROPERTIES), "--", unit]
         out = run_tool(argv, timeout=request.deadline_s, max_bytes=OUTPUT_CAP)
         if not out.ok:
-            log.debug("no verdict for %s: %s", self.unit, out.error or f"exit {out.code}: {out.stderr}")
+            log.debug("no verdict for %s: %s", unit, out.error or f"exit {out.code}: {out.stderr}")
             return []
         text = verdict_text(out.stdout.decode("utf-8", "replace"))
-        return [EvidenceItem("verdict", self.unit, text, time.time())] if text else []
+        return [EvidenceItem("verdict", unit, text, time.time())] if text else []
 
 
 def verdict_text(show_output: str) -> str:
