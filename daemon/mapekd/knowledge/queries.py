@@ -106,6 +106,27 @@ class Queries:
         )
         return {r["action"]: (int(r["ok"] or 0), int(r["n"])) for r in rows}
 
+    def cause_rates(self, signature: str) -> dict[str, dict[str, tuple[int, int]]]:
+        """fingerprint -> action -> (resolved outcomes, real executions with an outcome), over
+        this signature's incidents whose cause is known: what worked for each cause."""
+        rows = self._rows(
+            "SELECT i.fingerprint, e.action, SUM(o.result = 'resolved') AS ok, COUNT(*) AS n "
+            "FROM incidents i JOIN executions e ON e.incident_id = i.id "
+            "JOIN outcomes o ON o.execution_id = e.id "
+            "WHERE i.signature = ? AND i.fingerprint IS NOT NULL AND e.state IN "
+            + REAL_STATES
+            + " GROUP BY i.fingerprint, e.action",
+            (signature,),
+        )
+        rates: dict[str, dict[str, tuple[int, int]]] = {}
+        for r in rows:
+            rates.setdefault(r["fingerprint"], {})[r["action"]] = (int(r["ok"] or 0), int(r["n"]))
+        return rates
+
+    def evidence(self, incident_id: int) -> list[dict[str, Any]]:
+        """The evidence of one incident as stored (redacted), in the order it was gathered."""
+        return self._where("evidence", "incident_id = ?", (incident_id,), order_by="id")
+
     def failed_decision(self, incident_id: int) -> int | None:
         """The latest decision of this incident whose remedy failed or did not resolve it."""
         rows = self._rows(
