@@ -5,6 +5,8 @@ Notification sinks (webhooks) are never candidates for healing."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from mapekd.analyze.rules.base import Rule
@@ -15,6 +17,7 @@ from mapekd.knowledge.base import ActionHistory
 from mapekd.plan.proposal import Candidate
 
 log = logging.getLogger("mapekd.decision")
+T = TypeVar("T")
 
 
 def candidates_for(
@@ -24,24 +27,37 @@ def candidates_for(
     configs: dict[str, ActionConfig],
     queries: ActionHistory,
     signature: str,
+    fingerprint: str | None = None,
 ) -> list[Candidate]:
+    """`fingerprint`: the incident's cause, when known: each candidate also carries its record
+    for this cause."""
     from_rule = bool(rule.remedies)
     names = rule.remedies if from_rule else [n for n, c in configs.items() if _may_heal(c, target)]
-    rates = _recorded_rates(queries, signature) if names else {}
+    rates = _recorded(queries.success_rates, signature) if names else {}
+    causes = _recorded(queries.cause_rates, signature) if names and fingerprint else {}
+    for_cause = causes.get(fingerprint or "", {})
     out = []
     for name in names:
         if not actions[name].applies_to(target):
             continue
-        ok, tries = rates.get(name, (0, 0))
         cfg = configs[name]
-        out.append(Candidate(name, cfg.type, describe(cfg), cfg.risk, from_rule, ok, tries))
+        candidate = Candidate(
+            name,
+            cfg.type,
+            describe(cfg),
+            cfg.risk,
+            from_rule,
+            *rates.get(name, (0, 0)),
+            *for_cause.get(name, (0, 0)),
+        )
+        out.append(candidate)
     return out
 
 
-def _recorded_rates(queries: ActionHistory, signature: str) -> dict[str, tuple[int, int]]:
+def _recorded(read: Callable[[str], dict[str, T]], signature: str) -> dict[str, T]:
     """What worked before; nothing when the base cannot say now (the rule's order decides)."""
     try:
-        return queries.success_rates(signature)
+        return read(signature)
     except StoreError as exc:
         log.warning(
             "no success rates: the knowledge base cannot be read",
