@@ -26,6 +26,7 @@ TEMPLATES = [
     ("relative path", "log", "read ./data/x.db", "read <path>"),
     ("quoted string", "log", "unknown key \"colour\" in 'main'", "unknown key <str> in <str>"),
     ("hex id", "log", "at 0x7ffd1234 trace deadbeef1234", "at <hex> trace <hex>"),
+    ("epoch seconds are a number", "log", "1765000000.123456 boot", "<num> boot"),
     ("pid in brackets", "log", "web[4242]: exiting", "web[<num>]: exiting"),
     ("exit status kept", "exit", "exited with status 137 (pid 40213)", "exited with status 137 (pid <num>)"),
     ("verdict signal kept", "verdict", "Result=signal ExecMainStatus=9", "Result=signal ExecMainStatus=9"),

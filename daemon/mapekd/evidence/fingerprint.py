@@ -8,7 +8,7 @@ Each line becomes a template: what varies between occurrences is masked, in this
     IPv4 / IPv6 addresses, with a port if any                          -> <ip> / <ip>:<port>
     file paths (two or more `/` segments)                              -> <path>
     quoted strings ('...' or "...")                                    -> <str>
-    hex ids (0x..., or 8+ hex digits with a digit in them)             -> <hex>
+    hex ids (0x..., or 8+ hex digits with a digit and a letter)        -> <hex>
     numbers, alone or before a short unit (`12ms`)                     -> <num>
 
 A `verdict` or `exit` line keeps its numbers of up to three digits: there the number is the
@@ -63,7 +63,7 @@ _MASKS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(?<![\w<])(?:\.{0,2}/[\w.@+-]+){2,}/?", 0, "<path>"),
         (r"\"[^\"\n]{0,512}\"|'[^'\n]{0,512}'", 0, "<str>"),
         (r"\b0x[0-9a-f]+\b", re.I, "<hex>"),
-        (r"\b(?=[0-9a-f]*\d)[0-9a-f]{8,}\b", re.I, "<hex>"),
+        (r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b", re.I, "<hex>"),
     )
 )
 _NUMBER = re.compile(r"(?<![\w<])[-+]?\d+(?:\.\d+)?(?=[a-z]{0,3}(?![\w>]))", re.I)
