@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import json
 import logging
 import time
 from collections import OrderedDict
@@ -157,18 +156,8 @@ class Causes:
 
     async def _stored(self, incident_id: int) -> Cause:
         try:
-            row = self.store.incident(incident_id) or {}
-            rows = self.store.evidence(incident_id)
+            known = self.store.cause_of(incident_id)
         except StoreError:
             return Cause()
-        items = tuple(EvidenceItem(r["kind"], r["source"], r["text"], r["at"]) for r in rows)
-        templates = tuple(_json_list(row.get("cause_templates")))
-        return Cause(items, row.get("fingerprint"), templates)
-
-
-def _json_list(text: object) -> list[str]:
-    try:
-        value = json.loads(text) if isinstance(text, str) else []
-    except ValueError:
-        return []
-    return [str(v) for v in value] if isinstance(value, list) else []
+        items = tuple(EvidenceItem(e["kind"], e["source"], e["text"], e["at"]) for e in known["evidence"])
+        return Cause(items, known["fingerprint"], tuple(known["templates"]))

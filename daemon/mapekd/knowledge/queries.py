@@ -127,6 +127,21 @@ class Queries:
         """The evidence of one incident as stored (redacted), in the order it was gathered."""
         return self._where("evidence", "incident_id = ?", (incident_id,), order_by="id")
 
+    def cause_of(self, incident_id: int) -> dict[str, Any]:
+        """What is known of an incident's cause: {fingerprint, templates, evidence} (the evidence
+        as stored, redacted; empty while nothing was gathered)."""
+        rows = self._where("incidents", "id = ?", (incident_id,), select="fingerprint, cause_templates")
+        row = rows[0] if rows else {}
+        try:
+            templates = json.loads(row.get("cause_templates") or "[]")
+        except ValueError:
+            templates = []
+        evidence = [
+            {k: e[k] for k in ("id", "kind", "source", "text", "at", "template")}
+            for e in self.evidence(incident_id)
+        ]
+        return {"fingerprint": row.get("fingerprint"), "templates": templates, "evidence": evidence}
+
     def failed_decision(self, incident_id: int) -> int | None:
         """The latest decision of this incident whose remedy failed or did not resolve it."""
         rows = self._rows(
