@@ -16,6 +16,7 @@ from mapekd.evidence.fingerprint import fingerprint
 from mapekd.knowledge.retention import prune
 from mapekd.knowledge.store import SqliteStore
 from mapekd.model import Symptom
+from mapekd.plan.candidates import signature_rates
 from tests.knowledge.history import DAY, NOW, record_incident
 
 SIG = "web_down@process:web"
@@ -87,8 +88,9 @@ def test_success_rates_per_cause_and_per_signature(store: SqliteStore) -> None:
     )  # no evidence
     by_cause = store.cause_rates(SIG)
     refused_fp = (store.incident(refused) or {})["fingerprint"]
-    assert len(by_cause) == 2
+    assert len(by_cause) == 3 and by_cause[None] == {"restart_web": (1, 1)}  # the cause unknown
     assert by_cause[refused_fp] == {"restart_web": (0, 1), "start_db": (2, 2)}
+    assert signature_rates(by_cause) == store.success_rates(SIG)
     assert store.success_rates(SIG) == {"restart_web": (1, 2), "start_db": (2, 2), "kill_web": (1, 1)}
 
 

@@ -99,7 +99,7 @@ class Causes:
         if len(candidates) > 1:
             return True
         try:
-            return len(self.store.cause_rates(signature)) > 1
+            return len([fp for fp in self.store.cause_rates(signature) if fp is not None]) > 1
         except StoreError:
             return False
 

@@ -18,7 +18,7 @@ def causes(q: Queries, since: float, limit: int = 20) -> list[dict[str, Any]]:
     """The most frequent causes of the incidents opened since `since`: [{signature,
     fingerprint, incidents, templates, remedies: [{action, resolved, tries}] best first}]."""
     found = []
-    rates: dict[str, dict[str, dict[str, tuple[int, int]]]] = {}
+    rates: dict[str, dict[str | None, dict[str, tuple[int, int]]]] = {}
     for row in q._rows(_CAUSES, (since, limit)):
         latest = q.cause_of(int(row["latest"]))
         if row["signature"] not in rates:

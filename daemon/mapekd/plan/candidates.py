@@ -5,8 +5,6 @@ Notification sinks (webhooks) are never candidates for healing."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import TypeVar
 from urllib.parse import urlsplit
 
 from mapekd.analyze.rules.base import Rule
@@ -17,7 +15,6 @@ from mapekd.knowledge.base import ActionHistory
 from mapekd.plan.proposal import Candidate
 
 log = logging.getLogger("mapekd.decision")
-T = TypeVar("T")
 
 
 def candidates_for(
@@ -33,9 +30,9 @@ def candidates_for(
     for this cause."""
     from_rule = bool(rule.remedies)
     names = rule.remedies if from_rule else [n for n, c in configs.items() if _may_heal(c, target)]
-    rates = _recorded(queries.success_rates, signature) if names else {}
-    causes = _recorded(queries.cause_rates, signature) if names and fingerprint else {}
-    for_cause = causes.get(fingerprint or "", {})
+    causes = _recorded(queries, signature) if names else {}
+    rates = signature_rates(causes)
+    for_cause = causes.get(fingerprint, {}) if fingerprint else {}
     out = []
     for name in names:
         if not actions[name].applies_to(target):
@@ -54,10 +51,21 @@ def candidates_for(
     return out
 
 
-def _recorded(read: Callable[[str], dict[str, T]], signature: str) -> dict[str, T]:
-    """What worked before; nothing when the base cannot say now (the rule's order decides)."""
+def signature_rates(causes: dict[str | None, dict[str, tuple[int, int]]]) -> dict[str, tuple[int, int]]:
+    """The signature's record per action: its records per cause (known or not) summed."""
+    total: dict[str, tuple[int, int]] = {}
+    for per_action in causes.values():
+        for action, (ok, n) in per_action.items():
+            before = total.get(action, (0, 0))
+            total[action] = (before[0] + ok, before[1] + n)
+    return total
+
+
+def _recorded(queries: ActionHistory, signature: str) -> dict[str | None, dict[str, tuple[int, int]]]:
+    """What worked before, per cause; nothing when the base cannot say now (the rule's order
+    decides)."""
     try:
-        return read(signature)
+        return queries.cause_rates(signature)
     except StoreError as exc:
         log.warning(
             "no success rates: the knowledge base cannot be read",
