@@ -383,7 +383,6 @@ class Healer:
         """Shutdown (and a reload's retirement): analyses are cancelled at once (the model's work
         is never waited for); decisions, verifications and notifications in flight get
         `timeout` each."""
-        await self.causes.drain()
         analyses = list(self.analyzing.tasks.values())
         for task in analyses:
             task.cancel()
@@ -393,4 +392,6 @@ class Healer:
             _, pending = await asyncio.wait(planning, timeout=timeout)
             for task in pending:
                 task.cancel()
-        await asyncio.gather(self.verifier.drain(timeout), self.notifier.drain(timeout))
+        await asyncio.gather(
+            self.verifier.drain(timeout), self.notifier.drain(timeout), self.causes.drain(timeout)
+        )

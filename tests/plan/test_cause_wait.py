@@ -14,6 +14,7 @@ from typing import Any
 
 from mapekd.evidence.base import EvidenceItem, EvidenceKind, EvidenceRequest
 from mapekd.evidence.causes import Causes
+from mapekd.knowledge.store import SqliteStore
 from tests.plan.loop import Loop, base_config, running_loop
 
 
@@ -110,3 +111,19 @@ async def test_evidence_off_gathers_nothing_and_waits_for_nothing(tmp_path: Path
         evidence = loop.rows("SELECT id FROM evidence")
 
     assert decided == [{"action": "restart_a"}] and evidence == [] and gatherer.asked == []
+
+
+async def test_evidence_being_gathered_at_shutdown_is_still_stored(tmp_path: Path) -> None:
+    gatherer = Slow(1.0)
+    async with running_loop(tmp_path, config(tmp_path, ["restart_a"])) as loop:
+        with_gatherer(loop, gatherer)
+        await down(loop)
+        assert loop.rows("SELECT id FROM evidence") == []
+    # the loop drained on leaving: the gathering finished within its time and was stored
+    store = SqliteStore(tmp_path / "kb.db")
+    try:
+        assert [r["text"] for r in store._rows("SELECT text FROM evidence")] == [
+            "ERROR connection refused to 127.0.0.1:5432"
+        ]
+    finally:
+        store.close()

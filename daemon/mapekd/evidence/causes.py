@@ -121,12 +121,16 @@ class Causes:
         else:
             task.add_done_callback(lambda _: self._tasks.pop(incident_id, None))
 
-    async def drain(self) -> None:
-        """Shutdown: gathering in flight is abandoned (its threads end on their own)."""
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    async def drain(self, timeout: float) -> None:
+        """Shutdown or a reload's retirement: gathering in flight gets `timeout` to finish and be
+        stored (it is bounded by `evidence.deadline` anyway), then is abandoned (its threads end
+        on their own)."""
+        running = [task for task in self._tasks.values() if not task.done()]
+        if running:
+            _, pending = await asyncio.wait(running, timeout=timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def _gathered(self, incident: ActiveIncident, check: str) -> Cause:
         sym = incident.symptom
