@@ -30,6 +30,7 @@ CONFIGS = {
         "queries": [{"name": "up", "query": "up"}],
     },
     "alertmanager": {"type": "alertmanager", "name": "central"},
+    "tcp": {"type": "tcp", "name": "smtp", "host": "127.0.0.1", "port": 25},
 }
 
 

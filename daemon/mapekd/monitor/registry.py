@@ -33,6 +33,7 @@ CHECK_TYPES: Final[Mapping[str, str]] = {
     "prometheus": "mapekd.monitor.prometheus:PrometheusCheck",
     "promql": "mapekd.monitor.promql:PromqlCheck",
     "alertmanager": "mapekd.monitor.alerts:AlertmanagerCheck",
+    "tcp": "mapekd.monitor.tcp:TcpCheck",
 }
 """Config `type` -> `module:class` of its check. Read only: a new check type is a new entry here."""
 
