@@ -34,6 +34,7 @@ CHECK_TYPES: Final[Mapping[str, str]] = {
     "promql": "mapekd.monitor.promql:PromqlCheck",
     "alertmanager": "mapekd.monitor.alerts:AlertmanagerCheck",
     "tcp": "mapekd.monitor.tcp:TcpCheck",
+    "filesystem": "mapekd.monitor.filesystem:FilesystemCheck",
 }
 """Config `type` -> `module:class` of its check. Read only: a new check type is a new entry here."""
 
