@@ -32,6 +32,7 @@ CONFIGS = {
     "alertmanager": {"type": "alertmanager", "name": "central"},
     "tcp": {"type": "tcp", "name": "smtp", "host": "127.0.0.1", "port": 25},
     "filesystem": {"type": "filesystem", "name": "disks"},
+    "program": {"type": "program", "name": "probe", "argv": ["/bin/true"]},
 }
 
 

@@ -35,6 +35,7 @@ CHECK_TYPES: Final[Mapping[str, str]] = {
     "alertmanager": "mapekd.monitor.alerts:AlertmanagerCheck",
     "tcp": "mapekd.monitor.tcp:TcpCheck",
     "filesystem": "mapekd.monitor.filesystem:FilesystemCheck",
+    "program": "mapekd.monitor.program:ProgramCheck",
 }
 """Config `type` -> `module:class` of its check. Read only: a new check type is a new entry here."""
 
