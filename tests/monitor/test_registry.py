@@ -33,6 +33,7 @@ CONFIGS = {
     "tcp": {"type": "tcp", "name": "smtp", "host": "127.0.0.1", "port": 25},
     "filesystem": {"type": "filesystem", "name": "disks"},
     "program": {"type": "program", "name": "probe", "argv": ["/bin/true"]},
+    "directory": {"type": "directory", "name": "spool", "path": "/var/spool"},
 }
 
 

@@ -36,6 +36,7 @@ CHECK_TYPES: Final[Mapping[str, str]] = {
     "tcp": "mapekd.monitor.tcp:TcpCheck",
     "filesystem": "mapekd.monitor.filesystem:FilesystemCheck",
     "program": "mapekd.monitor.program:ProgramCheck",
+    "directory": "mapekd.monitor.directory:DirectoryCheck",
 }
 """Config `type` -> `module:class` of its check. Read only: a new check type is a new entry here."""
 
