@@ -34,6 +34,7 @@ CONFIGS = {
     "filesystem": {"type": "filesystem", "name": "disks"},
     "program": {"type": "program", "name": "probe", "argv": ["/bin/true"]},
     "directory": {"type": "directory", "name": "spool", "path": "/var/spool"},
+    "network": {"type": "network", "name": "nics", "interfaces": ["lo"]},
 }
 
 

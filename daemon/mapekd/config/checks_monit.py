@@ -7,14 +7,24 @@ import os
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, StringConstraints, field_validator
+from pydantic import AfterValidator, Field, SecretStr, StringConstraints, field_validator
 
 from mapekd.config.check_base import CheckBase
 
 AbsolutePath = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=r"^/")]
 """A path the daemon reads: absolute, so that its meaning does not depend on the working directory."""
-InterfaceName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:@-]{1,15}$")]
-"""A network interface as the kernel names it (at most 15 characters, never a `/`)."""
+
+
+def _not_a_path_step(name: str) -> str:
+    if name in (".", ".."):
+        raise ValueError("not an interface name")
+    return name
+
+
+InterfaceName = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9_.:@-]{1,15}$"), AfterValidator(_not_a_path_step)
+]
+"""A network interface as the kernel names it (at most 15 characters, never `/`, `.` or `..`)."""
 
 MAX_READ_CAP = 1024 * 1024
 

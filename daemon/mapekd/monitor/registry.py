@@ -37,6 +37,7 @@ CHECK_TYPES: Final[Mapping[str, str]] = {
     "filesystem": "mapekd.monitor.filesystem:FilesystemCheck",
     "program": "mapekd.monitor.program:ProgramCheck",
     "directory": "mapekd.monitor.directory:DirectoryCheck",
+    "network": "mapekd.monitor.network:NetworkCheck",
 }
 """Config `type` -> `module:class` of its check. Read only: a new check type is a new entry here."""
 
