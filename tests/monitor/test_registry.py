@@ -35,6 +35,7 @@ CONFIGS = {
     "program": {"type": "program", "name": "probe", "argv": ["/bin/true"]},
     "directory": {"type": "directory", "name": "spool", "path": "/var/spool"},
     "network": {"type": "network", "name": "nics", "interfaces": ["lo"]},
+    "file": {"type": "file", "name": "conf", "path": "/etc/hostname"},
 }
 
 

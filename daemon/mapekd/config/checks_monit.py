@@ -110,7 +110,7 @@ class NetworkCheckConfig(CheckBase):
 
 
 class FileCheckConfig(CheckBase):
-    """A file: exists, size, mtime, checksum, permissions, and a regex over its new lines."""
+    """A file: exists, size, mtime, checksum and permissions."""
 
     type: Literal["file"]
     path: AbsolutePath
@@ -118,9 +118,3 @@ class FileCheckConfig(CheckBase):
     """Report the sha256 of the content (and whether it changed since the last collection)."""
     max_checksum_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     """A larger file is not hashed: its sample says why (error)."""
-    content_regex: str | None = None
-    """Matched against each line appended since the last collection (log watching)."""
-    max_read_bytes: int = Field(default=MAX_READ_CAP, gt=0, le=16 * MAX_READ_CAP)
-    """At most this much of what was appended is read per collection; the rest is skipped."""
-
-    _regex_compiles = field_validator("content_regex")(_compiles)

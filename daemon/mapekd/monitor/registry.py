@@ -38,6 +38,7 @@ CHECK_TYPES: Final[Mapping[str, str]] = {
     "program": "mapekd.monitor.program:ProgramCheck",
     "directory": "mapekd.monitor.directory:DirectoryCheck",
     "network": "mapekd.monitor.network:NetworkCheck",
+    "file": "mapekd.monitor.file:FileCheck",
 }
 """Config `type` -> `module:class` of its check. Read only: a new check type is a new entry here."""
 

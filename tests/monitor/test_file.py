@@ -1,0 +1,77 @@
+"""FileCheck on real files the test writes: attributes and checksum."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+
+from mapekd.config.checks_monit import FileCheckConfig
+from mapekd.model import Sample
+from mapekd.monitor.file import FileCheck
+
+
+def file_check(path: Path, **options: object) -> FileCheck:
+    return FileCheck(FileCheckConfig(name="conf", type="file", path=str(path), **options))
+
+
+async def collect_one(check: FileCheck) -> Sample:
+    [sample] = await check.collect()
+    assert sample.target == "file:conf"
+    return sample
+
+
+async def test_size_age_mode_and_owner(tmp_path: Path) -> None:
+    path = tmp_path / "app.conf"
+    path.write_bytes(b"x" * 1234)
+    path.chmod(0o640)
+    an_hour_ago = time.time() - 3600
+    os.utime(path, (an_hour_ago, an_hour_ago))
+
+    sample = await collect_one(file_check(path))
+
+    assert sample.ok and sample.error is None and sample.fields["exists"] is True
+    assert sample.fields["size_bytes"] == 1234 and sample.fields["mode"] == "0640"
+    assert sample.fields["uid"] == os.getuid() and sample.fields["gid"] == os.getgid()
+    assert 3600 <= sample.fields["mtime_age_s"] < 3660
+    assert "sha256" not in sample.fields
+
+
+async def test_the_checksum_and_its_change(tmp_path: Path) -> None:
+    path = tmp_path / "app.conf"
+    path.write_bytes(b"listen 80\n")
+    check = file_check(path, checksum=True)
+
+    first = await collect_one(check)
+    same = await collect_one(check)
+    path.write_bytes(b"listen 8080\n")
+    changed = await collect_one(check)
+
+    assert first.fields["sha256"] == hashlib.sha256(b"listen 80\n").hexdigest()
+    assert first.fields["checksum_changed"] is False and same.fields["checksum_changed"] is False
+    assert changed.fields["sha256"] == hashlib.sha256(b"listen 8080\n").hexdigest()
+    assert changed.fields["checksum_changed"] is True and changed.ok
+
+
+async def test_a_file_over_the_checksum_cap_is_not_hashed(tmp_path: Path) -> None:
+    path = tmp_path / "big.bin"
+    path.write_bytes(b"x" * 2000)
+
+    sample = await collect_one(file_check(path, checksum=True, max_checksum_bytes=1000))
+
+    assert not sample.ok and sample.fields["sha256"] is None
+    assert sample.error == "larger than max_checksum_bytes (1000): not hashed"
+    assert sample.fields["size_bytes"] == 2000  # the rest is still reported
+
+
+async def test_a_missing_file_is_the_finding(tmp_path: Path) -> None:
+    sample = await collect_one(file_check(tmp_path / "gone.conf"))
+
+    assert not sample.ok and sample.fields["exists"] is False and sample.error is None
+
+
+async def test_a_directory_is_not_a_regular_file(tmp_path: Path) -> None:
+    sample = await collect_one(file_check(tmp_path))
+
+    assert not sample.ok and sample.error == f"not a regular file: {tmp_path}"
