@@ -99,9 +99,11 @@ async def test_send_and_expect_the_answer(serve: Server) -> None:
     port = await serve()
 
     matched = await collect_one(tcp(port, send="PING\r\n", expect=r"^\+OK.*\r\nPONG"))
+    non_ascii = await collect_one(tcp(port, send="PING\r\n", expect="PONG|€"))
     unmatched = await collect_one(tcp(port, send="HELLO\r\n", expect=r"PONG"))
 
     assert matched.ok and matched.fields["expect_match"] is True
+    assert non_ascii.ok  # any regex is usable: the answer is read as Latin-1 text
     assert not unmatched.ok and unmatched.fields["expect_match"] is False
     assert unmatched.error is None  # the port answered: what it said is the finding
 

@@ -42,7 +42,7 @@ class TcpCheck:
         self.name = config.name
         self.targets = (f"tcp:{config.name}",)
         self._cfg = config
-        self._expect = re.compile(config.expect.encode("latin-1")) if config.expect else None
+        self._expect = re.compile(config.expect) if config.expect else None
         self._server_name = config.server_name or config.host
         self._context = _tls_context(config.ca_file, check_hostname=True) if config.tls else None
         self._name_unchecked: ssl.SSLContext | None = None
@@ -53,10 +53,11 @@ class TcpCheck:
 
     async def collect(self) -> list[Sample]:
         started = time.perf_counter()
+        deadline = asyncio.get_running_loop().time() + self._cfg.timeout
         fields: Fields = {"ok": False, "error": None, "connect_ms": None, "tls_ms": None}
         fields |= {"expect_match": None, "cert_days_left": None, "hostname_ok": None}
         try:
-            async with asyncio.timeout(self._cfg.timeout):
+            async with asyncio.timeout_at(deadline):
                 await self._probe(fields, started)
         except TimeoutError:
             fields["error"] = f"timeout: no complete answer within {self._cfg.timeout:g}s"
@@ -64,7 +65,7 @@ class TcpCheck:
             fields["error"] = f"certificate: {exc.verify_message}"
             if exc.verify_code == HOSTNAME_MISMATCH:
                 fields["hostname_ok"] = False
-                fields["cert_days_left"] = await self._days_left_unverified_name()
+                fields["cert_days_left"] = await self._days_left_unverified_name(deadline)
         except (OSError, ssl.SSLError) as exc:  # refused, reset, unreachable, not TLS: the port is down
             fields["error"] = f"{type(exc).__name__}: {exc}"
         fields["latency_ms"] = _ms(started)
@@ -91,23 +92,24 @@ class TcpCheck:
 
     async def _read_until_match(self, reader: asyncio.StreamReader) -> bool:
         assert self._expect is not None
-        answer = b""
+        answer = bytearray()
         while len(answer) < self._cfg.max_read:
             chunk = await reader.read(self._cfg.max_read - len(answer))
             if not chunk:
                 break
             answer += chunk
-            if self._expect.search(answer):
+            if self._expect.search(answer.decode("latin-1")):  # every byte is a character
                 return True
         return False
 
-    async def _days_left_unverified_name(self) -> float | None:
+    async def _days_left_unverified_name(self, deadline: float) -> float | None:
         """The certificate's days left when only its name is wrong: a second handshake that
-        verifies the chain but not the name (so an expiry is still seen coming)."""
+        verifies the chain but not the name (so an expiry is still seen coming), within what
+        is left of the collection's time."""
         if self._name_unchecked is None:
             self._name_unchecked = _tls_context(self._cfg.ca_file, check_hostname=False)
         try:
-            async with asyncio.timeout(self._cfg.timeout):
+            async with asyncio.timeout_at(deadline):
                 _, writer = await asyncio.open_connection(
                     self._cfg.host,
                     self._cfg.port,
