@@ -29,13 +29,16 @@ InterfaceName = Annotated[
 MAX_READ_CAP = 1024 * 1024
 
 
-def _compiles(value: str | None) -> str | None:
-    if value is not None:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"invalid regular expression: {exc}") from None
+def _compiles(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression: {exc}") from None
     return value
+
+
+Regex = Annotated[str, AfterValidator(_compiles)]
+"""A regular expression (Python's syntax), checked when the configuration is read."""
 
 
 class TcpCheckConfig(CheckBase):
@@ -46,7 +49,7 @@ class TcpCheckConfig(CheckBase):
     port: int = Field(ge=1, le=65535)
     send: str | None = None
     """Sent once connected (and after the TLS handshake), encoded as UTF-8."""
-    expect: str | None = None
+    expect: Regex | None = None
     """A regex the answer must match (its first `max_read` bytes, read as Latin-1)."""
     max_read: int = Field(default=4096, gt=0, le=MAX_READ_CAP)
     tls: bool = False
@@ -56,8 +59,6 @@ class TcpCheckConfig(CheckBase):
     """Trust the CA certificates in this PEM file instead of the system's."""
     cert_min_days: int | None = Field(default=None, ge=0)
     """With tls: ok is false once the certificate expires in fewer days than this."""
-
-    _expect_compiles = field_validator("expect")(_compiles)
 
 
 class FilesystemCheckConfig(CheckBase):
@@ -75,13 +76,11 @@ class ProgramCheckConfig(CheckBase):
     argv: list[str] = Field(min_length=1, max_length=256)
     """argv[0] is an absolute path: PATH is never searched."""
     expect_status: list[int] = Field(default_factory=lambda: [0], min_length=1)
-    output_regex: str | None = None
+    output_regex: Regex | None = None
     """A regex its output (stdout and stderr, the last 2000 characters) must match."""
     env: dict[str, SecretStr] = Field(default_factory=dict)
     """Added to the minimal environment (PATH of the system directories, LANG). Values are secrets."""
     cwd: AbsolutePath | None = None
-
-    _regex_compiles = field_validator("output_regex")(_compiles)
 
     @field_validator("argv")
     @classmethod

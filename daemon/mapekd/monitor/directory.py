@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from mapekd.config.checks_monit import DirectoryCheckConfig
 from mapekd.model import FieldValue, Sample
 from mapekd.monitor.base import require_config
+from mapekd.monitor.path_stat import stat_or_finding
 from mapekd.monitor.workers import DaemonWorkers
 
 if TYPE_CHECKING:
@@ -54,14 +55,9 @@ class DirectoryCheck:
 
     def _collect_blocking(self) -> Sample:
         target = self.targets[0]
-        try:
-            info = os.stat(self._cfg.path)
-        except FileNotFoundError:
-            return Sample(self.name, target, {"ok": False, "error": None, "exists": False})
-        except OSError as exc:
-            return Sample.failed(self.name, target, f"{type(exc).__name__}: {exc.strerror}")
-        if not stat.S_ISDIR(info.st_mode):
-            return Sample.failed(self.name, target, f"not a directory: {self._cfg.path}")
+        info = stat_or_finding(self.name, target, self._cfg.path, kind=stat.S_ISDIR, kind_name="directory")
+        if isinstance(info, Sample):
+            return info
         try:
             scan = self._scan()
         except OSError as exc:

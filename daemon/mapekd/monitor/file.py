@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from mapekd.config.checks_monit import FileCheckConfig
 from mapekd.model import FieldValue, Sample
 from mapekd.monitor.base import require_config
+from mapekd.monitor.path_stat import stat_or_finding
 from mapekd.monitor.workers import DaemonWorkers
 
 if TYPE_CHECKING:
@@ -48,14 +49,9 @@ class FileCheck:
 
     def _collect_blocking(self) -> Sample:
         target = self.targets[0]
-        try:
-            info = os.stat(self._cfg.path)
-        except FileNotFoundError:
-            return Sample(self.name, target, {"ok": False, "error": None, "exists": False})
-        except OSError as exc:
-            return Sample.failed(self.name, target, f"{type(exc).__name__}: {exc.strerror}")
-        if not stat.S_ISREG(info.st_mode):
-            return Sample.failed(self.name, target, f"not a regular file: {self._cfg.path}")
+        info = stat_or_finding(self.name, target, self._cfg.path, kind=stat.S_ISREG, kind_name="regular file")
+        if isinstance(info, Sample):
+            return info
         fields: Fields = {"ok": True, "error": None, "exists": True, **_attributes(info)}
         try:
             if self._cfg.checksum:
