@@ -36,6 +36,7 @@ CONFIGS = {
     "directory": {"type": "directory", "name": "spool", "path": "/var/spool"},
     "network": {"type": "network", "name": "nics", "interfaces": ["lo"]},
     "file": {"type": "file", "name": "conf", "path": "/etc/hostname"},
+    "fifo": {"type": "fifo", "name": "pipe", "path": "/run/initctl"},
 }
 
 

@@ -10,6 +10,7 @@ from mapekd.config.base import HttpUrl, Name, StrictModel, UnitName
 from mapekd.config.check_base import CheckBase as CheckBase
 from mapekd.config.checks_monit import (
     DirectoryCheckConfig,
+    FifoCheckConfig,
     FileCheckConfig,
     FilesystemCheckConfig,
     NetworkCheckConfig,
@@ -151,6 +152,7 @@ CheckConfig = Annotated[
     | ProgramCheckConfig
     | DirectoryCheckConfig
     | NetworkCheckConfig
-    | FileCheckConfig,
+    | FileCheckConfig
+    | FifoCheckConfig,
     Field(discriminator="type"),
 ]

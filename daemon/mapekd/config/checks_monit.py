@@ -117,3 +117,10 @@ class FileCheckConfig(CheckBase):
     """Report the sha256 of the content (and whether it changed since the last collection)."""
     max_checksum_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     """A larger file is not hashed: its sample says why (error)."""
+
+
+class FifoCheckConfig(CheckBase):
+    """A named pipe: exists, is a FIFO, its mtime (the last write) and permissions."""
+
+    type: Literal["fifo"]
+    path: AbsolutePath

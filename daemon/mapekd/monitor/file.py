@@ -52,7 +52,7 @@ class FileCheck:
         info = stat_or_finding(self.name, target, self._cfg.path, kind=stat.S_ISREG, kind_name="regular file")
         if isinstance(info, Sample):
             return info
-        fields: Fields = {"ok": True, "error": None, "exists": True, **_attributes(info)}
+        fields: Fields = {"ok": True, "error": None, "exists": True, **attributes(info)}
         try:
             if self._cfg.checksum:
                 fields |= self._checksum(info.st_size)
@@ -77,7 +77,7 @@ class FileCheck:
         return {"sha256": self._digest, "checksum_changed": previous not in (None, self._digest)}
 
 
-def _attributes(info: os.stat_result) -> Fields:
+def attributes(info: os.stat_result) -> Fields:
     return {
         "size_bytes": info.st_size,
         "mtime_age_s": round(max(0.0, time.time() - info.st_mtime), 3),

@@ -39,6 +39,7 @@ CHECK_TYPES: Final[Mapping[str, str]] = {
     "directory": "mapekd.monitor.directory:DirectoryCheck",
     "network": "mapekd.monitor.network:NetworkCheck",
     "file": "mapekd.monitor.file:FileCheck",
+    "fifo": "mapekd.monitor.fifo:FifoCheck",
 }
 """Config `type` -> `module:class` of its check. Read only: a new check type is a new entry here."""
 
