@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -21,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,10 @@ def configs(work: Path, plain_port: int, tls_port: int, cert: str) -> dict[str, 
         (spool / f"msg{i}").write_bytes(b"x" * 100)
     big = work / "big.bin"
     big.write_bytes(b"x" * 1024 * 1024)
+    log = work / "app.log"
+    log.write_text("")
+    fifo = work / "control.fifo"
+    os.mkfifo(fifo)
     tcp = {"type": "tcp", "host": "127.0.0.1"}
     return {
         "host": {"type": "host", "mounts": ["/"]},
@@ -100,6 +105,8 @@ def configs(work: Path, plain_port: int, tls_port: int, cert: str) -> dict[str, 
         "network": {"type": "network", "interfaces": ["lo"]},
         "file": {"type": "file", "path": str(spool / "msg0")},
         "file sha256 (1 MiB)": {"type": "file", "path": str(big), "checksum": True},
+        "file content (100 lines)": {"type": "file", "path": str(log), "content_regex": "ERROR"},
+        "fifo": {"type": "fifo", "path": str(fifo)},
     }
 
 
@@ -109,10 +116,24 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-async def measure(check: Check, runs: int) -> dict[str, float]:
+def log_lines(path: Path) -> Callable[[], None]:
+    """Appends 100 lines of a web server's log, one of them an error (not timed)."""
+    lines = "".join(f"127.0.0.1 - - GET /item/{i} HTTP/1.1 200 512 0.003\n" for i in range(99))
+    block = (lines + "ERROR upstream timed out\n").encode()
+
+    def append() -> None:
+        with path.open("ab") as log:
+            log.write(block)
+
+    return append
+
+
+async def measure(check: Check, runs: int, before: Callable[[], None] | None) -> dict[str, float]:
     await check.collect()  # warm-up
     cpu_us, wall_ms = [], []
     for _ in range(runs):
+        if before is not None:
+            before()
         cpu, wall = cpu_seconds(), time.perf_counter()
         samples = await check.collect()
         wall_ms.append((time.perf_counter() - wall) * 1000)
@@ -130,7 +151,9 @@ async def run(runs: int) -> dict[str, dict[str, float]]:
             for label, config in configs(work, plain_port, tls_port, cert).items():
                 name = label.split()[0]
                 model = TypeAdapter(CheckConfig).validate_python({"name": name, **config})
-                results[label] = await measure(build_check(model, http=SharedHttp()), runs)
+                check = build_check(model, http=SharedHttp())
+                before = log_lines(Path(config["path"])) if "content_regex" in config else None
+                results[label] = await measure(check, runs, before)
     return results
 
 

@@ -1,4 +1,4 @@
-"""FileCheck on real files the test writes: attributes and checksum."""
+"""FileCheck on real files the test writes: attributes, checksum, and log watching."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from mapekd.config.checks_monit import FileCheckConfig
 from mapekd.model import Sample
-from mapekd.monitor.file import FileCheck
+from mapekd.monitor.file import MATCH_FIELD_CHARS, FileCheck
 
 
 def file_check(path: Path, **options: object) -> FileCheck:
@@ -75,3 +75,69 @@ async def test_a_directory_is_not_a_regular_file(tmp_path: Path) -> None:
     sample = await collect_one(file_check(tmp_path))
 
     assert not sample.ok and sample.error == f"not a regular file: {tmp_path}"
+
+
+def append(path: Path, text: str) -> None:
+    with path.open("a") as log:
+        log.write(text)
+
+
+async def test_log_watching_matches_only_the_new_lines(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text("ERROR an old error, before the check started\n")
+    check = file_check(log, content_regex=r"ERROR|FATAL")
+
+    first = await collect_one(check)
+    append(log, "INFO request served\nERROR db connection refused\nFATAL out of memory\n")
+    matched = await collect_one(check)
+    quiet = await collect_one(check)
+
+    assert first.ok and first.fields["content_matches"] == 0
+    assert not matched.ok and matched.fields["content_matches"] == 2
+    assert matched.fields["content_last_match"] == "FATAL out of memory"
+    assert quiet.ok and quiet.fields["content_matches"] == 0  # each line is matched once
+
+
+async def test_log_watching_follows_rotation_and_truncation(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text("starting\n")
+    check = file_check(log, content_regex="ERROR")
+    await collect_one(check)
+
+    log.rename(tmp_path / "app.log.1")  # rotated: a new file under the old name
+    log.write_text("ERROR after rotation\n" + "padding line\n" * 100)
+    rotated = await collect_one(check)
+    log.write_text("ERROR after truncation\n")  # truncated (copytruncate), then written again
+    truncated = await collect_one(check)
+
+    assert rotated.fields["content_matches"] == 1
+    assert rotated.fields["content_last_match"] == "ERROR after rotation"
+    assert truncated.fields["content_matches"] == 1
+    assert truncated.fields["content_last_match"] == "ERROR after truncation"
+
+
+async def test_log_watching_reads_at_most_max_read_bytes(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text("")
+    check = file_check(log, content_regex="ERROR", max_read_bytes=4096)
+    await collect_one(check)
+    append(log, "".join(f"ERROR {i:05d}\n" for i in range(10_000)))  # 12 bytes a line
+
+    sample = await collect_one(check)
+    rest = await collect_one(check)
+
+    assert 0 < sample.fields["content_matches"] <= 4096 // 12
+    assert sample.fields["size_bytes"] == 120_000
+    assert rest.fields["content_last_match"] > sample.fields["content_last_match"]  # read on from there
+
+
+async def test_a_long_matching_line_is_cut_in_the_sample(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text("")
+    check = file_check(log, content_regex="ERROR")
+    await collect_one(check)
+    append(log, "ERROR " + "y" * 5000 + "\n")
+
+    sample = await collect_one(check)
+
+    assert len(str(sample.fields["content_last_match"])) == MATCH_FIELD_CHARS

@@ -109,7 +109,7 @@ class NetworkCheckConfig(CheckBase):
 
 
 class FileCheckConfig(CheckBase):
-    """A file: exists, size, mtime, checksum and permissions."""
+    """A file: exists, size, mtime, checksum, permissions, and a regex over its new lines."""
 
     type: Literal["file"]
     path: AbsolutePath
@@ -117,6 +117,10 @@ class FileCheckConfig(CheckBase):
     """Report the sha256 of the content (and whether it changed since the last collection)."""
     max_checksum_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     """A larger file is not hashed: its sample says why (error)."""
+    content_regex: Regex | None = None
+    """Matched against each line appended since the last collection (log watching)."""
+    max_read_bytes: int = Field(default=MAX_READ_CAP, gt=0, le=16 * MAX_READ_CAP)
+    """At most this much of what was appended is read per collection; the rest at the next one."""
 
 
 class FifoCheckConfig(CheckBase):
