@@ -8,6 +8,9 @@ import time
 from pathlib import Path
 
 from mapekd.config.checks_monit import FileCheckConfig
+from mapekd.config.settings import Settings
+from mapekd.evidence.log import LogGatherer
+from mapekd.evidence.registry import gatherers_for
 from mapekd.model import Sample
 from mapekd.monitor.file import MATCH_FIELD_CHARS, FileCheck
 
@@ -141,3 +144,21 @@ async def test_a_long_matching_line_is_cut_in_the_sample(tmp_path: Path) -> None
     sample = await collect_one(check)
 
     assert len(str(sample.fields["content_last_match"])) == MATCH_FIELD_CHARS
+
+
+def test_the_watched_log_is_the_evidence_of_its_incidents(tmp_path: Path) -> None:
+    log, conf = str(tmp_path / "app.log"), str(tmp_path / "app.conf")
+    settings = Settings.model_validate(
+        {
+            "checks": [
+                {"name": "app_log", "type": "file", "path": log, "content_regex": "ERROR"},
+                {"name": "app_conf", "type": "file", "path": conf, "checksum": True},
+            ]
+        }
+    )
+
+    found = gatherers_for(settings)
+
+    [watched] = found["app_log"]
+    assert isinstance(watched, LogGatherer) and watched.patterns == [log]
+    assert found["app_conf"] == []  # a configuration file's content is not a log
