@@ -16,6 +16,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from mapekd.config.checks import CheckConfig
 from mapekd.config.checks_monit import TcpCheckConfig
+from mapekd.config.loader import load_settings
+from mapekd.errors import ConfigError
 from mapekd.model import Sample
 from mapekd.monitor.tcp import TcpCheck
 
@@ -201,3 +203,13 @@ def test_config_errors_name_the_key() -> None:
         adapter.validate_python({**base, "port": 25, "expect": "("})
     with pytest.raises(ValidationError, match="max_read"):
         adapter.validate_python({**base, "port": 25, "max_read": 10**9})
+
+
+def test_a_config_error_names_the_key_as_written(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("checks:\n  - name: smtp\n    type: tcp\n    host: 127.0.0.1\n    port: 0\n")
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+
+    assert caught.value.path == "checks[0].port" and caught.value.line == 5
