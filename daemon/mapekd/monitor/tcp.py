@@ -7,10 +7,11 @@ cert_days_left, hostname_ok.
 - With `tls`, the certificate chain is verified (system CAs, or `ca_file`) and so is the name
   (`server_name`, default `host`) by OpenSSL. A certificate valid for another name gives
   hostname_ok false, and a second handshake that skips only the name check still reports its
-  cert_days_left. Any other verification failure (unknown CA, expired) leaves them null.
-  cert_days_left is fractional days until notAfter.
-- With `send`, it is written once connected; with `expect`, the answer is read until the regex
-  matches, the peer closes, `max_read` bytes have come or the timeout ends (all bounded).
+  cert_days_left. Any other verification failure (unknown CA, expired: the error says which)
+  leaves them null. cert_days_left is fractional days until notAfter.
+- With `send`, it is written once connected; with `expect`, the answer (as Latin-1 text: any
+  byte matches) is read until the regex matches, the peer closes, `max_read` bytes have come or
+  the timeout ends.
 ok: connected, verified, the answer matched, and (with `cert_min_days`) the certificate is valid
 for at least that many more days. A refused connection or a timeout is a result (ok false), not a
 failure of the check.
