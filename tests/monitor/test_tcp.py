@@ -39,6 +39,24 @@ def make_cert(directory: Path, name: str, *, days: int, dns: str) -> tuple[Path,
     return cert, key
 
 
+def make_expired_cert(directory: Path) -> tuple[Path, Path]:
+    """A certificate for localhost that expired yesterday (`openssl x509 -days -1`)."""
+    cert, key, request, extensions = (directory / f"expired.{ext}" for ext in ("crt", "key", "csr", "ext"))
+    extensions.write_text("basicConstraints=critical,CA:TRUE\nsubjectAltName=DNS:localhost\n")
+    openssl = shutil.which("openssl") or "openssl"
+    subprocess.run(
+        [openssl, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", str(key), "-out", str(request), "-subj", "/CN=localhost"],
+        check=True, capture_output=True, timeout=30,
+    )  # fmt: skip
+    subprocess.run(
+        [openssl, "x509", "-req", "-in", str(request), "-signkey", str(key), "-out", str(cert),
+         "-days", "-1", "-extfile", str(extensions)],
+        check=True, capture_output=True, timeout=30,
+    )  # fmt: skip
+    return cert, key
+
+
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
     directory = tmp_path_factory.mktemp("certs")
@@ -46,6 +64,7 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Pat
         "valid": make_cert(directory, "valid", days=365, dns="localhost"),
         "expiring": make_cert(directory, "expiring", days=5, dns="localhost"),
         "other_name": make_cert(directory, "other", days=365, dns="other.example"),
+        "expired": make_expired_cert(directory),
     }
 
 
@@ -181,6 +200,16 @@ async def test_a_certificate_for_another_name(serve: Server, certs: dict[str, tu
     assert not sample.ok and sample.fields["hostname_ok"] is False
     assert sample.error is not None and sample.error.startswith("certificate: Hostname mismatch")
     assert 363 < sample.fields["cert_days_left"] <= 365  # still known: only the name was wrong
+
+
+async def test_an_expired_certificate(serve: Server, certs: dict[str, tuple[Path, Path]]) -> None:
+    cert, _ = certs["expired"]
+    port = await serve(cert=certs["expired"])
+
+    sample = await collect_one(tcp(port, tls=True, server_name="localhost", ca_file=str(cert)))
+
+    assert not sample.ok and sample.error == "certificate: certificate has expired"
+    assert sample.fields["cert_days_left"] is None and sample.fields["connect_ms"] is not None
 
 
 async def test_an_unknown_ca_fails_verification(serve: Server, certs: dict[str, tuple[Path, Path]]) -> None:
