@@ -8,11 +8,13 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from mapekd.evidence.base import EvidenceRequest
 from mapekd.evidence.exits import ExitBook, ExitsGatherer, describe_status, pidfd_exit_status
 from mapekd.evidence.kernel import KernelGatherer, death_line
 from mapekd.evidence.kmsg import KernelRecord, parse_record
+from tests.evidence.journal_files import Entry, write_journal
 from tests.evidence.memcg import memory_cgroup, move_into
 
 HOG = "import sys\nsys.stdin.readline()\nheld = []\nwhile True:\n    held.append(b'x' * (1 << 20))\n"
@@ -117,3 +119,23 @@ def test_own_child_status_recorded_by_the_daemon_and_bounds() -> None:
         "pid 102 ended; the kernel did not tell how",
     ]
     assert ExitsGatherer("other", book).gather(request(0)) == []
+
+
+def test_without_the_ring_buffer_the_journals_copy_of_the_kernel_log_is_read(tmp_path: Path) -> None:
+    """As under the shipped unit: /dev/kmsg is not there (PrivateDevices), the journal is."""
+    now = time.time()
+    kernel = (("_TRANSPORT", "kernel"),)
+    journal = write_journal(
+        tmp_path / "journal",
+        [
+            Entry("Out of memory: Killed process 4242 (java) total-vm:1kB", now - 3600, extra=kernel),
+            Entry("Out of memory: Killed process 4343 (java) total-vm:1kB", now - 5, extra=kernel),
+            Entry("Killed process 4343 (java) said a service", now - 4),
+        ],
+    )
+    gatherer = KernelGatherer(
+        "jvm", comm="java", journal_directory=str(journal), kmsg=str(tmp_path / "no-kmsg")
+    )
+    items = gatherer.gather(request(now - 120))
+    assert [item.text for item in items] == ["Out of memory: Killed process 4343 (java) total-vm:1kB"]
+    assert items[0].at is not None and abs(items[0].at - (now - 5)) < 1

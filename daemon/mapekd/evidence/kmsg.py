@@ -30,6 +30,8 @@ log = logging.getLogger("mapekd.evidence")
 KMSG = "/dev/kmsg"
 MAX_RECORDS = 50_000
 """Records read per call at most (the default ring buffer of 128 KiB-1 MiB holds far fewer)."""
+JOURNAL_LINES = 2000
+"""Kernel lines read from the journal at most (newest first)."""
 RECORD_BYTES = 8192
 """A record is at most about 1 KiB of text plus its dictionary; one read takes one record."""
 
@@ -41,13 +43,18 @@ class KernelRecord:
 
 
 def kernel_records(
-    since: float, *, deadline_s: float, journalctl: str | None, directory: str | None = None
+    since: float,
+    *,
+    deadline_s: float,
+    journalctl: str | None,
+    directory: str | None = None,
+    kmsg: str = KMSG,
 ) -> list[KernelRecord]:
     """The kernel's records from `since` on, oldest first: from /dev/kmsg, or the journal."""
     try:
-        return read_kmsg(since, deadline_s=deadline_s)
+        return read_kmsg(since, deadline_s=deadline_s, path=kmsg)
     except OSError as exc:
-        log.debug("kernel log: %s unreadable (%s); reading the journal's copy", KMSG, exc.strerror)
+        log.debug("kernel log: %s unreadable (%s); reading the journal's copy", kmsg, exc.strerror)
     if journalctl is None:
         log.debug("kernel log: journalctl is not installed either")
         return []
@@ -102,9 +109,10 @@ def _unescape(text: str) -> str:
 def read_journal_kernel(
     since: float, *, deadline_s: float, journalctl: str, directory: str | None = None
 ) -> list[KernelRecord]:
-    """The journal's copy of the kernel log (`journalctl --dmesg`), newest MAX_LINES kept."""
+    """The journal's copy of the kernel log (`journalctl --dmesg`: this boot), the newest
+    JOURNAL_LINES of it."""
     argv = [journalctl, "--dmesg", "--output=json", "--output-fields=MESSAGE", f"--since=@{int(since)}"]
-    argv += ["--reverse", "--lines=2000", "--no-pager", "--quiet"]
+    argv += ["--reverse", f"--lines={JOURNAL_LINES}", "--no-pager", "--quiet"]
     if directory:
         argv.append(f"--directory={directory}")
     out = run_tool(argv, timeout=deadline_s, max_bytes=4 * 1024 * 1024)
