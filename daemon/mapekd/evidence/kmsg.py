@@ -19,6 +19,7 @@ import errno
 import json
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass
 
@@ -34,6 +35,10 @@ JOURNAL_LINES = 2000
 """Kernel lines read from the journal at most (newest first)."""
 RECORD_BYTES = 8192
 """A record is at most about 1 KiB of text plus its dictionary; one read takes one record."""
+
+
+_ESCAPE = re.compile(rb"\\x([0-9a-f]{2})")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +102,15 @@ def parse_record(raw: bytes, clock_offset: float) -> KernelRecord | None:
     fields = header.split(b",")
     if not sep or len(fields) < 3 or not fields[2].isdigit():
         return None
-    message = rest.split(b"\n", 1)[0].decode("utf-8", "replace")
-    return KernelRecord(int(fields[2]) / 1e6 + clock_offset, _unescape(message))
+    message = _unescape(rest.split(b"\n", 1)[0])
+    return KernelRecord(int(fields[2]) / 1e6 + clock_offset, message)
 
 
-def _unescape(text: str) -> str:
-    r"""kmsg writes non-printable bytes as \xNN; keep them readable but harmless."""
-    return text.replace("\\x0a", " ")
+def _unescape(message: bytes) -> str:
+    r"""kmsg writes a control character, a byte >= 127 and the backslash as \xNN: back to the
+    bytes (UTF-8 text again), control characters as spaces."""
+    raw = _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), message)
+    return _CONTROL.sub(" ", raw.decode("utf-8", "replace"))
 
 
 def read_journal_kernel(
