@@ -323,6 +323,7 @@ class Healer:
     async def _analyze(self, incident: ActiveIncident, rule: Rule) -> None:
         """After a fast decision: the analysis, attached to the incident (never before acting)."""
         if self.planner is not None and self.situation_of is not None and self.settings.plan.analyze:
+            await self.causes.wait(incident.id, self.settings.evidence.deadline)  # the evidence, too
             await self._analysis_of(self.situation_of(incident, rule))
 
     async def _analysis_of(self, situation: Situation) -> Analysis | None:

@@ -103,11 +103,12 @@ class Causes:
         except StoreError:
             return False
 
-    async def wait(self, incident_id: int) -> Cause:
-        """The cause, waited for at most `evidence.wait` (what is known then, maybe nothing)."""
+    async def wait(self, incident_id: int, timeout: float | None = None) -> Cause:
+        """The cause, waited for at most `timeout` (default `evidence.wait`): what is known
+        then, maybe nothing."""
         task = self._tasks.get(incident_id)
         if task is not None and not task.done():
-            await asyncio.wait([task], timeout=self.config.wait)
+            await asyncio.wait([task], timeout=self.config.wait if timeout is None else timeout)
         return self.known(incident_id)
 
     def forget(self, incident_id: int) -> None:
