@@ -132,7 +132,7 @@ class Healer:
     async def handle(self, incident: ActiveIncident, rule: Rule, now: float) -> None:
         if incident.status == "gave_up" or self.busy(incident.id):
             return
-        self.causes.start(incident, rule.check)
+        self.causes.start(incident, rule.check, lambda: self._observed(incident, rule))
         candidates = self.candidates(incident, rule)
         if not candidates:
             self._settle_without_action(incident, "no applicable remedy")
@@ -143,6 +143,11 @@ class Healer:
             self.planning.spawn(incident.id, self._after_cause(incident, rule))
             return
         await self._decide(incident, rule, candidates, now)
+
+    def _observed(self, incident: ActiveIncident, rule: Rule) -> dict[str, Any]:
+        """The fields of the check's latest sample of the target (what gatherers start from)."""
+        samples = self.situation_of(incident, rule).samples if self.situation_of is not None else []
+        return dict(samples[-1].fields) if samples else {}
 
     async def _after_cause(self, incident: ActiveIncident, rule: Rule) -> None:
         """A decision the cause may change, made once it is known (or `evidence.wait` passed)."""

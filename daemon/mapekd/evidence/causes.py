@@ -69,14 +69,19 @@ class Causes:
         gatherers = gatherers_for(settings) if settings.evidence.enabled else {}
         return cls(settings, store, gatherers)
 
-    def start(self, incident: ActiveIncident, check: str) -> None:
-        """Gather the evidence of a new incident (once; an older one's is read back)."""
+    def start(
+        self, incident: ActiveIncident, check: str, facts: Callable[[], Mapping[str, object]] | None = None
+    ) -> None:
+        """Gather the evidence of a new incident (once; an older one's is read back). `facts`:
+        what the check last observed of the target (asked only when gathering starts); the
+        symptom's fields by default."""
         if incident.id in self._tasks or not self.config.enabled:
             return
         if incident.opened_at < self.started_at:
             work = self._stored(incident.id)
         else:
-            work = self._gathered(incident, check)
+            observed = {**(facts() if facts is not None else {}), **incident.symptom.fields}
+            work = self._gathered(incident, check, observed)
         self._tasks[incident.id] = asyncio.create_task(work)
         while len(self._tasks) > KEPT:
             _, oldest = self._tasks.popitem(last=False)
@@ -133,9 +138,9 @@ class Causes:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _gathered(self, incident: ActiveIncident, check: str) -> Cause:
+    async def _gathered(self, incident: ActiveIncident, check: str, facts: dict[str, object]) -> Cause:
         sym = incident.symptom
-        request = self.collector.request(incident.id, check, sym.target, incident.opened_at, dict(sym.fields))
+        request = self.collector.request(incident.id, check, sym.target, incident.opened_at, facts)
         items = await self.collector.collect(request)
         found, templates = fingerprint(sym.signature, items)
         cause = Cause(items, found.value if found else None, found.templates if found else ())
