@@ -81,7 +81,7 @@ class Causes:
             work = self._stored(incident.id)
         else:
             observed = {**(facts() if facts is not None else {}), **incident.symptom.fields}
-            work = self._gathered(incident, check, observed)
+            work = self._guarded(incident, check, observed)
         self._tasks[incident.id] = asyncio.create_task(work)
         while len(self._tasks) > KEPT:
             _, oldest = self._tasks.popitem(last=False)
@@ -137,6 +137,15 @@ class Causes:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _guarded(self, incident: ActiveIncident, check: str, facts: dict[str, object]) -> Cause:
+        """A bug in gathering costs this incident its cause, never the loop."""
+        try:
+            return await self._gathered(incident, check, facts)
+        except Exception:
+            event = {"event": "evidence_failed", "incident": incident.id}
+            log.exception("gathering evidence failed", extra={"event": event})
+            return Cause()
 
     async def _gathered(self, incident: ActiveIncident, check: str, facts: dict[str, object]) -> Cause:
         sym = incident.symptom
