@@ -11,7 +11,6 @@ gathered again: its stored fingerprint and evidence are read back instead.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import time
 from collections import OrderedDict
@@ -25,6 +24,7 @@ from mapekd.errors import StoreError
 from mapekd.evidence.base import EvidenceItem, Gatherer
 from mapekd.evidence.collect import Collector
 from mapekd.evidence.fingerprint import fingerprint
+from mapekd.evidence.registry import gatherers_for
 from mapekd.knowledge.base import Store
 from mapekd.plan.proposal import Candidate
 
@@ -42,16 +42,9 @@ class Cause:
 
 
 def registered_gatherers(settings: Settings) -> Mapping[str, Sequence[Gatherer]]:
-    """The gatherers of each check, from the evidence registry (none on a build without it)."""
-    try:
-        registry = importlib.import_module("mapekd.evidence.registry")
-    except ModuleNotFoundError as exc:
-        if exc.name != "mapekd.evidence.registry":
-            raise
-        log.warning("no evidence gatherers in this build", extra={"event": {"event": "no_gatherers"}})
-        return {}
-    gatherers: Mapping[str, Sequence[Gatherer]] = registry.gatherers_for(settings)
-    return gatherers
+    """The gatherers of each check from the registry, from the configuration alone (a daemon
+    passes its own, which also see its running checks and the deaths they saw)."""
+    return gatherers_for(settings)
 
 
 class Causes:
