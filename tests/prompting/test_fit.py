@@ -121,8 +121,9 @@ def test_plan_never_loses_candidates_or_choices(prompts: Prompts, world: World, 
     limit = count_tokens(prompts.render("plan.j2", {**bare, "recent_actions": [], "runbooks": []})) + 120
     fitted = render_fitted(prompts, "plan.j2", context, limit)
     assert count_tokens(fitted) <= limit and tokenizer(fitted) <= limit
-    instructions = outside_data(fitted.messages[1].content)
-    assert instructions.count('{"name":"restart_web"') == 5 and instructions.count('{"name":"kill_web"') == 5
+    user = fitted.messages[1].content
+    assert user.count('{"name":"restart_web"') == 5 and user.count('{"name":"kill_web"') == 5
+    instructions = outside_data(user)
     assert '"action" must be exactly one of: ["restart_web","kill_web","none","escalate"]' in instructions
     assert [t.split(" -")[0] for t in fitted.trimmed] == ["latest.rows", "recent_actions", "runbooks"]
     assert_whole(fitted)

@@ -1,0 +1,92 @@
+"""Choose, don't write: where the plan's model can rank, the plan is its likelihood of each
+choice blended with the knowledge record (per cause first, then per signature); elsewhere the
+model writes its JSON answer. Through the real planner, gateway and the offline provider's
+deterministic rank(), on a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mapekd.config.loader import load_settings
+from mapekd.llm.gateway import build_gateway
+from mapekd.plan.ranking import W_KNOWLEDGE, W_MODEL, choose
+from tests.plan.llm_world import DB_DOWN, HANG, candidate, llm_world
+
+OPTIONS = ["restart", "kill", "none", "escalate"]
+
+
+def test_the_record_for_this_cause_outweighs_the_signatures_and_a_mild_model_preference() -> None:
+    # restart fixed this signature 5 of 6 times (another cause); for this cause kill fixed it
+    # twice and restart failed twice; the model leans a little towards restart
+    candidates = [candidate("restart", (5, 6), (0, 2)), candidate("kill", (2, 4), (2, 2))]
+    choice = choose(candidates, OPTIONS, {"restart": -1.0, "kill": -1.5, "none": -4.0, "escalate": -4.0})
+    assert choice.option == "kill"
+    assert choice.scores["kill"]["known"] == 0.75 and choice.scores["restart"]["known"] == 0.25
+    model = 0.6065  # exp(-0.5): relative to the model's favourite
+    assert choice.score == pytest.approx(W_MODEL * model + W_KNOWLEDGE * 0.75, abs=1e-3)
+
+
+def test_without_any_record_the_models_favourite_wins() -> None:
+    candidates = [candidate("restart"), candidate("kill")]
+    choice = choose(candidates, OPTIONS, {"restart": -3.0, "kill": -0.2, "none": -5.0, "escalate": -5.0})
+    assert choice.option == "kill" and choice.score >= 0.5  # an action's default min_confidence
+
+
+def test_an_uninformative_model_leaves_the_rules_order_and_failing_remedies_escalate() -> None:
+    alike = dict.fromkeys(OPTIONS, -2.0)
+    assert choose([candidate("restart"), candidate("kill")], OPTIONS, alike).option == "restart"
+    failing = [candidate("restart", (0, 5)), candidate("kill", (0, 5))]
+    assert choose(failing, OPTIONS, alike).option == "escalate"
+
+
+async def test_the_plan_ranks_with_the_local_model_and_records_each_options_score(tmp_path: Path) -> None:
+    scores = {"restart": -0.3, "kill": -1.2, "none": -6.0, "escalate": -6.0}
+    async with llm_world(tmp_path, [{"match": "## Choices", "scores": scores}]) as world:
+        situation = world.open(HANG, "svc_down@process:svc|worker <num> stalled")
+        candidates = [candidate("restart", (4, 5), (0, 2)), candidate("kill", (1, 3), (2, 2))]
+        proposal, record = await world.planner.plan(situation, None, candidates)
+        [call] = world.rows("SELECT kind, provider, prompt_template, prompt_version FROM llm_calls")
+
+    assert proposal is not None and (proposal.source, proposal.action) == ("llm", "kill")
+    assert record["mode"] == "rank" and record["parsed"]["mode"] == "rank"
+    assert set(record["parsed"]["scores"]) == set(OPTIONS)
+    assert record["parsed"]["scores"]["kill"]["logprob"] == -1.2
+    assert json.loads(record["raw"]) == scores  # what the model said: its log-likelihoods
+    assert proposal.confidence == record["parsed"]["scores"]["kill"]["score"]
+    assert call == {"kind": "rank", "provider": "local", "prompt_template": "plan.j2", "prompt_version": "2"}
+
+
+async def test_with_ranking_off_the_model_writes_its_answer(tmp_path: Path) -> None:
+    answer = {
+        "action": "restart",
+        "params": {},
+        "risk": "low",
+        "confidence": 0.9,
+        "rationale": "it hung (e1)",
+    }
+    async with llm_world(tmp_path, [{"answer": json.dumps(answer)}], rank=False) as world:
+        situation = world.open(DB_DOWN, None)
+        proposal, record = await world.planner.plan(
+            situation, None, [candidate("restart"), candidate("kill")]
+        )
+        [call] = world.rows("SELECT kind FROM llm_calls")
+    assert proposal is not None and proposal.action == "restart" and proposal.reason == "it hung (e1)"
+    assert record["mode"] == "write" and call["kind"] == "chat"
+
+
+def test_ranking_is_asked_of_the_route_a_role_goes_to_first(tmp_path: Path) -> None:
+    """A capability query on the route's provider, not on a name: a remote model first (which
+    cannot rank) means the plan writes, even with a local model behind it as the fallback."""
+    remote = {"name": "remote", "type": "openai_compat", "base_url": "http://127.0.0.1:9/v1", "model": "x"}
+    local = {"name": "local", "type": "offline", "default_answer": "restart"}
+    (tmp_path / "a.yaml").write_text(json.dumps({"llm": {"providers": [remote, local]}}))
+    (tmp_path / "b.yaml").write_text(
+        json.dumps({"llm": {"providers": [remote, local], "roles": {"plan": {"provider": "local"}}}})
+    )
+    remote_first = build_gateway(load_settings(tmp_path / "a.yaml", {}).llm)
+    local_plan = build_gateway(load_settings(tmp_path / "b.yaml", {}).llm)
+    assert not remote_first.can_rank("plan")
+    assert local_plan.can_rank("plan") and not local_plan.can_rank("analyze")
