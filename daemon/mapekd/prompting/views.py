@@ -63,6 +63,8 @@ _EVENT_KEYS = {
     "decision": ("verdict", "action", "source", "confidence", "reason", "dry_run"),
     "execution": ("action", "purpose", "state", "exit_code", "duration_ms", "error"),
     "outcome": ("result", "detail"),
+    "analysis": ("state",),
+    "approval": ("state", "action"),
 }
 
 
