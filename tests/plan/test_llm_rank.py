@@ -12,7 +12,7 @@ import pytest
 
 from mapekd.config.loader import load_settings
 from mapekd.llm.gateway import build_gateway
-from mapekd.plan.ranking import W_KNOWLEDGE, W_MODEL, choose
+from mapekd.plan.ranking import MODEL_TILT, choose
 from tests.plan.llm_world import DB_DOWN, HANG, candidate, llm_world
 
 OPTIONS = ["restart", "kill", "none", "escalate"]
@@ -25,14 +25,24 @@ def test_the_record_for_this_cause_outweighs_the_signatures_and_a_mild_model_pre
     choice = choose(candidates, OPTIONS, {"restart": -1.0, "kill": -1.5, "none": -4.0, "escalate": -4.0})
     assert choice.option == "kill"
     assert choice.scores["kill"]["known"] == 0.75 and choice.scores["restart"]["known"] == 0.25
-    model = 0.6065  # exp(-0.5): relative to the model's favourite
-    assert choice.score == pytest.approx(W_MODEL * model + W_KNOWLEDGE * 0.75, abs=1e-3)
+    model = 0.6065  # exp(-0.5): relative to the model's favourite remedy
+    assert choice.score == pytest.approx(0.75 * (1 + MODEL_TILT * model), abs=1e-3)
+    assert choice.scores["restart"]["score"] == 0.375  # the favourite that failed on this cause
 
 
 def test_without_any_record_the_models_favourite_wins() -> None:
     candidates = [candidate("restart"), candidate("kill")]
     choice = choose(candidates, OPTIONS, {"restart": -3.0, "kill": -0.2, "none": -5.0, "escalate": -5.0})
-    assert choice.option == "kill" and choice.score >= 0.5  # an action's default min_confidence
+    assert choice.option == "kill" and choice.score == 0.75  # above an action's min_confidence 0.5
+
+
+def test_a_short_answer_the_model_likes_best_does_not_decide() -> None:
+    """SmolLM2 gives "none" (two tokens) the highest likelihood whatever the evidence: the
+    likelihoods of none and escalate are recorded, never counted."""
+    candidates = [candidate("restart"), candidate("kill")]
+    choice = choose(candidates, OPTIONS, {"restart": -11.1, "kill": -12.3, "none": -6.3, "escalate": -10.0})
+    assert choice.option == "restart" and choice.scores["none"]["logprob"] == -6.3
+    assert choice.scores["none"]["score"] == 0.2 and choice.scores["escalate"]["score"] == 0.4
 
 
 def test_an_uninformative_model_leaves_the_rules_order_and_failing_remedies_escalate() -> None:
@@ -55,7 +65,7 @@ async def test_the_plan_ranks_with_the_local_model_and_records_each_options_scor
     assert set(record["parsed"]["scores"]) == set(OPTIONS)
     assert record["parsed"]["scores"]["kill"]["logprob"] == -1.2
     assert json.loads(record["raw"]) == scores  # what the model said: its log-likelihoods
-    assert proposal.confidence == record["parsed"]["scores"]["kill"]["score"]
+    assert proposal.confidence == min(record["parsed"]["scores"]["kill"]["score"], 1.0)
     assert call == {"kind": "rank", "provider": "local", "prompt_template": "plan.j2", "prompt_version": "2"}
 
 
