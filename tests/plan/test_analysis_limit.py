@@ -25,7 +25,7 @@ from tests.plan.loop import base_config
 ANSWER = {
     "summary": "The service died and was restarted.",
     "anomalies": [],
-    "suspected_cause": "The process exited.",
+    "suspected_cause": 'The process exited: the check says "down".',  # cites what it saw
     "confidence": 0.6,
 }
 

@@ -82,3 +82,27 @@ def test_a_structured_analysis_is_grounded_when_its_evidence_ids_exist(
     assert ground(good, ids, observed(world, host)).grounded
     result = ground(bad, ids, observed(world, host))
     assert (result.grounded, result.unsupported) == (False, ("e9",))
+
+
+def test_a_claim_citing_nothing_is_not_verified(world: World, host: HostSnapshot) -> None:
+    """What the embedded SmolLM2 wrote: no id, no value, no line; nothing can be checked."""
+    ok, unsupported = grounded(
+        world,
+        host,
+        summary="The incident was a critical failure that compromised the security of the system.",
+        anomalies=[{"name": "python", "severity": "high", "evidence": "The malware was able to bypass it"}],
+        suspected_cause="The malware was able to bypass the security of the system.",
+    )
+    assert (ok, unsupported) == (False, ("nothing cited",))
+    ids = evidence_ids(world.situation.evidence)
+    crash = parse_cause(json.dumps({"cause": "crash", "evidence": [], "suggested": "none"}), [])
+    unknown = parse_cause(json.dumps({"cause": "unknown", "evidence": [], "suggested": "none"}), [])
+    assert ground(crash, ids, observed(world, host)).unsupported == ("nothing cited",)
+    assert ground(unknown, ids, observed(world, host)).grounded  # "the evidence does not tell"
+    assert ground(crash, [], {}).grounded  # no evidence to cite
+
+
+def test_a_version_or_address_must_appear_as_written(world: World, host: HostSnapshot) -> None:
+    # 3.25 is a sample's cpu_percent: "3.2.5" is no rounding of it
+    ok, unsupported = grounded(world, host, summary="python 3.2.5 broke; 127.0.0.1 refused (e2)")
+    assert not ok and unsupported == ("3.2.5",)
