@@ -100,3 +100,22 @@ def test_ranking_is_asked_of_the_route_a_role_goes_to_first(tmp_path: Path) -> N
     local_plan = build_gateway(load_settings(tmp_path / "b.yaml", {}).llm)
     assert not remote_first.can_rank("plan")
     assert local_plan.can_rank("plan") and not local_plan.can_rank("analyze")
+
+
+def test_the_capability_query_does_not_move_a_rotation(tmp_path: Path) -> None:
+    """Round robin over two remote models, a local one behind: asking whether the plan can rank
+    (no: a remote model comes first) does not advance the rotation the calls take."""
+    remote = {"type": "openai_compat", "base_url": "http://127.0.0.1:9/v1", "model": "x"}
+    local = {"name": "local", "type": "offline", "default_answer": "restart"}
+    providers = [{"name": "a", **remote}, {"name": "b", **remote}, local]
+    (tmp_path / "c.yaml").write_text(
+        json.dumps({"llm": {"providers": providers, "routing": {"strategy": "round_robin"}}})
+    )
+    gateway = build_gateway(load_settings(tmp_path / "c.yaml", {}).llm)
+
+    def first() -> str:
+        return gateway.route_order.steps(role="plan", model=None, pinned=None)[0].route.name
+
+    before = first()
+    assert not any([gateway.can_rank("plan"), gateway.can_rank("plan"), gateway.can_rank("plan")])
+    assert (before, first(), first()) == ("a", "b", "a")  # one step per call, none per question

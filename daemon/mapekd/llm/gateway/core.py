@@ -162,9 +162,9 @@ class Gateway:
         return result
 
     def can_rank(self, role: str | None) -> bool:
-        """A capability query: the route a call of this role goes to first can rank answers."""
-        steps = self.route_order.steps(role=role, model=None, pinned=None)
-        return bool(steps) and can_rank(steps[0])
+        """A capability query: every route a call of this role may go to first can rank."""
+        first = self.route_order.first_routes(role)
+        return bool(first) and all(can_rank(route) for route in first)
 
     async def rank(self, request: ChatRequest, options: Sequence[str]) -> Ranked:
         """Each option's log-likelihood as the answer, from the first route that can rank."""
