@@ -119,3 +119,18 @@ def test_the_capability_query_does_not_move_a_rotation(tmp_path: Path) -> None:
     before = first()
     assert not any([gateway.can_rank("plan"), gateway.can_rank("plan"), gateway.can_rank("plan")])
     assert (before, first(), first()) == ("a", "b", "a")  # one step per call, none per question
+
+
+async def test_a_failed_ranking_gives_no_proposal_and_says_why(tmp_path: Path) -> None:
+    async with llm_world(tmp_path, [{"match": "## Choices", "error": "overloaded"}]) as world:
+        situation = world.open(HANG, None)
+        proposal, record = await world.planner.plan(
+            situation, None, [candidate("restart"), candidate("kill")]
+        )
+        calls = world.rows("SELECT kind, error_class FROM llm_calls")
+    assert proposal is None and record["mode"] == "rank"  # the rule decides (Decider.slow)
+    assert (
+        "scripted overloaded" in str(record["error"])
+        and calls
+        and calls[0] == {"kind": "rank", "error_class": "Overloaded"}
+    )
