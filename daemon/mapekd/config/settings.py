@@ -104,7 +104,15 @@ class PlanConfig(StrictModel):
     analysis_per_hour: int = Field(default=12, ge=0)
     """At most this many analyses asked of the LLM in any hour; past it one is skipped (logged)."""
     analysis_reuse: Duration = 3600.0
-    """One analysis per incident kind (rule and target) within this long: a repeat reuses it."""
+    """One analysis per cause fingerprint (or, without evidence, per incident kind: rule and
+    target) within this long: a repeat reuses the recorded grounded one, not asking again."""
+    analysis_style: Literal["auto", "structured", "prose"] = "auto"
+    """structured: a cause class from a fixed list, the cited evidence ids and a suggested
+    candidate (for small models); prose: a written analysis; auto: structured where the model
+    asked first is one that can rank (the local model), prose otherwise."""
+    rank: bool = True
+    """Where the plan's model can rank (the local model), choose by its likelihood of each
+    candidate blended with knowledge instead of letting it write an answer; false: it writes."""
 
 
 class RedactionConfig(StrictModel):
