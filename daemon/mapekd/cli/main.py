@@ -35,6 +35,9 @@ LAZY_COMMANDS = {
     },
     "mapekd.cli.gateway_cmd": {"gateway": "serve the HTTP API and the LLM gateway, without the healing loop"},
     "mapekd.cli.llm": {"llm": "the LLM gateway: status, a chat, a smoke test"},
+    "mapekd.cli.import_monit": {
+        "import-monit": "translate a Monit control file (monitrc) into a configuration"
+    },
     "mapekd.cli.discover": {
         "discover": "propose a configuration (checks, rules, safe remedies) from what runs on this host"
     },

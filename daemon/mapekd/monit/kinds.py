@@ -1,0 +1,124 @@
+"""Monit's check kinds with a counterpart here: process, system, filesystem and host. Each
+returns the Service it made (its Out holds the items and what it could not translate)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from mapekd.monit.conditions import NUMBER, IfStmt, size_bytes
+from mapekd.monit.context import Ctx
+from mapekd.monit.parser import Stanza
+from mapekd.monit.service import Service
+
+_PCT = NUMBER + r" ?%"
+_CPU_NOTE = "Monit's process cpu is a share of all CPUs; cpu_percent is of one CPU (as top shows it)."
+
+
+def process(stanza: Stanza, ctx: Ctx) -> Service:
+    service = Service(stanza, ctx, ctx.name(stanza.name))
+    check: dict[str, Any] = {"name": service.check, "type": "process", "service": service.check}
+    head = stanza.head.words()
+    quoted = [t.text for t in stanza.head.tokens if t.quoted]
+    if "pidfile" in head and head.index("pidfile") + 1 < len(head):
+        check["pidfile"] = stanza.head.tokens[head.index("pidfile") + 1].text
+    elif "matching" in head[:-1]:
+        pattern = quoted[0] if quoted else stanza.head.tokens[head.index("matching") + 1].text
+        literal = pattern.removeprefix("^").removesuffix("$")
+        if re.fullmatch(r"[^\\^$*+?()\[\]{}|]+", literal) is None:
+            service.out.note(stanza.head.text(), "a regular expression: name the process by `cmdline`")
+            return service
+        check["cmdline"] = literal
+        if literal != pattern:
+            service.out.notes.append(
+                f"matching {pattern!r}: anchors dropped, a substring of the command line"
+            )
+    else:
+        service.out.note(stanza.head.text(), "no pidfile and no `matching`")
+        return service
+    service.out.checks.append(check)
+    service.scan_programs()
+    down = IfStmt("not running", "start", stanza.head.where, "(a process found not running is started)")
+    service.rule("down", service.check, "alive == false", down)
+    service.walk(_process_condition)
+    return service
+
+
+def _process_condition(service: Service, stmt: IfStmt) -> bool:
+    cond = stmt.cond
+    if match := re.fullmatch(rf"(total ?)?cpu(?: usage)? (>|>=) {_PCT}", cond):
+        service.rule("cpu", service.check, f"cpu_percent {match.group(2)} {match.group(3)}", stmt, _CPU_NOTE)
+        return True
+    if match := re.fullmatch(rf"(total ?)?mem(?:ory)?(?: usage)? (>|>=) {NUMBER} ?([a-z]+)", cond):
+        size = size_bytes(match.group(3), match.group(4))
+        if size is None:
+            return False
+        alone = " (the process alone: its children are not counted)" if match.group(1) else ""
+        service.rule(
+            "memory", service.check, f"rss_bytes {match.group(2)} {size}", stmt, f"Resident memory{alone}."
+        )
+        return True
+    return False
+
+
+def system(stanza: Stanza, ctx: Ctx) -> Service:
+    service = Service(stanza, ctx, ctx.name(stanza.name))
+    service.out.checks.append({"name": service.check, "type": "host"})
+    service.walk(_system_condition)
+    return service
+
+
+_SYSTEM = re.compile(
+    r"(?:loadavg \((?P<load>1|5|15)min\)|(?P<what>cpu|memory|swap)(?: usage)?)"
+    rf" (?P<op>>|>=|<|<=) {NUMBER} ?%?"
+)
+
+
+def _system_condition(service: Service, stmt: IfStmt) -> bool:
+    match = _SYSTEM.fullmatch(stmt.cond)
+    if match is None:
+        return False  # `per core`, cpu user/system/wait: no such fields here
+    field = f"load{match['load']}" if match["load"] else f"{match['what']}_percent"
+    service.rule(field.split("_")[0], service.check, f"{field} {match['op']} {match.group(4)}", stmt)
+    return True
+
+
+def filesystem(stanza: Stanza, ctx: Ctx) -> Service:
+    service = Service(stanza, ctx, ctx.name(stanza.name))
+    head = stanza.head.words()
+    path = stanza.head.tokens[head.index("path") + 1].text if "path" in head[:-1] else None
+    if path is None or path.startswith("/dev/"):
+        service.out.note(stanza.head.text(), "name the mount point (`path /var`), not a device")
+        return service
+    service.out.checks.append({"name": service.check, "type": "host", "mounts": [path]})
+    service.walk(_filesystem_condition)
+    return service
+
+
+def _filesystem_condition(service: Service, stmt: IfStmt) -> bool:
+    cond, target = stmt.cond, service.check
+    if match := re.fullmatch(rf"space(?: usage)? (>|>=) {_PCT}", cond):
+        service.rule("space", target, f"used_percent {match.group(1)} {match.group(2)}", stmt)
+    elif match := re.fullmatch(rf"space free (<|<=) {_PCT}", cond):
+        service.rule("space", target, f"used_percent > {100 - float(match.group(2)):g}", stmt)
+    elif (match := re.fullmatch(rf"space free (<|<=) {NUMBER} ?([a-z]+)", cond)) and size_bytes(
+        *match.groups()[1:]
+    ):
+        service.rule("space", target, f"free_bytes {match.group(1)} {size_bytes(*match.groups()[1:])}", stmt)
+    elif (match := re.fullmatch(rf"space(?: usage)? (>|>=) {NUMBER} ?([a-z]+)", cond)) and size_bytes(
+        *match.groups()[1:]
+    ):
+        used = size_bytes(*match.groups()[1:])
+        service.rule("space", target, f"total_bytes - free_bytes {match.group(1)} {used}", stmt)
+    else:
+        return False
+    return True
+
+
+def host(stanza: Stanza, ctx: Ctx) -> Service:
+    service = Service(stanza, ctx, ctx.name(stanza.name))
+    head = stanza.head.words()
+    if "address" in head[:-1]:
+        service.default_host = stanza.head.tokens[head.index("address") + 1].text
+    service.walk(lambda _service, _stmt: False)
+    return service

@@ -1,0 +1,167 @@
+"""`mapekd import-monit` on Debian's shipped examples and on stanzas of Monit's manual: what has a
+counterpart is translated (checks, rules, remedies, the restart limit, mail), every stanza that
+is not is kept as a comment, and `check-config` accepts the output as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mapekd.monitor.registry import CHECK_TYPES
+from tests.cli.conftest import Run
+from tests.cli.monit_examples import DEBIAN, MANUAL, TEMPLATES
+
+NGINX_UNIT = {"units": ["nginx.service"], "any_target": True}
+
+
+def monitrc(tmp_path: Path, text: str) -> Path:
+    """The text as a monitrc, its includes of Debian's templates pointing at copies in tmp_path."""
+    templates = tmp_path / "templates"
+    templates.mkdir(exist_ok=True)
+    for name, body in TEMPLATES.items():
+        (templates / name).write_text(body)
+    path = tmp_path / "monitrc"
+    path.write_text(text.replace("/etc/monit/templates/", f"{templates}/"))
+    return path
+
+
+def imported(run: Run, tmp_path: Path, text: str) -> tuple[str, dict[str, Any]]:
+    out = tmp_path / "mapekd.yaml"
+    code, _, err = run("import-monit", str(monitrc(tmp_path, text)), "-o", str(out))
+    assert code == 0, err
+    code, said, err = run("check-config", "-c", str(out))
+    assert code == 0 and said.startswith("ok: "), err
+    text_out = out.read_text()
+    return text_out, yaml.safe_load(text_out)
+
+
+def named(data: dict[str, Any], section: str, name: str) -> dict[str, Any]:
+    return next(i for i in data.get(section, []) if i["name"] == name)
+
+
+@pytest.mark.parametrize("example", sorted(DEBIAN))
+def test_every_debian_example_is_accepted_and_every_stanza_accounted_for(
+    run: Run, tmp_path: Path, example: str
+) -> None:
+    text, data = imported(run, tmp_path, "set daemon 120\n" + DEBIAN[example])
+    heads = re.findall(r"^\s*check (\w+) (\S+)", DEBIAN[example], flags=re.M)
+    for kind, name in heads:
+        assert re.search(rf"^  # monit \(.*\): check {kind} {re.escape(name)}\b", text, flags=re.M)
+        if kind in ("file", "directory"):  # no such check type in this version: kept as a comment
+            assert f"check {kind} {name} " in text and "which this version does not have" in text
+    process = next(c for c in data["checks"] if c["type"] == "process")
+    assert process["pidfile"].startswith("/var/")
+    assert named(data, "rules", f"{process['name']}_down")["when"] == "alive == false"
+    [limit] = set(re.findall(r"if (\d+) restarts with(?:in)? (\d+) cycles", DEBIAN[example]))
+    assert data["policy"] == {"max_actions": int(limit[0]), "window": f"{int(limit[1]) * 120}s"}
+    assert "depends on" not in DEBIAN[example] or "not translated (no `depends_on` here)" in text
+
+
+def test_apache_port_test_becomes_an_http_check_healed_by_its_init_script(run: Run, tmp_path: Path) -> None:
+    _, data = imported(run, tmp_path, "set daemon 120\n" + DEBIAN["apache2"])
+
+    check = named(data, "checks", "apache_port")
+    assert check == {
+        "name": "apache_port", "type": "http", "url": "http://localhost:80/server-status", "timeout": "25s"
+    }  # fmt: skip
+    rule = named(data, "rules", "apache_port_failed")
+    # for 4 times within 5 cycles: 4 cycles in a row of 120 s, the first failure at 0 s.
+    assert rule["when"] == "ok == false" and rule["for"] == "360s" and rule["remedies"] == ["apache_restart"]
+    assert named(data, "actions", "apache_restart")["argv"] == ["/etc/init.d/apache2", "restart"]
+    assert named(data, "actions", "apache_start")["argv"] == ["/etc/init.d/apache2", "start"]
+    assert named(data, "rules", "apache_down")["remedies"] == ["apache_start"]
+    assert not any(a["name"] == "apache_stop" for a in data["actions"])  # no rule stops it
+
+
+def test_memcached_cpu_rules_and_a_protocol_test_kept_as_a_comment(run: Run, tmp_path: Path) -> None:
+    text, data = imported(run, tmp_path, "set daemon 60\n" + DEBIAN["memcached"])
+
+    assert named(data, "rules", "memcache_cpu")["when"] == "cpu_percent > 60"
+    assert named(data, "rules", "memcache_cpu")["remedies"] == []  # then alert: a person decides
+    assert named(data, "rules", "memcache_cpu_2")["remedies"] == ["memcache_restart"]
+    assert named(data, "rules", "memcache_cpu_2")["for"] == "240s"
+    if "tcp" not in CHECK_TYPES:
+        assert "#   port: 11211" in text and "Would be a `tcp` check" in text
+
+
+def test_monit_manual_examples(run: Run, tmp_path: Path) -> None:
+    text, data = imported(run, tmp_path, MANUAL)
+
+    assert data["daemon"] == {"interval": "60s"}
+    assert named(data, "actions", "mail") == {
+        "name": "mail", "type": "email", "host": "smtp.example.org", "port": 587, "starttls": True,
+        "from": "monit@host.example.org", "to": ["ops@example.org"],
+    }  # fmt: skip
+    assert data["notifications"] == {"sinks": ["mail"]} and data["policy"]["escalate"] == "mail"
+    assert "hunter2-secret" not in text and "MAPEKD_ACTIONS__MAIL__PASSWORD" in text
+    whens = {r["name"]: r["when"] for r in data["rules"]}
+    assert whens["HOST_load1"] == "load1 > 4" and whens["HOST_memory"] == "memory_percent > 75"
+    assert named(data, "rules", "HOST_cpu")["for"] == "540s"
+    assert "loadavg (5min) per core" in text.replace("( ", "(").replace(" )", ")")  # noted, not guessed
+    assert named(data, "checks", "rootfs")["mounts"] == ["/"]
+    assert (
+        whens["rootfs_space"] == "used_percent > 80" and whens["rootfs_space_2"] == "free_bytes < 1073741824"
+    )
+    assert "if inode usage > 90% then alert`: no equivalent" in text
+    assert "name the mount point" in text  # /dev/sdb1 is a device
+
+
+def test_monit_manual_processes_hosts_and_programs(run: Run, tmp_path: Path) -> None:
+    text, data = imported(run, tmp_path, MANUAL)
+
+    assert named(data, "checks", "nginx")["cmdline"] == "nginx: master"
+    assert named(data, "checks", "nginx_port")["url"] == "https://localhost:443/health"
+    restart = named(data, "actions", "nginx_restart")
+    assert restart == {"name": "nginx_restart", "type": "systemd", "verb": "restart", **NGINX_UNIT}
+    assert named(data, "rules", "nginx_memory")["when"] == "rss_bytes > 209715200"
+    assert data["policy"]["max_actions"] == 3 and data["policy"]["window"] == "300s"
+    assert not any(c["name"] == "worker" for c in data["checks"])  # a regex: kept as a comment
+    assert "a regular expression: name the process by `cmdline`" in text
+
+    assert named(data, "actions", "app_restart")["argv"] == ["/opt/app/bin/app", "restart"]
+    assert named(data, "actions", "app_start")["timeout"] == "60s"
+    assert named(data, "actions", "app_exec")["argv"] == [
+        "/opt/app/bin/dump-heap",
+        "--pid-file",
+        "/run/app.pid",
+    ]
+    assert named(data, "rules", "app_port_failed")["for"] == "60s"
+    assert text.count("`as uid/gid` not translated") == 2
+    assert "not translated: `every 2 cycles`" in text
+
+    assert named(data, "checks", "myserver_port")["url"] == "http://192.168.1.1:80/index.html"
+    assert "if failed ping then alert`: no equivalent" in text
+    for kind, name in [
+        ("file", "nginx_conf"),
+        ("program", "backup"),
+        ("network", "public"),
+        ("directory", "spool"),
+    ]:
+        assert f"check {kind} {name} " in text
+    assert "if status != 0 then alert" in text and "if link down then alert" in text
+
+
+def test_a_broken_file_is_an_error_naming_its_line(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "monitrc"
+    path.write_text('check process x with pidfile /run/x.pid\n  start program = "/bin/x start\n')
+    code, _, err = run("import-monit", str(path))
+    assert code == 1 and f"{path}:2: unexpected" in err
+
+
+def test_an_include_loop_is_cut_at_its_bound(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "monitrc"
+    path.write_text(f"include {path}\n")
+    code, _, err = run("import-monit", str(path))
+    assert code == 1 and "nested deeper than" in err
+
+
+def test_the_output_is_never_overwritten_without_force(run: Run, tmp_path: Path) -> None:
+    source, out = monitrc(tmp_path, DEBIAN["cron"]), tmp_path / "out.yaml"
+    out.write_text("mine\n")
+    code, _, err = run("import-monit", str(source), "-o", str(out))
+    assert code == 1 and "--force" in err and out.read_text() == "mine\n"
+    assert run("import-monit", str(source), "-o", str(out), "--force")[0] == 0
