@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 
-from mapekd.cli.proposal_out import compare_with_config, write_proposal
+from mapekd.cli.proposal_out import add_output_options, hand_over
 from mapekd.discover.gather import read_host
 from mapekd.discover.propose import propose
 from mapekd.monitor.registry import CHECK_TYPES
@@ -20,11 +19,7 @@ def register(
         parents=[common],
         help="propose a configuration (checks, rules, safe remedies) from what runs on this host",
     )
-    cmd.add_argument("-o", "--output", metavar="FILE", help="write the proposal there (default: stdout)")
-    cmd.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
-    cmd.add_argument(
-        "--diff", action="store_true", help="compare the proposal with the configuration (--config)"
-    )
+    add_output_options(cmd, "proposal")
     cmd.add_argument(
         "--port", type=int, action="append", metavar="N", help="only this listening port (repeatable)"
     )
@@ -35,12 +30,4 @@ def register(
 def cmd_discover(args: argparse.Namespace) -> int:
     ports = set(args.port) if args.port else None
     facts = asyncio.run(read_host(ports=ports, probe=not args.no_probe))
-    proposal = propose(facts, tcp_check="tcp" in CHECK_TYPES)
-    if args.diff:
-        print("\n".join(compare_with_config(proposal, args.config)))
-    if args.output:
-        write_proposal(proposal, args.output, force=args.force)
-        print(f"wrote {args.output}", file=sys.stderr)
-    elif not args.diff:
-        sys.stdout.write(proposal.text())
-    return 0
+    return hand_over(propose(facts, tcp_check="tcp" in CHECK_TYPES), args)

@@ -3,8 +3,10 @@ without --force; and how it compares with the current configuration (--diff)."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -57,3 +59,23 @@ def compare_with_config(proposal: Proposal, config: str | None) -> list[str]:
     current, _ = parse_yaml(text)
     lines = compare(current if isinstance(current, dict) else {}, proposal.data())
     return lines or [f"no difference: every proposed item is in {config} as proposed"]
+
+
+def add_output_options(cmd: argparse.ArgumentParser, what: str) -> None:
+    cmd.add_argument("-o", "--output", metavar="FILE", help=f"write the {what} there (default: stdout)")
+    cmd.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    cmd.add_argument(
+        "--diff", action="store_true", help=f"compare the {what} with the configuration (--config)"
+    )
+
+
+def hand_over(proposal: Proposal, args: argparse.Namespace) -> int:
+    """The comparison (--diff), and the proposal to FILE (-o) or, without either, to stdout."""
+    if args.diff:
+        print("\n".join(compare_with_config(proposal, args.config)))
+    if args.output:
+        write_proposal(proposal, args.output, force=args.force)
+        print(f"wrote {args.output}", file=sys.stderr)
+    elif not args.diff:
+        sys.stdout.write(checked_text(proposal))
+    return 0
