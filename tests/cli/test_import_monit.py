@@ -165,3 +165,19 @@ def test_the_output_is_never_overwritten_without_force(run: Run, tmp_path: Path)
     code, _, err = run("import-monit", str(source), "-o", str(out))
     assert code == 1 and "--force" in err and out.read_text() == "mine\n"
     assert run("import-monit", str(source), "-o", str(out), "--force")[0] == 0
+
+
+def test_does_not_exist_says_what_a_missing_process_gets(run: Run, tmp_path: Path) -> None:
+    text = """
+check process web with pidfile /run/web.pid
+  start program = "/etc/init.d/web start"
+  if does not exist then alert
+check process api with pidfile /run/api.pid
+  start program = "/etc/init.d/api start"
+  if not exist for 3 cycles then restart
+"""
+    _, data = imported(run, tmp_path, text)
+    assert named(data, "rules", "web_down")["remedies"] == []  # alert: a person decides
+    assert named(data, "rules", "api_down")["remedies"] == ["api_restart"]
+    assert named(data, "rules", "api_down")["for"] == "60s"
+    assert [a["name"] for a in data["actions"]] == ["api_restart"]  # no unused start action

@@ -38,14 +38,20 @@ def process(stanza: Stanza, ctx: Ctx) -> Service:
         return service
     service.out.checks.append(check)
     service.scan_programs()
-    down = IfStmt("not running", "start", stanza.head.where, "(a process found not running is started)")
-    service.rule("down", service.check, "alive == false", down)
     service.walk(_process_condition)
+    if not service.down_given:  # Monit starts a process it finds not running
+        down = IfStmt("not running", "start", stanza.head.where, "(a process found not running is started)")
+        service.rule("down", service.check, "alive == false", down)
+        service.out.rules.insert(0, service.out.rules.pop())
     return service
 
 
 def _process_condition(service: Service, stmt: IfStmt) -> bool:
     cond = stmt.cond
+    if re.fullmatch(r"(?:does )?not exists?", cond):  # the down rule, with this statement's action
+        service.rule("down", service.check, "alive == false", stmt)
+        service.down_given = True
+        return True
     if match := re.fullmatch(rf"(total ?)?cpu(?: usage)? (>|>=) {_PCT}", cond):
         service.rule("cpu", service.check, f"cpu_percent {match.group(2)} {match.group(3)}", stmt, _CPU_NOTE)
         return True

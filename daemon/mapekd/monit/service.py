@@ -31,6 +31,8 @@ class Service:
     programs: Programs = field(init=False)
     depends: list[str] = field(default_factory=list)
     default_host: str = "localhost"
+    down_given: bool = False
+    """A process stanza said what to do when it does not exist (else Monit starts it)."""
 
     def __post_init__(self) -> None:
         self.programs = Programs(self.check, self.ctx, self.out)
