@@ -215,7 +215,9 @@ class Settings(StrictModel):
             if name not in actions:
                 raise ConfigError(f"unknown action {name!r}", path=path)
             if name not in notifiers:
-                raise ConfigError(f"{name!r} is not a webhook or email action: only those notify", path=path)
+                raise ConfigError(
+                    f"{name!r} is not a webhook action or an email action: only those notify", path=path
+                )
         return self
 
     def check(self, name: str) -> CheckConfig:
