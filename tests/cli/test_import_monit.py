@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from mapekd.config.checks import CheckBase
 from mapekd.monitor.registry import CHECK_TYPES
 from tests.cli.conftest import Run
 from tests.cli.monit_examples import DEBIAN, MANUAL, TEMPLATES
@@ -58,7 +59,12 @@ def test_every_debian_example_is_accepted_and_every_stanza_accounted_for(
     assert named(data, "rules", f"{process['name']}_down")["when"] == "alive == false"
     [limit] = set(re.findall(r"if (\d+) restarts with(?:in)? (\d+) cycles", DEBIAN[example]))
     assert data["policy"] == {"max_actions": int(limit[0]), "window": f"{int(limit[1]) * 120}s"}
-    assert "depends on" not in DEBIAN[example] or "not translated (no `depends_on` here)" in text
+    depends = re.findall(r"^\s*depends? (?:on )?(\S+)", DEBIAN[example], flags=re.M)
+    if "depends_on" in CheckBase.model_fields:  # each dependency is a check only where one was made
+        made = {c["name"] for c in data["checks"]}
+        assert process.get("depends_on", []) == [d for d in depends if d in made]
+    elif depends:
+        assert f"depends on {', '.join(depends)}: not translated (no `depends_on` in this version)" in text
 
 
 def test_apache_port_test_becomes_an_http_check_healed_by_its_init_script(run: Run, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from mapekd.config.checks import CheckBase
 from mapekd.discover.yamlout import Proposal, commented_item
 from mapekd.monit import kinds
 from mapekd.monit.context import DEFAULT_CYCLE_S, Ctx
@@ -38,8 +39,9 @@ def translate_file(path: Path, check_types: Iterable[str]) -> Proposal:
     mail = settings.email_action()
     if mail is not None:
         ctx.taken.add("mail")
-    for stanza in (s for s in stanzas if s.kind != "set"):
-        service = KINDS.get(stanza.kind, untranslated)(stanza, ctx)
+    services = [KINDS.get(s.kind, untranslated)(s, ctx) for s in stanzas if s.kind != "set"]
+    _dependencies(services)
+    for service in services:
         _emit(proposal, service)
     _daemon(proposal, settings)
     _policy(proposal, ctx, mail)
@@ -57,11 +59,30 @@ def _header(path: Path, settings: Globals, ctx: Ctx) -> list[str]:
     ]
 
 
+def _dependencies(services: list[Service]) -> None:
+    """`depends on` as `depends_on` of the main check, naming the checks the dependencies became;
+    a dependency that became no check (or a version without depends_on) is a note."""
+    checks = {s.stanza.name: s.out.checks[0]["name"] for s in services if s.out.checks}
+    supported = "depends_on" in CheckBase.model_fields
+    for service in services:
+        if not service.depends:
+            continue
+        known = [checks[d] for d in service.depends if d in checks]
+        if supported and known and service.out.checks:
+            service.out.checks[0]["depends_on"] = known
+        missing = (
+            service.depends
+            if not (supported and service.out.checks)
+            else [d for d in service.depends if d not in checks]
+        )
+        if missing:
+            why = "became no check" if supported else "no `depends_on` in this version"
+            service.out.notes.append(f"depends on {', '.join(missing)}: not translated ({why})")
+
+
 def _emit(proposal: Proposal, service: Service) -> None:
     out, stanza = service.out, service.stanza
     header = [f"monit ({stanza.head.where}): {stanza.head.text()}", *out.notes]
-    if service.depends:
-        header.append(f"depends on {', '.join(service.depends)}: not translated (no `depends_on` here)")
     for why, item in out.pending:
         header += [f"Would be {why}:", *commented_item(item)]
     if out.checks:
