@@ -187,3 +187,21 @@ check process api with pidfile /run/api.pid
     assert named(data, "rules", "api_down")["remedies"] == ["api_restart"]
     assert named(data, "rules", "api_down")["for"] == "60s"
     assert [a["name"] for a in data["actions"]] == ["api_restart"]  # no unused start action
+
+
+def test_depends_on_names_the_checks_the_dependencies_became(run: Run, tmp_path: Path) -> None:
+    text = """
+check process db with pidfile /run/db.pid
+check process web with pidfile /run/web.pid
+  depends on db, web_conf
+check file web_conf with path /etc/web.conf
+"""
+    out, data = imported(run, tmp_path, text)
+    web = named(data, "checks", "web")
+    if "depends_on" in CheckBase.model_fields:
+        made = {c["name"] for c in data["checks"]}
+        assert "db" in made and web["depends_on"] == [d for d in ("db", "web_conf") if d in made]
+        assert "web_conf" in made or "depends on web_conf: not translated (became no check)" in out
+    else:
+        assert "depends_on" not in web
+        assert "depends on db, web_conf: not translated (no `depends_on` in this version)" in out
