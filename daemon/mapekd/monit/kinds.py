@@ -96,7 +96,8 @@ def filesystem(stanza: Stanza, ctx: Ctx) -> Service:
     if path is None or path.startswith("/dev/"):
         service.out.note(stanza.head.text(), "name the mount point (`path /var`), not a device")
         return service
-    service.out.checks.append({"name": service.check, "type": "host", "mounts": [path]})
+    kind = "filesystem" if "filesystem" in ctx.check_types else "host"
+    service.out.checks.append({"name": service.check, "type": kind, "mounts": [path]})
     service.walk(_filesystem_condition)
     return service
 
@@ -116,6 +117,21 @@ def _filesystem_condition(service: Service, stmt: IfStmt) -> bool:
     ):
         used = size_bytes(*match.groups()[1:])
         service.rule("space", target, f"total_bytes - free_bytes {match.group(1)} {used}", stmt)
+    elif service.out.checks[0]["type"] == "filesystem":
+        return _inodes_or_flags(service, stmt)
+    else:
+        return False
+    return True
+
+
+def _inodes_or_flags(service: Service, stmt: IfStmt) -> bool:
+    cond, target = stmt.cond, service.check
+    if match := re.fullmatch(rf"inode(?:s)?(?: usage)? (>|>=) {_PCT}", cond):
+        service.rule("inodes", target, f"inodes_used_percent {match.group(1)} {match.group(2)}", stmt)
+    elif match := re.fullmatch(rf"inode(?:s)? free (<|<=) {_PCT}", cond):
+        service.rule("inodes", target, f"inodes_used_percent > {100 - float(match.group(2)):g}", stmt)
+    elif cond in ("changed fsflags", "changed fsflag"):
+        service.rule("flags", target, "flags_changed == true", stmt)
     else:
         return False
     return True

@@ -8,7 +8,7 @@ from mapekd.monit.context import Ctx
 from mapekd.monit.parser import Stanza
 from mapekd.monit.service import Service
 
-CHECK_TYPE_OF = {"file": "file", "directory": "directory", "fifo": "file", "program": "program",
+CHECK_TYPE_OF = {"file": "file", "directory": "directory", "fifo": "fifo", "program": "program",
                  "network": "network"}  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from mapekd.config.checks import CheckBase
 from mapekd.discover.yamlout import Proposal, commented_item
-from mapekd.monit import kinds
+from mapekd.monit import kinds, pathkinds
 from mapekd.monit.context import DEFAULT_CYCLE_S, Ctx
 from mapekd.monit.globals import Globals
 from mapekd.monit.lexer import Reader
@@ -23,8 +23,14 @@ KINDS: dict[str, Callable[[Stanza, Ctx], Service]] = {
     "system": kinds.system,
     "filesystem": kinds.filesystem,
     "host": kinds.host,
+    "file": pathkinds.path_check,
+    "fifo": pathkinds.path_check,
+    "directory": pathkinds.path_check,
+    "program": pathkinds.program,
+    "network": pathkinds.network,
 }
-"""Monit check kinds with a translation; any other kind is kept as a comment (pending.py)."""
+"""Monit check kinds with a translation (file, fifo, directory, program and network where this
+version has those check types); any other kind is kept as a comment (pending.py)."""
 
 
 def translate_file(path: Path, check_types: Iterable[str]) -> Proposal:
