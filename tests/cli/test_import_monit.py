@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from mapekd.config.checks import CheckBase
+from mapekd.discover.services import identifier
 from mapekd.monitor.registry import CHECK_TYPES
 from tests.cli.conftest import Run
 from tests.cli.monit_examples import DEBIAN, MANUAL, TEMPLATES
@@ -52,7 +53,9 @@ def test_every_debian_example_is_accepted_and_every_stanza_accounted_for(
     heads = re.findall(r"^\s*check (\w+) (\S+)", DEBIAN[example], flags=re.M)
     for kind, name in heads:
         assert re.search(rf"^  # monit \(.*\): check {kind} {re.escape(name)}\b", text, flags=re.M)
-        if kind in ("file", "directory"):  # no such check type in this version: kept as a comment
+        if kind in ("file", "directory") and kind in CHECK_TYPES:
+            assert named(data, "checks", identifier(name))["type"] == kind
+        elif kind in ("file", "directory"):  # no such check type in this version: kept as a comment
             assert f"check {kind} {name} " in text and "which this version does not have" in text
     process = next(c for c in data["checks"] if c["type"] == "process")
     assert process["pidfile"].startswith("/var/")
@@ -62,7 +65,7 @@ def test_every_debian_example_is_accepted_and_every_stanza_accounted_for(
     depends = re.findall(r"^\s*depends? (?:on )?(\S+)", DEBIAN[example], flags=re.M)
     if "depends_on" in CheckBase.model_fields:  # each dependency is a check only where one was made
         made = {c["name"] for c in data["checks"]}
-        assert process.get("depends_on", []) == [d for d in depends if d in made]
+        assert process.get("depends_on", []) == [identifier(d) for d in depends if identifier(d) in made]
     elif depends:
         assert f"depends on {', '.join(depends)}: not translated (no `depends_on` in this version)" in text
 
@@ -112,7 +115,11 @@ def test_monit_manual_examples(run: Run, tmp_path: Path) -> None:
     assert (
         whens["rootfs_space"] == "used_percent > 80" and whens["rootfs_space_2"] == "free_bytes < 1073741824"
     )
-    assert "if inode usage > 90% then alert`: no equivalent" in text
+    if "filesystem" in CHECK_TYPES:
+        assert named(data, "checks", "rootfs")["type"] == "filesystem"
+        assert whens["rootfs_inodes"] == "inodes_used_percent > 90"
+    else:
+        assert "if inode usage > 90% then alert`: no equivalent" in text
     assert "name the mount point" in text  # /dev/sdb1 is a device
 
 
@@ -139,7 +146,8 @@ def test_monit_manual_processes_hosts_and_programs(run: Run, tmp_path: Path) -> 
     assert text.count("`as uid/gid` not translated") == 2
     assert "not translated: `every 2 cycles`" in text
 
-    assert named(data, "checks", "myserver_port")["url"] == "http://192.168.1.1:80/index.html"
+    urls = [c["url"] for c in data["checks"] if c["type"] == "http" and c["name"].startswith("myserver_port")]
+    assert urls == ["http://192.168.1.1:80/index.html"]
     assert "if failed ping then alert`: no equivalent" in text
     for kind, name in [
         ("file", "nginx_conf"),
@@ -148,7 +156,33 @@ def test_monit_manual_processes_hosts_and_programs(run: Run, tmp_path: Path) -> 
         ("directory", "spool"),
     ]:
         assert f"check {kind} {name} " in text
+        if kind not in CHECK_TYPES:
+            assert f"`check {kind} {name} " in text and f"needs a `{kind}` check" in text
     assert "if status != 0 then alert" in text and "if link down then alert" in text
+
+
+def test_monit_manual_files_programs_and_networks_where_this_version_has_them(
+    run: Run, tmp_path: Path
+) -> None:
+    _, data = imported(run, tmp_path, MANUAL)
+    names = {c["name"] for c in data["checks"]}
+    whens = {r["name"]: (r["when"], r["remedies"]) for r in data["rules"]}
+    expected = {
+        "file": ("nginx_conf_checksum", "checksum_changed == true", ["nginx_conf_exec"]),
+        "program": ("backup_status", "exit_code != 0", []),
+        "network": ("public_link", "link_up == false", []),
+        "directory": ("spool_age", "mtime_age_s > 900", []),
+    }
+    for kind, (rule, when, remedies) in expected.items():
+        check = rule.rsplit("_", 1)[0]
+        if kind in CHECK_TYPES:
+            assert named(data, "checks", check)["type"] == kind and whens[rule] == (when, remedies)
+        else:
+            assert check not in names and rule not in whens
+    if "file" in CHECK_TYPES:
+        assert named(data, "actions", "nginx_conf_exec")["argv"] == ["/usr/bin/systemctl", "reload", "nginx"]
+    if "program" in CHECK_TYPES:
+        assert named(data, "checks", "backup")["argv"] == ["/usr/local/bin/backup.sh", "--verify"]
 
 
 def test_a_broken_file_is_an_error_naming_its_line(run: Run, tmp_path: Path) -> None:
