@@ -9,7 +9,7 @@ from typing import Any
 from mapekd.monit.conditions import NUMBER, IfStmt, size_bytes
 from mapekd.monit.context import Ctx
 from mapekd.monit.parser import Stanza
-from mapekd.monit.service import Service
+from mapekd.monit.service import Service, Translation
 
 _PCT = NUMBER + r" ?%"
 _CPU_NOTE = "Monit's process cpu is a share of all CPUs; cpu_percent is of one CPU (as top shows it)."
@@ -103,38 +103,31 @@ def filesystem(stanza: Stanza, ctx: Ctx) -> Service:
 
 
 def _filesystem_condition(service: Service, stmt: IfStmt) -> bool:
-    cond, target = stmt.cond, service.check
-    if match := re.fullmatch(rf"space(?: usage)? (>|>=) {_PCT}", cond):
-        service.rule("space", target, f"used_percent {match.group(1)} {match.group(2)}", stmt)
-    elif match := re.fullmatch(rf"space free (<|<=) {_PCT}", cond):
-        service.rule("space", target, f"used_percent > {100 - float(match.group(2)):g}", stmt)
-    elif (match := re.fullmatch(rf"space free (<|<=) {NUMBER} ?([a-z]+)", cond)) and size_bytes(
-        *match.groups()[1:]
-    ):
-        service.rule("space", target, f"free_bytes {match.group(1)} {size_bytes(*match.groups()[1:])}", stmt)
-    elif (match := re.fullmatch(rf"space(?: usage)? (>|>=) {NUMBER} ?([a-z]+)", cond)) and size_bytes(
-        *match.groups()[1:]
-    ):
-        used = size_bytes(*match.groups()[1:])
-        service.rule("space", target, f"total_bytes - free_bytes {match.group(1)} {used}", stmt)
-    elif service.out.checks[0]["type"] == "filesystem":
-        return _inodes_or_flags(service, stmt)
-    else:
-        return False
-    return True
+    if service.by_table(stmt, _SPACE):
+        return True
+    return service.out.checks[0]["type"] == "filesystem" and service.by_table(stmt, _INODES_AND_FLAGS)
 
 
-def _inodes_or_flags(service: Service, stmt: IfStmt) -> bool:
-    cond, target = stmt.cond, service.check
-    if match := re.fullmatch(rf"inode(?:s)?(?: usage)? (>|>=) {_PCT}", cond):
-        service.rule("inodes", target, f"inodes_used_percent {match.group(1)} {match.group(2)}", stmt)
-    elif match := re.fullmatch(rf"inode(?:s)? free (<|<=) {_PCT}", cond):
-        service.rule("inodes", target, f"inodes_used_percent > {100 - float(match.group(2)):g}", stmt)
-    elif cond in ("changed fsflags", "changed fsflag"):
-        service.rule("flags", target, "flags_changed == true", stmt)
-    else:
-        return False
-    return True
+def _sized(field: str, match: re.Match[str]) -> str | None:
+    size = size_bytes(match[2], match[3])
+    return None if size is None else f"{field} {match[1]} {size}"
+
+
+_SPACE: list[Translation] = [
+    ("space", rf"space(?: usage)? (>|>=) {_PCT}", lambda m: f"used_percent {m[1]} {m[2]}"),
+    ("space", rf"space free (<|<=) {_PCT}", lambda m: f"used_percent > {100 - float(m[2]):g}"),
+    ("space", rf"space free (<|<=) {NUMBER} ?([a-z]+)", lambda m: _sized("free_bytes", m)),
+    (
+        "space",
+        rf"space(?: usage)? (>|>=) {NUMBER} ?([a-z]+)",
+        lambda m: _sized("total_bytes - free_bytes", m),
+    ),
+]
+_INODES_AND_FLAGS: list[Translation] = [
+    ("inodes", rf"inodes?(?: usage)? (>|>=) {_PCT}", lambda m: f"inodes_used_percent {m[1]} {m[2]}"),
+    ("inodes", rf"inodes? free (<|<=) {_PCT}", lambda m: f"inodes_used_percent > {100 - float(m[2]):g}"),
+    ("flags", r"changed fsflags?", lambda m: "flags_changed == true"),
+]
 
 
 def host(stanza: Stanza, ctx: Ctx) -> Service:

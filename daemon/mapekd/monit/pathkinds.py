@@ -14,7 +14,7 @@ from mapekd.monit.conditions import NUMBER, IfStmt, seconds, size_bytes
 from mapekd.monit.context import Ctx
 from mapekd.monit.parser import Stanza
 from mapekd.monit.pending import untranslated
-from mapekd.monit.service import Service
+from mapekd.monit.service import Service, Translation
 
 _TIMEOUT = re.compile(r"\btimeout (\d+) seconds?\b")
 _FIELDS = {
@@ -123,11 +123,13 @@ def program(stanza: Stanza, ctx: Ctx) -> Service:
 
 
 def _program_condition(service: Service, stmt: IfStmt) -> bool:
-    if match := re.fullmatch(rf"status (>|>=|<|<=|!=|==|=) {NUMBER}", stmt.cond):
-        op = "==" if match.group(1) == "=" else match.group(1)
-        service.rule("status", service.check, f"exit_code {op} {match.group(2)}", stmt)
-        return True
-    return False
+    return service.by_table(stmt, _PROGRAM)
+
+
+_PROGRAM: list[Translation] = [
+    ("status", rf"status (>|>=|<|<=|!=|==) {NUMBER}", lambda m: f"exit_code {m[1]} {m[2]}"),
+    ("status", rf"status = {NUMBER}", lambda m: f"exit_code == {m[1]}"),
+]
 
 
 def network(stanza: Stanza, ctx: Ctx) -> Service:
@@ -141,13 +143,16 @@ def network(stanza: Stanza, ctx: Ctx) -> Service:
 
 
 def _network_condition(service: Service, stmt: IfStmt) -> bool:
-    if stmt.cond == "link down":
-        service.rule("link", service.check, "link_up == false", stmt)
-        return True
-    if match := re.fullmatch(rf"(upload|download) (>|>=) {NUMBER} ?([a-z]+)/s", stmt.cond):
-        rate = size_bytes(match.group(3), match.group(4))
-        field = "tx_bytes_per_s" if match.group(1) == "upload" else "rx_bytes_per_s"
-        if rate is not None:
-            service.rule(match.group(1), service.check, f"{field} {match.group(2)} {rate}", stmt)
-            return True
-    return False
+    return service.by_table(stmt, _NETWORK)
+
+
+def _rate(field: str, match: re.Match[str]) -> str | None:
+    rate = size_bytes(match[2], match[3])
+    return None if rate is None else f"{field} {match[1]} {rate}"
+
+
+_NETWORK: list[Translation] = [
+    ("link", r"link down", lambda m: "link_up == false"),
+    ("upload", rf"upload (>|>=) {NUMBER} ?([a-z]+)/s", lambda m: _rate("tx_bytes_per_s", m)),
+    ("download", rf"download (>|>=) {NUMBER} ?([a-z]+)/s", lambda m: _rate("rx_bytes_per_s", m)),
+]

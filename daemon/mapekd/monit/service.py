@@ -19,6 +19,9 @@ REMEDY_VERBS = frozenset({"restart", "start", "stop", "exec"})
 
 Condition = Callable[["Service", IfStmt], bool]
 """A kind's own conditions: True when it translated the statement."""
+Translation = tuple[str, str, Callable[[re.Match[str]], str | None]]
+"""(the rule's name suffix, a pattern of the whole condition, its `when` from the match, None
+when the match holds a unit this reader does not know)."""
 
 
 @dataclass
@@ -70,6 +73,16 @@ class Service:
         if stmt.action in ("unmonitor", "timeout"):
             lines.append(f"`then {stmt.action}`: mapekd keeps watching; no remedy.")
         self.out.rules.append((rule, "\n".join(lines)))
+
+    def by_table(self, stmt: IfStmt, table: list[Translation]) -> bool:
+        """The first translation whose pattern matches the whole condition, as a rule."""
+        for suffix, pattern, when_of in table:
+            match = re.fullmatch(pattern, stmt.cond)
+            when = when_of(match) if match else None
+            if when is not None:
+                self.rule(suffix, self.check, when, stmt)
+                return True
+        return False
 
     def _restart_limit(self, stmt: IfStmt) -> bool:
         match = _RESTARTS.match(stmt.cond)
