@@ -17,7 +17,7 @@ import yaml
 
 from mapekd.config.actions import EmailActionConfig
 from mapekd.config.loader import load_settings
-from mapekd.config.settings import NotificationsConfig
+from mapekd.config.settings import NotificationsConfig, Settings
 from mapekd.errors import ConfigError
 from mapekd.knowledge.store import SqliteStore
 from mapekd.model import Symptom
@@ -212,3 +212,21 @@ def test_an_email_action_is_a_notice_sink_and_never_a_remedy_candidate() -> None
     config = mail_config(25, None)
     assert isinstance(EmailAction(config), NoticeSink)
     assert not _may_heal(config, "process:web")
+
+
+def test_a_configured_email_action_is_built_as_a_notice_sink_of_the_daemon() -> None:
+    from mapekd.assemble import assemble
+    from mapekd.shared_http import SharedHttp
+
+    action = {
+        "name": "mail",
+        "type": "email",
+        "host": "127.0.0.1",
+        "from": "a@b.example",
+        "to": ["c@d.example"],
+    }
+    settings = Settings.model_validate(
+        {"actions": [action], "notifications": {"sinks": ["mail"]}, "policy": {"escalate": "mail"}}
+    )
+    built = assemble(settings, http=SharedHttp(), base_env={})
+    assert isinstance(built.actions["mail"], EmailAction) and isinstance(built.actions["mail"], NoticeSink)
