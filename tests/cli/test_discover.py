@@ -195,3 +195,25 @@ def test_a_unit_is_restarted_through_its_allowlist_and_systemd_is_not_raced(
     assert "port_5432_hung" not in rules  # not HTTP, and its process is not visible: no rule
     assert {c["name"] for c in data["checks"]} == {"host", "nginx_unit", "nginx_http"}
     assert named(data["checks"], "host")["mounts"] == ["/", "/var"]
+
+
+def test_where_the_filesystem_type_exists_writable_mounts_get_inode_and_read_only_rules() -> None:
+    facts = unit_facts("no")
+    facts.read_only = ["/var"]
+    data = propose(facts, check_types={"filesystem", *CHECK_TYPES}).data()
+
+    assert named(data["checks"], "filesystems") == {
+        "name": "filesystems",
+        "type": "filesystem",
+        "mounts": ["/"],
+    }
+    assert "mounts" not in named(data["checks"], "host")  # the host check keeps cpu, memory, load
+    rules = {r["name"]: r for r in data["rules"]}
+    assert (
+        rules["disk_filling"]["check"] == "filesystems"
+        and rules["read_only_remount"]["when"] == "read_only == true"
+    )
+    assert rules["inodes_short"]["when"] == "inodes_used_percent > 90"
+    if "filesystem" in CHECK_TYPES:
+        Settings.model_validate(data)
+    assert "filesystems" not in {c["name"] for c in propose(facts).data()["checks"]}  # without the type

@@ -30,4 +30,4 @@ def register(
 def cmd_discover(args: argparse.Namespace) -> int:
     ports = set(args.port) if args.port else None
     facts = asyncio.run(read_host(ports=ports, probe=not args.no_probe))
-    return hand_over(propose(facts, tcp_check="tcp" in CHECK_TYPES), args)
+    return hand_over(propose(facts, check_types=CHECK_TYPES.keys()), args)

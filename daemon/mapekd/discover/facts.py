@@ -50,6 +50,9 @@ class HostFacts:
     systemd: str = "not read"
     """How systemd was found: `running`, or why its units are not known."""
     mounts: list[str] = field(default_factory=list)
+    read_only: list[str] = field(default_factory=list)
+    """The mounts among `mounts` that are read-only now (by design: a remount is news only for
+    the others)."""
     http: dict[int, int] = field(default_factory=dict)
     """Port -> the status `GET /` answered on loopback; ports that did not answer HTTP are absent."""
     notes: list[str] = field(default_factory=list)

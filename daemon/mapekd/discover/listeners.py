@@ -88,3 +88,5 @@ def read_mounts(facts: HostFacts) -> None:
         facts.notes.append(f"mounts not read: {type(exc).__name__}: {exc}")
         return
     facts.mounts = list(dict.fromkeys(p.mountpoint for p in partitions))[:32]
+    read_only = {p.mountpoint for p in partitions if "ro" in p.opts.split(",")}
+    facts.read_only = [m for m in facts.mounts if m in read_only]

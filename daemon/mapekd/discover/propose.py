@@ -4,6 +4,7 @@ a signal (a process mapekd did not start is not its to signal), never a command 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from ipaddress import ip_address
 from typing import Any
 
@@ -16,11 +17,13 @@ DOWN_FOR = "30s"
 HUNG_FOR = "1m"
 
 
-def propose(facts: HostFacts, *, tcp_check: bool = False) -> Proposal:
+def propose(facts: HostFacts, *, check_types: Iterable[str] = ()) -> Proposal:
+    """`check_types`: those this version has (a `tcp` or `filesystem` check only where it does)."""
+    types = frozenset(check_types)
     proposal = Proposal(header=_header(facts))
-    _host(proposal, facts)
+    _host(proposal, facts, types)
     for service in services(facts):
-        _service(proposal, facts, service, tcp_check=tcp_check)
+        _service(proposal, facts, service, tcp_check="tcp" in types)
     return proposal
 
 
@@ -36,14 +39,21 @@ def _header(facts: HostFacts) -> list[str]:
     ]
 
 
-def _host(proposal: Proposal, facts: HostFacts) -> None:
+def _host(proposal: Proposal, facts: HostFacts, check_types: frozenset[str]) -> None:
+    disks = "filesystems" if "filesystem" in check_types else "host"
     check: dict[str, Any] = {"name": "host", "type": "host"}
-    if facts.mounts:
+    if facts.mounts and disks == "host":
         check["mounts"] = facts.mounts
     proposal.add("checks", check, "CPU, memory, swap, load; disk usage per mount (targets disk:<mount>).")
+    if disks == "filesystems":
+        writable = [m for m in facts.mounts if m not in facts.read_only]
+        mounts = {"name": "filesystems", "type": "filesystem", "mounts": writable or ["/"]}
+        kept_out = f" Read-only now, so left out: {', '.join(facts.read_only)}." if facts.read_only else ""
+        proposal.add("checks", mounts, f"Space, inodes, read-only remounts per writable mount.{kept_out}")
+        _filesystem_rules(proposal)
     proposal.add(
         "rules",
-        {"name": "disk_filling", "check": "host", "type": "trend", "field": "used_percent",
+        {"name": "disk_filling", "check": disks, "type": "trend", "field": "used_percent",
          "threshold": 95, "horizon": "6h", "window": "1h", "severity": "warning"},
         "A mount whose usage, on the trend of the last hour, reaches 95% within 6 hours.",
     )  # fmt: skip
@@ -53,6 +63,22 @@ def _host(proposal: Proposal, facts: HostFacts) -> None:
          "severity": "warning"},
         "Memory above 90% for 5 minutes. No remedy: what to stop is a person's choice (any",
         "proposed action waits for an approval).",
+    )  # fmt: skip
+
+
+def _filesystem_rules(proposal: Proposal) -> None:
+    proposal.add(
+        "rules",
+        {"name": "read_only_remount", "check": "filesystems", "when": "read_only == true",
+         "severity": "critical"},
+        "A mount, writable when this was proposed, now read-only (the kernel remounts so after I/O",
+        "errors). No remedy: a person looks.",
+    )  # fmt: skip
+    proposal.add(
+        "rules",
+        {"name": "inodes_short", "check": "filesystems", "when": "inodes_used_percent > 90", "for": "5m",
+         "severity": "warning"},
+        "Inodes above 90% for 5 minutes (many small files: space alone does not show it).",
     )  # fmt: skip
 
 
