@@ -1,5 +1,5 @@
 """Monit's check kinds with a counterpart here: process, system, filesystem and host. Each
-returns the Service it made (its Out holds the items and what it could not translate)."""
+returns the StanzaTranslation it made (its Out holds the items and what it could not translate)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from typing import Any
 from mapekd.monit.conditions import NUMBER, IfStmt, size_bytes
 from mapekd.monit.context import Ctx
 from mapekd.monit.parser import Stanza
-from mapekd.monit.service import Service, Translation
+from mapekd.monit.stanza import ConditionPattern, StanzaTranslation
 
 _PCT = NUMBER + r" ?%"
 _CPU_NOTE = "Monit's process cpu is a share of all CPUs; cpu_percent is of one CPU (as top shows it)."
 
 
-def process(stanza: Stanza, ctx: Ctx) -> Service:
-    service = Service(stanza, ctx, ctx.name(stanza.name))
+def process(stanza: Stanza, ctx: Ctx) -> StanzaTranslation:
+    service = StanzaTranslation(stanza, ctx, ctx.name(stanza.name))
     check: dict[str, Any] = {"name": service.check, "type": "process", "service": service.check}
     head = stanza.head.words()
     quoted = [t.text for t in stanza.head.tokens if t.quoted]
@@ -46,7 +46,7 @@ def process(stanza: Stanza, ctx: Ctx) -> Service:
     return service
 
 
-def _process_condition(service: Service, stmt: IfStmt) -> bool:
+def _process_condition(service: StanzaTranslation, stmt: IfStmt) -> bool:
     cond = stmt.cond
     if re.fullmatch(r"(?:does )?not exists?", cond):  # the down rule, with this statement's action
         service.rule("down", service.check, "alive == false", stmt)
@@ -67,8 +67,8 @@ def _process_condition(service: Service, stmt: IfStmt) -> bool:
     return False
 
 
-def system(stanza: Stanza, ctx: Ctx) -> Service:
-    service = Service(stanza, ctx, ctx.name(stanza.name))
+def system(stanza: Stanza, ctx: Ctx) -> StanzaTranslation:
+    service = StanzaTranslation(stanza, ctx, ctx.name(stanza.name))
     service.out.checks.append({"name": service.check, "type": "host"})
     service.walk(_system_condition)
     return service
@@ -80,7 +80,7 @@ _SYSTEM = re.compile(
 )
 
 
-def _system_condition(service: Service, stmt: IfStmt) -> bool:
+def _system_condition(service: StanzaTranslation, stmt: IfStmt) -> bool:
     match = _SYSTEM.fullmatch(stmt.cond)
     if match is None:
         return False  # `per core`, cpu user/system/wait: no such fields here
@@ -89,8 +89,8 @@ def _system_condition(service: Service, stmt: IfStmt) -> bool:
     return True
 
 
-def filesystem(stanza: Stanza, ctx: Ctx) -> Service:
-    service = Service(stanza, ctx, ctx.name(stanza.name))
+def filesystem(stanza: Stanza, ctx: Ctx) -> StanzaTranslation:
+    service = StanzaTranslation(stanza, ctx, ctx.name(stanza.name))
     head = stanza.head.words()
     path = stanza.head.tokens[head.index("path") + 1].text if "path" in head[:-1] else None
     if path is None or path.startswith("/dev/"):
@@ -102,7 +102,7 @@ def filesystem(stanza: Stanza, ctx: Ctx) -> Service:
     return service
 
 
-def _filesystem_condition(service: Service, stmt: IfStmt) -> bool:
+def _filesystem_condition(service: StanzaTranslation, stmt: IfStmt) -> bool:
     if service.by_table(stmt, _SPACE):
         return True
     return service.out.checks[0]["type"] == "filesystem" and service.by_table(stmt, _INODES_AND_FLAGS)
@@ -113,7 +113,7 @@ def _sized(field: str, match: re.Match[str]) -> str | None:
     return None if size is None else f"{field} {match[1]} {size}"
 
 
-_SPACE: list[Translation] = [
+_SPACE: list[ConditionPattern] = [
     ("space", rf"space(?: usage)? (>|>=) {_PCT}", lambda m: f"used_percent {m[1]} {m[2]}"),
     ("space", rf"space free (<|<=) {_PCT}", lambda m: f"used_percent > {100 - float(m[2]):g}"),
     ("space", rf"space free (<|<=) {NUMBER} ?([a-z]+)", lambda m: _sized("free_bytes", m)),
@@ -123,15 +123,15 @@ _SPACE: list[Translation] = [
         lambda m: _sized("total_bytes - free_bytes", m),
     ),
 ]
-_INODES_AND_FLAGS: list[Translation] = [
+_INODES_AND_FLAGS: list[ConditionPattern] = [
     ("inodes", rf"inodes?(?: usage)? (>|>=) {_PCT}", lambda m: f"inodes_used_percent {m[1]} {m[2]}"),
     ("inodes", rf"inodes? free (<|<=) {_PCT}", lambda m: f"inodes_used_percent > {100 - float(m[2]):g}"),
     ("flags", r"changed fsflags?", lambda m: "flags_changed == true"),
 ]
 
 
-def host(stanza: Stanza, ctx: Ctx) -> Service:
-    service = Service(stanza, ctx, ctx.name(stanza.name))
+def host(stanza: Stanza, ctx: Ctx) -> StanzaTranslation:
+    service = StanzaTranslation(stanza, ctx, ctx.name(stanza.name))
     head = stanza.head.words()
     if "address" in head[:-1]:
         service.default_host = stanza.head.tokens[head.index("address") + 1].text

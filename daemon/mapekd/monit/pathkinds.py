@@ -14,7 +14,7 @@ from mapekd.monit.conditions import NUMBER, IfStmt, seconds, size_bytes
 from mapekd.monit.context import Ctx
 from mapekd.monit.parser import Stanza
 from mapekd.monit.pending import untranslated
-from mapekd.monit.service import Service, Translation
+from mapekd.monit.stanza import ConditionPattern, StanzaTranslation
 
 _TIMEOUT = re.compile(r"\btimeout (\d+) seconds?\b")
 _FIELDS = {
@@ -39,18 +39,18 @@ def _head_value(stanza: Stanza, key: str) -> str | None:
     return stanza.head.tokens[words.index(key) + 1].text if key in words[:-1] else None
 
 
-def path_check(stanza: Stanza, ctx: Ctx) -> Service:
+def path_check(stanza: Stanza, ctx: Ctx) -> StanzaTranslation:
     kind = "file" if stanza.kind == "file" else stanza.kind  # fifo, directory: their own types
     path = _head_value(stanza, "path")
     if kind not in ctx.check_types or path is None:
         return untranslated(stanza, ctx)
-    service = Service(stanza, ctx, ctx.name(stanza.name))
+    service = StanzaTranslation(stanza, ctx, ctx.name(stanza.name))
     service.out.checks.append({"name": service.check, "type": kind, "path": path})
     service.walk(_path_condition)
     return service
 
 
-def _path_condition(service: Service, stmt: IfStmt) -> bool:
+def _path_condition(service: StanzaTranslation, stmt: IfStmt) -> bool:
     cond, check = stmt.cond, service.out.checks[0]
     found = _ATTRIBUTES.get(cond) or _numeric(cond) or _owner_or_mode(cond)
     if (
@@ -109,11 +109,11 @@ def _id_of(which: str, who: str) -> int | None:
         return None
 
 
-def program(stanza: Stanza, ctx: Ctx) -> Service:
+def program(stanza: Stanza, ctx: Ctx) -> StanzaTranslation:
     path = _head_value(stanza, "path")
     if "program" not in ctx.check_types or path is None:
         return untranslated(stanza, ctx)
-    service = Service(stanza, ctx, ctx.name(stanza.name))
+    service = StanzaTranslation(stanza, ctx, ctx.name(stanza.name))
     check: dict[str, Any] = {"name": service.check, "type": "program", "argv": shlex.split(path)}
     if timeout := _TIMEOUT.search(" ".join(stanza.head.words())):
         check["timeout"] = f"{timeout.group(1)}s"
@@ -122,27 +122,27 @@ def program(stanza: Stanza, ctx: Ctx) -> Service:
     return service
 
 
-def _program_condition(service: Service, stmt: IfStmt) -> bool:
+def _program_condition(service: StanzaTranslation, stmt: IfStmt) -> bool:
     return service.by_table(stmt, _PROGRAM)
 
 
-_PROGRAM: list[Translation] = [
+_PROGRAM: list[ConditionPattern] = [
     ("status", rf"status (>|>=|<|<=|!=|==) {NUMBER}", lambda m: f"exit_code {m[1]} {m[2]}"),
     ("status", rf"status = {NUMBER}", lambda m: f"exit_code == {m[1]}"),
 ]
 
 
-def network(stanza: Stanza, ctx: Ctx) -> Service:
+def network(stanza: Stanza, ctx: Ctx) -> StanzaTranslation:
     interface = _head_value(stanza, "interface")
     if "network" not in ctx.check_types or interface is None:
         return untranslated(stanza, ctx)
-    service = Service(stanza, ctx, ctx.name(stanza.name))
+    service = StanzaTranslation(stanza, ctx, ctx.name(stanza.name))
     service.out.checks.append({"name": service.check, "type": "network", "interfaces": [interface]})
     service.walk(_network_condition)
     return service
 
 
-def _network_condition(service: Service, stmt: IfStmt) -> bool:
+def _network_condition(service: StanzaTranslation, stmt: IfStmt) -> bool:
     return service.by_table(stmt, _NETWORK)
 
 
@@ -151,7 +151,7 @@ def _rate(field: str, match: re.Match[str]) -> str | None:
     return None if rate is None else f"{field} {match[1]} {rate}"
 
 
-_NETWORK: list[Translation] = [
+_NETWORK: list[ConditionPattern] = [
     ("link", r"link down", lambda m: "link_up == false"),
     ("upload", rf"upload (>|>=) {NUMBER} ?([a-z]+)/s", lambda m: _rate("tx_bytes_per_s", m)),
     ("download", rf"download (>|>=) {NUMBER} ?([a-z]+)/s", lambda m: _rate("rx_bytes_per_s", m)),

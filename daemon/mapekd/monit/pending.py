@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from mapekd.monit.context import Ctx
 from mapekd.monit.parser import Stanza
-from mapekd.monit.service import Service
+from mapekd.monit.stanza import StanzaTranslation
 
 CHECK_TYPE_OF = {"file": "file", "directory": "directory", "fifo": "fifo", "program": "program",
                  "network": "network"}  # fmt: skip
 
 
-def untranslated(stanza: Stanza, ctx: Ctx) -> Service:
-    service = Service(stanza, ctx, ctx.name(stanza.name))
+def untranslated(stanza: Stanza, ctx: Ctx) -> StanzaTranslation:
+    service = StanzaTranslation(stanza, ctx, ctx.name(stanza.name))
     wanted = CHECK_TYPE_OF.get(stanza.kind)
     why = (
         f"needs a `{wanted}` check, which this version does not have"

@@ -16,9 +16,9 @@ from mapekd.monit.globals import Globals
 from mapekd.monit.lexer import Reader
 from mapekd.monit.parser import Stanza, parse
 from mapekd.monit.pending import untranslated
-from mapekd.monit.service import Service
+from mapekd.monit.stanza import StanzaTranslation
 
-KINDS: dict[str, Callable[[Stanza, Ctx], Service]] = {
+KINDS: dict[str, Callable[[Stanza, Ctx], StanzaTranslation]] = {
     "process": kinds.process,
     "system": kinds.system,
     "filesystem": kinds.filesystem,
@@ -65,7 +65,7 @@ def _header(path: Path, settings: Globals, ctx: Ctx) -> list[str]:
     ]
 
 
-def _dependencies(services: list[Service]) -> None:
+def _dependencies(services: list[StanzaTranslation]) -> None:
     """`depends on` as `depends_on` of the main check, naming the checks the dependencies became;
     a dependency that became no check (or a version without depends_on) is a note."""
     checks = {s.stanza.name: s.out.checks[0]["name"] for s in services if s.out.checks}
@@ -86,7 +86,7 @@ def _dependencies(services: list[Service]) -> None:
             service.out.notes.append(f"depends on {', '.join(missing)}: not translated ({why})")
 
 
-def _emit(proposal: Proposal, service: Service) -> None:
+def _emit(proposal: Proposal, service: StanzaTranslation) -> None:
     out, stanza = service.out, service.stanza
     header = [f"monit ({stanza.head.where}): {stanza.head.text()}", *out.notes]
     for why, item in out.pending:

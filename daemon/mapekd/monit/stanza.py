@@ -17,15 +17,15 @@ from mapekd.monit.programs import Programs
 _RESTARTS = re.compile(r"^(\d+) restarts? (?:with|within) (\d+) cycles?$")
 REMEDY_VERBS = frozenset({"restart", "start", "stop", "exec"})
 
-Condition = Callable[["Service", IfStmt], bool]
+Condition = Callable[["StanzaTranslation", IfStmt], bool]
 """A kind's own conditions: True when it translated the statement."""
-Translation = tuple[str, str, Callable[[re.Match[str]], str | None]]
+ConditionPattern = tuple[str, str, Callable[[re.Match[str]], str | None]]
 """(the rule's name suffix, a pattern of the whole condition, its `when` from the match, None
 when the match holds a unit this reader does not know)."""
 
 
 @dataclass
-class Service:
+class StanzaTranslation:
     stanza: Stanza
     ctx: Ctx
     check: str
@@ -74,7 +74,7 @@ class Service:
             lines.append(f"`then {stmt.action}`: mapekd keeps watching; no remedy.")
         self.out.rules.append((rule, "\n".join(lines)))
 
-    def by_table(self, stmt: IfStmt, table: list[Translation]) -> bool:
+    def by_table(self, stmt: IfStmt, table: list[ConditionPattern]) -> bool:
         """The first translation whose pattern matches the whole condition, as a rule."""
         for suffix, pattern, when_of in table:
             match = re.fullmatch(pattern, stmt.cond)
