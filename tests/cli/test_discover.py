@@ -20,6 +20,7 @@ import yaml
 from mapekd.config.checks import ProcessCheckConfig
 from mapekd.config.settings import Settings
 from mapekd.discover.facts import HostFacts, Listener, Owner, Unit
+from mapekd.discover.gather import read_host
 from mapekd.discover.propose import propose
 from mapekd.discover.units import parse_show_many
 from mapekd.monitor.process import ProcessCheck
@@ -81,7 +82,7 @@ def test_a_proposal_for_an_http_server_and_a_tcp_listener(
         assert any(c.get("port") == tcp_port for c in checks)
     else:
         assert f"#   port: {tcp_port}" in text and "(no HTTP answer on loopback)" in text
-    assert not SYSTEMD_RUNS and "systemd: not the init system of this host" in text
+    assert ("systemd: running" if SYSTEMD_RUNS else "systemd: not the init system of this host") in text
     assert all(a["type"] == "systemd" for a in data.get("actions", []))  # never a signal
     assert all(r.get("remedies", []) == [] for r in rules)  # no unit runs them: nothing to restart
 
@@ -217,3 +218,9 @@ def test_where_the_filesystem_type_exists_writable_mounts_get_inode_and_read_onl
     if "filesystem" in CHECK_TYPES:
         Settings.model_validate(data)
     assert "filesystems" not in {c["name"] for c in propose(facts).data()["checks"]}  # without the type
+
+
+async def test_a_host_without_systemd_is_said_so_and_discovery_goes_on(tmp_path: Path) -> None:
+    facts = await read_host(ports={1}, probe=False, runtime_dir=str(tmp_path / "no-systemd-here"))
+    assert facts.systemd == "not the init system of this host: no units proposed" and facts.units == {}
+    assert facts.mounts  # the rest of the host was read all the same
