@@ -4,6 +4,7 @@ is not is kept as a comment, and `check-config` accepts the output as written.""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 import yaml
 
 from mapekd.config.checks import CheckBase
+from mapekd.config.settings import Settings
 from mapekd.discover.services import identifier
 from mapekd.monitor.registry import CHECK_TYPES
 from tests.cli.conftest import Run
@@ -239,3 +241,31 @@ check file web_conf with path /etc/web.conf
     else:
         assert "depends_on" not in web
         assert "depends on db, web_conf: not translated (no `depends_on` in this version)" in out
+
+
+async def test_a_protocol_greeting_becomes_a_tcp_expect_that_a_real_server_passes(tmp_path: Path) -> None:
+    from mapekd.config.checks_monit import TcpCheckConfig
+    from mapekd.monit.translate import translate_file
+    from mapekd.monitor.tcp import TcpCheck
+    from mapekd.shared_http import SharedHttp
+
+    async def greet(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"SSH-2.0-OpenSSH_9.2 test\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(greet, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    source = monitrc(
+        tmp_path, DEBIAN["openssh-server"].replace("host localhost port 22", f"host 127.0.0.1 port {port}")
+    )
+    data = Settings.model_validate(translate_file(source, CHECK_TYPES.keys()).data()).model_dump(
+        by_alias=True
+    )
+    async with server:
+        check = named(data, "checks", "sshd_port")
+        assert check["expect"] == "^SSH-" and named(data, "rules", "sshd_port_failed")["remedies"] == [
+            "sshd_restart"
+        ]
+        [sample] = await TcpCheck.from_config(TcpCheckConfig(**check), http=SharedHttp()).collect()
+    assert sample.fields["ok"] is True and sample.fields["expect_match"] is True

@@ -41,7 +41,27 @@ def port_check(stmt: IfStmt, name: str, default_host: str) -> tuple[str, dict[st
         request = _request(stmt)
         url_text = f"{kind}://{_bracket(host)}:{port}{request}"
         return "http", {"name": name, "type": "http", "url": url_text, **extra}
-    return "tcp", {"name": name, "type": "tcp", "host": host, "port": port, **extra}
+    return "tcp", {
+        "name": name,
+        "type": "tcp",
+        "host": host,
+        "port": port,
+        **_PROTOCOLS.get(kind, {}),
+        **extra,
+    }
+
+
+_PROTOCOLS: dict[str, dict[str, str]] = {
+    "ssh": {"expect": "^SSH-"},
+    "smtp": {"expect": "^220"},
+    "ftp": {"expect": "^220"},
+    "pop": {"expect": "^\\+OK"},
+    "imap": {"expect": "^\\* OK"},
+    "redis": {"send": "PING\r\n", "expect": "^\\+PONG"},
+    "memcache": {"send": "version\r\n", "expect": "^VERSION "},
+}
+"""Monit protocol tests whose first exchange a tcp check can make: the greeting or the answer to
+one harmless command. Any other protocol is a connect only (the rule's comment says so)."""
 
 
 def protocol_of(stmt: IfStmt) -> str | None:

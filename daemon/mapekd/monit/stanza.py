@@ -105,7 +105,11 @@ class StanzaTranslation:
             self.out.pending.append((f"a `{kind}` check, when this version has one ({stmt.text})", check))
             return True
         self.out.checks.append(check)
-        protocol = "" if kind == "http" else " (a TCP connect: Monit's protocol test is not made)"
+        protocol = (
+            ""
+            if kind == "http" or "expect" in check
+            else " (a TCP connect: Monit's protocol test is not made)"
+        )
         self.rule("port_failed", name, "ok == false", stmt, f"{kind} check{protocol}.")
         return True
 
