@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mapekd.analyze.incidents import ActiveIncident, IncidentTracker
@@ -329,11 +329,12 @@ class Healer:
         """After a fast decision: the analysis, attached to the incident (never before acting)."""
         if self.planner is not None and self.situation_of is not None and self.settings.plan.analyze:
             await self.causes.wait(incident.id, self.settings.evidence.deadline)  # the evidence, too
-            await self._analysis_of(self.situation_of(incident, rule))
+            names = [c.name for c in self.candidates(incident, rule)]
+            await self._analysis_of(self.situation_of(incident, rule), names)
 
-    async def _analysis_of(self, situation: Situation) -> Analysis | None:
+    async def _analysis_of(self, situation: Situation, candidates: Sequence[str] = ()) -> Analysis | None:
         assert self.planner is not None
-        analysis = await self.planner.analyze_and_record(situation)
+        analysis = await self.planner.analyze_and_record(situation, candidates)
         if analysis is not None:
             self.analyses[situation.incident_id] = analysis
         return analysis
