@@ -6,12 +6,16 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from typing import Any
 
+import httpx
 import psutil
 import pytest
 
 from mapekd.llm import errors
 from mapekd.llm.base import Ranker
+from mapekd.llm.providers import local_llama_rank
+from mapekd.llm.providers import local_llama_runtime as runtime
 from mapekd.llm.providers.local_llama import MAX_OPTIONS, LocalLlamaProvider
 from mapekd.llm.types import ChatRequest, Message
 
@@ -104,3 +108,22 @@ async def test_a_rank_past_its_deadline_is_a_timeout_and_frees_the_model() -> No
         await provider.rank(ask("What should be done?"), LONG_OPTIONS)
     assert provider.process.pid is None  # the child computing it was killed
     await provider.close()
+
+
+@pytest.fixture(scope="module")
+def model_here(smollm2_gguf: str) -> Any:
+    """The child's runtime, loaded in this test process (to call the child's ranking directly)."""
+    return runtime.load({"model_path": smollm2_gguf, "n_ctx": 512, "n_threads": 1})
+
+
+@pytest.mark.parametrize("option", ["maybe so", "restart_web", "kill_hung_process", "escalate", "yes"])
+def test_an_option_is_scored_in_the_tokenizer_s_own_tokens(
+    option: str, model_here: Any, llama_server: str
+) -> None:
+    """Forcing the text (not its tokens) would let greedy decoding spell "maybe" as "m", "ay",
+    "be" and score that spelling: the tokens scored are those llama.cpp's tokenizer gives."""
+    messages = [{"role": "user", "content": "Answer yes or no: is fire hot?"}]
+    scored = local_llama_rank.canonical_tokens(model_here, messages, option)
+    root = llama_server.removesuffix("/v1")
+    body = {"content": option, "add_special": False, "parse_special": False}
+    assert scored == httpx.post(f"{root}/tokenize", json=body, timeout=30).json()["tokens"]
