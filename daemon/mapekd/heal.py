@@ -31,7 +31,9 @@ from mapekd.plan.enforcer import Admission, Admitted, Enforcer, GiveUp, Held, Ne
 from mapekd.plan.escalation import Escalation
 from mapekd.plan.policy import Counter, Policy, seeded_ledger
 from mapekd.plan.proposal import Candidate, Proposal
+from mapekd.plan.story import Story
 from mapekd.plan.tasks import IncidentTasks
+from mapekd.plan.tried import Narrowed
 from mapekd.situation import Situation
 
 if TYPE_CHECKING:
@@ -73,6 +75,7 @@ class Healer:
         )
         self.escalation = Escalation(store, tracker, self.notifier, dry_run=dry_run, metrics=metrics)
         self.tracker = tracker
+        self.story = Story(settings)
         self.verifier = Verifier(store, tracker, recheck, dry_run=dry_run, on_outcome=self._on_outcome)
         self.metrics = metrics
         self.actor = Actor(
@@ -139,14 +142,16 @@ class Healer:
         if verdict == "give_up":
             self.escalation.give_up(incident, [c.name for c in candidates], counter)
             return
-        proposal = self.decider.fast(candidates)
+        narrowed = self.story.narrow(incident, candidates)
+        proposal = self.decider.fast(narrowed.candidates)
         if proposal is not None:
+            proposal.reason = narrowed.explain(proposal.reason)
             await self.carry_out(incident, rule, proposal, candidates, counter)
             if incident.id not in self.analyzed:
                 self.analyzed.add(incident.id)  # one analysis per incident, however often it acts
                 self.analyzing.spawn(incident.id, self._analyze(incident, rule))
         else:
-            self.planning.spawn(incident.id, self._plan(incident, rule, candidates))
+            self.planning.spawn(incident.id, self._plan(incident, rule, candidates, narrowed))
 
     async def carry_out(
         self,
@@ -161,6 +166,7 @@ class Healer:
             return
         admission = self._admit(incident, proposal)
         if isinstance(admission, Admitted):
+            self.story.acting(incident, admission.config.name)
             await self.actor.run(incident, rule, proposal, candidates, admission)
         elif isinstance(admission, NeedsApproval):
             self._request_approval(incident, proposal, candidates, counter, admission)
@@ -271,17 +277,21 @@ class Healer:
             if not claim():
                 admission.lease.release()
                 return Refused("the approval was claimed, decided or expired meanwhile")
+            self.story.acting(incident, admission.config.name)
             await self.actor.run(incident, rule, proposal, self.candidates(incident, rule), admission)
         return admission
 
-    async def _plan(self, incident: ActiveIncident, rule: Rule, candidates: list[Candidate]) -> None:
+    async def _plan(
+        self, incident: ActiveIncident, rule: Rule, candidates: list[Candidate], narrowed: Narrowed
+    ) -> None:
         # The plan comes first (a local model serves one call at a time): time to mitigate does
         # not wait for the analysis, which follows and is attached to the incident (a plan prompt
         # includes an analysis when one is already there).
         assert self.situation_of is not None
         situation = self.situation_of(incident, rule)
         analysis = self.analyses.get(incident.id)
-        proposal = await self.decider.slow(situation, candidates, analysis)
+        proposal = await self.decider.slow(situation, narrowed.candidates, analysis)
+        proposal.reason = narrowed.explain(proposal.reason)
         if not self.tracker.is_active(incident.id):  # it healed while the model thought
             log.info(
                 "incident resolved before its decision; nothing to do",
@@ -332,6 +342,7 @@ class Healer:
         )
 
     def _on_outcome(self, incident: ActiveIncident, decision_id: int, outcome: str, detail: str) -> None:
+        self.story.outcome(incident, outcome)
         if self.metrics is not None:
             self.metrics.outcome(incident.symptom.rule, outcome, time.time() - incident.opened_at)
         if outcome == "failed":
