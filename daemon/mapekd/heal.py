@@ -20,6 +20,7 @@ from mapekd.credentials import Scrubber
 from mapekd.errors import StoreError
 from mapekd.execute.act import Actor, decision_row
 from mapekd.execute.base import Action
+from mapekd.execute.relapse import RelapseWatch
 from mapekd.execute.verify import Recheck, Verifier
 from mapekd.knowledge.base import Store
 from mapekd.notify.dispatcher import Notifier
@@ -75,8 +76,11 @@ class Healer:
         )
         self.escalation = Escalation(store, tracker, self.notifier, dry_run=dry_run, metrics=metrics)
         self.tracker = tracker
-        self.story = Story(settings)
-        self.verifier = Verifier(store, tracker, recheck, dry_run=dry_run, on_outcome=self._on_outcome)
+        relapses = RelapseWatch.from_settings(settings)
+        self.story = Story(settings, relapses)
+        self.verifier = Verifier(
+            store, tracker, recheck, dry_run=dry_run, on_outcome=self._on_outcome, relapses=relapses
+        )
         self.metrics = metrics
         self.actor = Actor(
             store,
@@ -102,6 +106,7 @@ class Healer:
         self.on_approval_requested: Callable[[], None] | None = None
         """Told when a decision starts waiting for a person (the approval gate polls from then)."""
         tracker.on_resolved = self._on_resolved
+        tracker.on_opened = self.story.opened
 
     def use_enforcer(self, enforcer: Enforcer) -> None:
         self.enforcer = enforcer
@@ -137,6 +142,10 @@ class Healer:
             self._settle_without_action(incident, "no applicable remedy")
             return
         verdict, counter = self.policy.verdict(target, now)
+        flapping = self.story.flapping(incident)
+        if flapping is not None:
+            self.escalation.give_up(incident, [c.name for c in candidates], counter, why=flapping)
+            return
         if verdict == "cooldown":
             return
         if verdict == "give_up":

@@ -58,6 +58,8 @@ class IncidentTracker:
         self._resolved: OrderedDict[int, float] = OrderedDict()
         self.on_resolved: Callable[[dict[str, Any]], None] | None = None
         """Told of every incident resolved (its id, signature, status, target, summary)."""
+        self.on_opened: Callable[[ActiveIncident], None] | None = None
+        """Told of every incident opened, before anything decides on it."""
 
     @property
     def may_have_active(self) -> bool:
@@ -93,6 +95,10 @@ class IncidentTracker:
                 "incident opened",
                 extra={"event": _event("incident_opened", incident_id, symptom, status="open")},
             )
+            opened = ActiveIncident(known.id, known.status, symptom, known.opened_at)
+            if self.on_opened is not None:
+                self.on_opened(opened)
+            return opened
         return ActiveIncident(known.id, known.status, symptom, known.opened_at)
 
     def give_up(self, incident_id: int, now: float) -> None:

@@ -1,23 +1,41 @@
-"""One incident, one story: what the healer remembers across the decisions of an incident (the
-remedies it tried) and decides before a source is asked (which candidates remain).
+"""One incident, one story: what the healer remembers across the decisions of an incident and
+of the incidents that continue it (a relapse), and decides before a source is asked.
 
-The healer calls `narrow` before deciding, `acting` before a remedy runs and `outcome` when its
-verification ends; everything else lives in the modules this one ties together."""
+The healer calls `narrow` before deciding, `flapping` to know whether to escalate instead,
+`acting` before a remedy runs and `outcome` when its verification ends; the tracker tells
+`opened` of each new incident. The parts live in the modules this one ties together."""
 
 from __future__ import annotations
 
+import logging
+import time
+from collections import deque
+from typing import TypeVar
+
 from mapekd.analyze.incidents import ActiveIncident
 from mapekd.config.settings import Settings
+from mapekd.execute.relapse import RelapseWatch
 from mapekd.plan.proposal import Candidate
 from mapekd.plan.tried import Narrowed, TriedRemedies
 
+log = logging.getLogger("mapekd.decision")
+K = TypeVar("K")
+V = TypeVar("V")
+KEPT = 4096
+"""Relapse links and signatures remembered (the oldest forgotten first)."""
+
 
 class Story:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, relapses: RelapseWatch) -> None:
         self.settings = settings
+        self.relapses = relapses
         self.tried = TriedRemedies()
         self._acting: dict[int, str] = {}
         """incident id -> the remedy running or being verified on it (one at a time)."""
+        self.relapse_of: dict[int, int] = {}
+        """incident id -> the incident it is a relapse of."""
+        self._relapsed: dict[str, deque[float]] = {}
+        """signature -> when its relapses happened (within policy.window)."""
 
     def narrow(self, incident: ActiveIncident, candidates: list[Candidate]) -> Narrowed:
         return self.tried.narrow(incident.id, candidates, self.settings.plan)
@@ -29,3 +47,51 @@ class Story:
         action = self._acting.pop(incident.id, None)
         if action is not None:
             self.tried.record(incident.id, action, outcome)
+
+    def opened(self, incident: ActiveIncident) -> None:
+        relapse = self.relapses.opened(incident)
+        if relapse is None:
+            return
+        earlier = relapse.earlier
+        self.outcome(earlier, "relapsed")
+        self.tried.carry_over(earlier.id, incident.id)
+        self.relapse_of[incident.id] = earlier.id
+        times = self._relapsed.setdefault(incident.symptom.signature, deque(maxlen=KEPT))
+        times.append(time.time())
+        _forget_oldest(self.relapse_of)
+        _forget_oldest(self._relapsed)
+        log.warning(
+            "relapse: the rule fired again while a remedy's success was watched",
+            extra={
+                "event": {
+                    "event": "relapse",
+                    "incident": incident.id,
+                    "relapse_of": earlier.id,
+                    "signature": incident.symptom.signature,
+                    "relapses": self.relapses_of(incident.symptom.signature),
+                }
+            },
+        )
+
+    def relapses_of(self, signature: str) -> int:
+        since = time.time() - self.settings.policy.window
+        return sum(1 for t in self._relapsed.get(signature, ()) if t >= since)
+
+    def flapping(self, incident: ActiveIncident) -> str | None:
+        """Why this incident escalates instead of being remedied again, or None."""
+        if incident.id not in self.relapse_of:
+            return None
+        policy = self.settings.policy
+        count = self.relapses_of(incident.symptom.signature)
+        if count < policy.max_relapses:
+            return None
+        return (
+            f"flapping: relapse of incident {self.relapse_of[incident.id]}; the remedies of "
+            f"{incident.symptom.signature} relapsed {count} times within {policy.window:g}s "
+            f"(max_relapses {policy.max_relapses})"
+        )
+
+
+def _forget_oldest(kept: dict[K, V]) -> None:
+    while len(kept) > KEPT:
+        del kept[next(iter(kept))]
