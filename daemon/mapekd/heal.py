@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from mapekd.analyze.incidents import ActiveIncident, IncidentTracker
 from mapekd.analyze.rules.base import Rule
+from mapekd.analyze.services import Attachment
 from mapekd.config.settings import Settings
 from mapekd.credentials import Scrubber
 from mapekd.errors import StoreError
@@ -77,7 +78,9 @@ class Healer:
         self.escalation = Escalation(store, tracker, self.notifier, dry_run=dry_run, metrics=metrics)
         self.tracker = tracker
         relapses = RelapseWatch.from_settings(settings)
-        self.story = Story(settings, relapses)
+        self.story = Story(
+            settings, relapses, active=tracker.is_active, deciding=lambda i: i in self.planning
+        )
         self.verifier = Verifier(
             store, tracker, recheck, dry_run=dry_run, on_outcome=self._on_outcome, relapses=relapses
         )
@@ -134,7 +137,12 @@ class Healer:
         return candidates_for(rule, sym.target, self.actions, self.configs, self.store, sym.signature)
 
     async def handle(self, incident: ActiveIncident, rule: Rule, now: float) -> None:
-        if incident.status == "gave_up" or self.busy(incident.id):
+        if self.busy(incident.id):
+            return
+        attached = self.story.attach(incident, rule)
+        if attached is not None and attached.first:
+            self._record_attached(incident, attached)
+        if attached is not None or incident.status == "gave_up":
             return
         target = incident.symptom.target
         candidates = self.candidates(incident, rule)
@@ -228,6 +236,13 @@ class Healer:
             self._notify(
                 "escalated", incident, decision_id, {"action": proposal.action, "reason": proposal.reason}
             )
+
+    def _record_attached(self, incident: ActiveIncident, attached: Attachment) -> None:
+        """Recorded once per incident it is part of: no action of its own, and why."""
+        _, counter = self.policy.verdict(incident.symptom.target, time.time())
+        proposal = Proposal("none", None, "policy", attached.reason)
+        row = decision_row(incident, proposal, [], "no_action", dry_run=self.dry_run)
+        self.actor.record(incident, row, counter, f"part of incident {attached.lead}: not decided on its own")
 
     def _request_approval(
         self,

@@ -1,7 +1,8 @@
 """One incident, one story: what the healer remembers across the decisions of an incident and
 of the incidents that continue it (a relapse), and decides before a source is asked.
 
-The healer calls `narrow` before deciding, `flapping` to know whether to escalate instead,
+The healer calls `attach` first (an incident that is part of another's story is not decided on
+its own), `narrow` before deciding, `flapping` to know whether to escalate instead,
 `acting` before a remedy runs and `outcome` when its verification ends; the tracker tells
 `opened` of each new incident. The parts live in the modules this one ties together."""
 
@@ -10,9 +11,12 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TypeVar
 
 from mapekd.analyze.incidents import ActiveIncident
+from mapekd.analyze.rules.base import Rule
+from mapekd.analyze.services import Attachment, ServiceGroups, groups_of, reaches_of
 from mapekd.config.settings import Settings
 from mapekd.execute.relapse import RelapseWatch
 from mapekd.plan.proposal import Candidate
@@ -26,9 +30,19 @@ KEPT = 4096
 
 
 class Story:
-    def __init__(self, settings: Settings, relapses: RelapseWatch) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        relapses: RelapseWatch,
+        *,
+        active: Callable[[int], bool],
+        deciding: Callable[[int], bool],
+    ) -> None:
         self.settings = settings
         self.relapses = relapses
+        self.deciding = deciding
+        """Is this incident's decision being made off the cycle (the LLM asked)?"""
+        self.groups = ServiceGroups(groups_of(settings), reaches_of(settings), self._in_hand, active)
         self.tried = TriedRemedies()
         self._acting: dict[int, str] = {}
         """incident id -> the remedy running or being verified on it (one at a time)."""
@@ -36,6 +50,15 @@ class Story:
         """incident id -> the incident it is a relapse of."""
         self._relapsed: dict[str, deque[float]] = {}
         """signature -> when its relapses happened (within policy.window)."""
+
+    def attach(self, incident: ActiveIncident, rule: Rule) -> Attachment | None:
+        """What this incident is part of, or None: it is decided now."""
+        return self.groups.claim(incident, rule.check)
+
+    def _in_hand(self, incident_id: int) -> str | None:
+        if incident_id in self._acting:
+            return self._acting[incident_id]
+        return "" if self.deciding(incident_id) else None
 
     def narrow(self, incident: ActiveIncident, candidates: list[Candidate]) -> Narrowed:
         return self.tried.narrow(incident.id, candidates, self.settings.plan)
