@@ -79,7 +79,11 @@ class Healer:
         self.tracker = tracker
         relapses = RelapseWatch.from_settings(settings)
         self.story = Story(
-            settings, relapses, active=tracker.is_active, deciding=lambda i: i in self.planning
+            settings,
+            relapses,
+            tracker,
+            deciding=lambda i: i in self.planning,
+            execution_of=lambda i: self.verifier.execution_of(i),
         )
         self.verifier = Verifier(
             store, tracker, recheck, dry_run=dry_run, on_outcome=self._on_outcome, relapses=relapses
@@ -140,8 +144,8 @@ class Healer:
         if self.busy(incident.id):
             return
         attached = self.story.attach(incident, rule)
-        if attached is not None and attached.first:
-            self._record_attached(incident, attached)
+        if attached is not None:
+            self._follow(incident, attached)
         if attached is not None or incident.status == "gave_up":
             return
         target = incident.symptom.target
@@ -237,9 +241,15 @@ class Healer:
                 "escalated", incident, decision_id, {"action": proposal.action, "reason": proposal.reason}
             )
 
-    def _record_attached(self, incident: ActiveIncident, attached: Attachment) -> None:
-        """Recorded once per incident it is part of: no action of its own, and why."""
+    def _follow(self, incident: ActiveIncident, attached: Attachment) -> None:
+        """Part of another incident's story: recorded once (no action of its own, and why), or
+        escalated with it when that incident gave up."""
         _, counter = self.policy.verdict(incident.symptom.target, time.time())
+        if attached.escalate and incident.status != "gave_up":
+            self.escalation.give_up(incident, [], counter, why=attached.reason)
+            return
+        if not attached.first or attached.escalate:
+            return
         proposal = Proposal("none", None, "policy", attached.reason)
         row = decision_row(incident, proposal, [], "no_action", dry_run=self.dry_run)
         self.actor.record(incident, row, counter, f"part of incident {attached.lead}: not decided on its own")

@@ -5,6 +5,7 @@ by that remedy and not remedied on its own (nothing starts a second instance).""
 from __future__ import annotations
 
 import signal
+import sqlite3
 import subprocess
 import threading
 from pathlib import Path
@@ -83,8 +84,10 @@ def test_the_process_down_incident_a_kill_causes_is_expected_not_remedied(
         )[0]
         hung = daemon.events("decision", action="kill_svc")[0]
         assert expected["signature"] == "svc_down@process:svc_process"
+        with sqlite3.connect(tmp_path / "kb.db") as db:
+            (execution,) = db.execute("SELECT id FROM executions WHERE action = 'kill_svc'").fetchone()
         assert expected["reason"].startswith(
-            f"expected: caused by the remedy kill_svc of incident {hung['incident']}"
+            f"expected: caused by the remedy kill_svc (execution {execution}) of incident {hung['incident']}"
         )
         wait_for(
             lambda: daemon.events("outcome", decision=hung["decision"]), timeout=30, message="kill verified"

@@ -75,6 +75,10 @@ class IncidentTracker:
     def is_active(self, incident_id: int) -> bool:
         return any(i.id == incident_id for i in self._active.values())
 
+    def status_of(self, incident_id: int) -> str | None:
+        """open or gave_up while the incident is active; None once resolved (or unknown)."""
+        return next((i.status for i in self._active.values() if i.id == incident_id), None)
+
     def resolved_at(self, incident_id: int) -> float | None:
         return self._resolved.get(incident_id)
 

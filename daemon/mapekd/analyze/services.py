@@ -34,6 +34,8 @@ class Attachment:
     """Caused by the lead's own remedy."""
     first: bool
     """First time attached to this lead (recorded once)."""
+    escalate: bool = False
+    """The lead gave up: this incident escalates with it."""
 
 
 def groups_of(settings: Settings) -> dict[str, str]:
@@ -64,7 +66,10 @@ class ServiceGroups:
         reaches: dict[str, frozenset[str]],
         in_hand: Callable[[int], str | None],
         active: Callable[[int], bool],
+        execution_of: Callable[[int], int | None] = lambda incident: None,
     ) -> None:
+        self.execution_of = execution_of
+        """incident id -> the execution of its remedy being verified, if known."""
         self.groups = groups
         self.reaches = reaches
         self.in_hand = in_hand
@@ -99,9 +104,10 @@ class ServiceGroups:
         for lead in self._leads.values():
             action = self.in_hand(lead) if lead != incident.id else None
             if action and check in self.reaches.get(action, ()):
-                why = (
-                    f"expected: caused by the remedy {action} of incident {lead}; waits for its verification"
-                )
+                execution = self.execution_of(lead)
+                run = "" if execution is None else f" (execution {execution})"
+                why = f"expected: caused by the remedy {action}{run} of incident {lead}"
+                why += "; waits for its verification"
                 return lead, why, True
         return None
 

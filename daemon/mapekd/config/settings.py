@@ -10,6 +10,7 @@ from mapekd.config.actions import ActionConfig, SignalActionConfig, WebhookActio
 from mapekd.config.api import ApiConfig
 from mapekd.config.base import Name, StrictModel, section
 from mapekd.config.checks import CheckConfig, HostCheckConfig, ProcessCheckConfig
+from mapekd.config.dependencies import check_dependencies
 from mapekd.config.durations import Duration
 from mapekd.config.evidence import EvidenceConfig
 from mapekd.config.rules import RuleConfig
@@ -196,6 +197,7 @@ class Settings(StrictModel):
                     f"{action.name!r} is reserved: a plan answers it to mean no action or escalation",
                     path=f"actions[{i}].name",
                 )
+        check_dependencies(self.checks)
         checks = {c.name: c for c in self.checks}
         actions = {a.name for a in self.actions}
         for i, rule in enumerate(self.rules):

@@ -69,6 +69,11 @@ class Verifier:
     def busy(self, incident_id: int) -> bool:
         return incident_id in self.tasks
 
+    def execution_of(self, incident_id: int) -> int | None:
+        """The execution being verified for this incident, if any."""
+        pending = self._pending.get(incident_id)
+        return None if pending is None else pending.execution_id
+
     def start(
         self, incident: ActiveIncident, rule: Rule, pending: Pending, result: ExecResult | None, settle: float
     ) -> None:

@@ -14,7 +14,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import TypeVar
 
-from mapekd.analyze.incidents import ActiveIncident
+from mapekd.analyze.dependencies import Dependencies
+from mapekd.analyze.incidents import ActiveIncident, IncidentTracker
 from mapekd.analyze.rules.base import Rule
 from mapekd.analyze.services import Attachment, ServiceGroups, groups_of, reaches_of
 from mapekd.config.settings import Settings
@@ -34,15 +35,21 @@ class Story:
         self,
         settings: Settings,
         relapses: RelapseWatch,
+        tracker: IncidentTracker,
         *,
-        active: Callable[[int], bool],
         deciding: Callable[[int], bool],
+        execution_of: Callable[[int], int | None],
     ) -> None:
         self.settings = settings
         self.relapses = relapses
         self.deciding = deciding
         """Is this incident's decision being made off the cycle (the LLM asked)?"""
-        self.groups = ServiceGroups(groups_of(settings), reaches_of(settings), self._in_hand, active)
+        self.groups = ServiceGroups(
+            groups_of(settings), reaches_of(settings), self._in_hand, tracker.is_active, execution_of
+        )
+        self.dependencies = Dependencies.from_settings(settings, tracker.status_of)
+        self._check_of = {r.name: r.check for r in settings.rules}
+        self._told: dict[tuple[int, int, bool], None] = {}
         self.tried = TriedRemedies()
         self._acting: dict[int, str] = {}
         """incident id -> the remedy running or being verified on it (one at a time)."""
@@ -52,8 +59,21 @@ class Story:
         """signature -> when its relapses happened (within policy.window)."""
 
     def attach(self, incident: ActiveIncident, rule: Rule) -> Attachment | None:
-        """What this incident is part of, or None: it is decided now."""
-        return self.groups.claim(incident, rule.check)
+        """What this incident is part of (a dependency's incident, an incident of its service in
+        hand, the remedy that caused it), or None: it is decided now."""
+        cause = self.dependencies.cause_of(rule.check)
+        if cause is None:
+            return self.groups.claim(incident, rule.check)
+        key = (incident.id, cause.incident, cause.gave_up)
+        first = key not in self._told
+        self._told[key] = None
+        _forget_oldest(self._told)
+        what = f"caused by incident {cause.incident} (dependency {cause.check}"
+        if cause.gave_up:
+            reason = f"{what}), which gave up"
+        else:
+            reason = f"{what} is failing): waits while that is remedied first"
+        return Attachment(cause.incident, reason, expected=False, first=first, escalate=cause.gave_up)
 
     def _in_hand(self, incident_id: int) -> str | None:
         if incident_id in self._acting:
@@ -72,6 +92,9 @@ class Story:
             self.tried.record(incident.id, action, outcome)
 
     def opened(self, incident: ActiveIncident) -> None:
+        check = self._check_of.get(incident.symptom.rule)
+        if check is not None:
+            self.dependencies.opened(check, incident.id)
         relapse = self.relapses.opened(incident)
         if relapse is None:
             return
