@@ -1,5 +1,6 @@
 """A resolution is recorded only after its rule's window: `relapsed` when the rule fired again for
-the signature meanwhile (the new incident continues the old one), `resolved` otherwise."""
+the signature meanwhile (the new incident continues the old one), `resolved` otherwise; a watch
+cut short by a shutdown records neither."""
 
 from __future__ import annotations
 
@@ -103,14 +104,14 @@ async def test_no_relapse_within_the_window_records_resolved(bench: Bench) -> No
     assert bench.relapses.opened(bench.open()) is None  # after the window: a new fault
 
 
-async def test_shutdown_records_a_watched_resolution_at_once(bench: Bench) -> None:
+async def test_a_watch_cut_short_by_shutdown_records_no_outcome(bench: Bench) -> None:
     bench.relapses.floor = 60.0
-    first = bench.open()
-    bench.act(first)
+    bench.act(bench.open())
     await asyncio.sleep(0.2)
-    assert bench.outcomes == []
+    assert bench.relapses.tasks and bench.outcomes == []
     await bench.verifier.drain(5.0)
-    assert bench.outcomes[0][:2] == (first.id, "resolved")
+    assert not bench.relapses.tasks  # ended at once, not after the 60 s window
+    assert bench.outcomes == [] and recorded(bench.store) == []
 
 
 def test_the_window_is_the_rules_own_between_the_floor_and_the_ceiling() -> None:

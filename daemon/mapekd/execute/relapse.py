@@ -5,13 +5,15 @@ When verification finds the rule cleared, the incident is resolved at once (time
 not delayed), but its outcome is recorded only when the watch ends: `resolved` when the rule did
 not fire again for the signature within the window, `relapsed` when it did (the new incident is a
 relapse of this one). The window is the rule's own (its `for`, `within` or `window`), at least
-`policy.relapse_watch` and at most `policy.window`.
+`policy.relapse_watch` and at most `policy.window`. A watch cut short by a shutdown or a reload
+records nothing: whether the remedy held is not known, and knowledge must not count it either way.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ from mapekd.analyze.incidents import ActiveIncident
 from mapekd.config.rules import RuleConfig
 from mapekd.config.settings import Settings
 
+log = logging.getLogger("mapekd.decision")
 Record = Callable[[str, str], None]
 """(outcome, detail): writes the outcome down once the watch ends."""
 
@@ -45,6 +48,7 @@ class _Watch:
     resolved_at: float
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     relapsed_by: int | None = None
+    cut: bool = False
 
 
 class RelapseWatch:
@@ -93,15 +97,23 @@ class RelapseWatch:
         if self._watching.get(signature) is watch:
             del self._watching[signature]
         after = time.time() - watch.resolved_at
-        if watch.relapsed_by is None:
+        if watch.cut:
+            log.warning(
+                "watch for a relapse cut short: no outcome recorded",
+                extra={
+                    "event": {"event": "relapse_watch_cut", "incident": watch.incident.id, "after_s": after}
+                },
+            )
+        elif watch.relapsed_by is None:
             record("resolved", f"{detail}; no relapse within {after:.1f}s")
         else:
             again = f"the rule fired again {after:.1f}s later (incident {watch.relapsed_by})"
             record("relapsed", f"{detail}, but {again}")
 
     async def drain(self, timeout: float) -> None:
-        """Shutdown: the watches end now (nothing relapsed while watched) and are recorded."""
+        """Shutdown: the watches end now, recording nothing (see the module's docstring)."""
         for watch in self._watching.values():
+            watch.cut = True
             watch.ended.set()
         if self.tasks:
             await asyncio.wait(list(self.tasks), timeout=timeout)
