@@ -187,8 +187,7 @@ class Healer:
             return
         admission = self._admit(incident, proposal)
         if isinstance(admission, Admitted):
-            self.story.acting(incident, admission.config.name)
-            await self.actor.run(incident, rule, proposal, candidates, admission)
+            await self._run(incident, rule, proposal, candidates, admission)
         elif isinstance(admission, NeedsApproval):
             self._request_approval(incident, proposal, candidates, counter, admission)
         else:
@@ -311,9 +310,25 @@ class Healer:
             if not claim():
                 admission.lease.release()
                 return Refused("the approval was claimed, decided or expired meanwhile")
-            self.story.acting(incident, admission.config.name)
-            await self.actor.run(incident, rule, proposal, self.candidates(incident, rule), admission)
+            await self._run(incident, rule, proposal, self.candidates(incident, rule), admission)
         return admission
+
+    async def _run(
+        self,
+        incident: ActiveIncident,
+        rule: Rule,
+        proposal: Proposal,
+        candidates: list[Candidate],
+        admitted: Admitted,
+    ) -> None:
+        """The story knows the remedy in hand from now until its verification ends (at once when
+        none started: the decision was refused, or the run failed to start)."""
+        self.story.acting(incident, admitted.config.name)
+        try:
+            await self.actor.run(incident, rule, proposal, candidates, admitted)
+        finally:
+            if not self.verifier.busy(incident.id):
+                self.story.idle(incident)
 
     async def _plan(
         self, incident: ActiveIncident, rule: Rule, candidates: list[Candidate], narrowed: Narrowed

@@ -86,6 +86,10 @@ class Story:
     def acting(self, incident: ActiveIncident, action: str) -> None:
         self._acting[incident.id] = action
 
+    def idle(self, incident: ActiveIncident) -> None:
+        """No remedy in hand after all (none ran, or its verification did not start)."""
+        self._acting.pop(incident.id, None)
+
     def outcome(self, incident: ActiveIncident, outcome: str) -> None:
         action = self._acting.pop(incident.id, None)
         if action is not None:
