@@ -21,7 +21,6 @@ from mapekd.credentials import Scrubber
 from mapekd.errors import StoreError
 from mapekd.execute.act import Actor, decision_row
 from mapekd.execute.base import Action
-from mapekd.execute.relapse import RelapseWatch
 from mapekd.execute.verify import Recheck, Verifier
 from mapekd.knowledge.base import Store
 from mapekd.notify.dispatcher import Notifier
@@ -77,14 +76,13 @@ class Healer:
         )
         self.escalation = Escalation(store, tracker, self.notifier, dry_run=dry_run, metrics=metrics)
         self.tracker = tracker
-        relapses = RelapseWatch.from_settings(settings)
         self.story = Story(
             settings,
-            relapses,
             tracker,
             deciding=lambda i: i in self.planning,
             execution_of=lambda i: self.verifier.execution_of(i),
         )
+        relapses = self.story.relapses
         self.verifier = Verifier(
             store, tracker, recheck, dry_run=dry_run, on_outcome=self._on_outcome, relapses=relapses
         )

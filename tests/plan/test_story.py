@@ -16,7 +16,6 @@ from mapekd.analyze.rules.base import RuleResult
 from mapekd.analyze.rules.threshold import ThresholdRule
 from mapekd.config.rules import ThresholdRuleConfig
 from mapekd.config.settings import Settings
-from mapekd.execute.relapse import RelapseWatch
 from mapekd.knowledge.store import SqliteStore
 from mapekd.model import Symptom
 from mapekd.plan.story import Story
@@ -32,9 +31,9 @@ def tracker(tmp_path: Path) -> Iterator[IncidentTracker]:
     store.close()
 
 
-def story_of(tracker: IncidentTracker, relapses: RelapseWatch, **policy: object) -> Story:
+def story_of(tracker: IncidentTracker, **policy: object) -> Story:
     settings = Settings.model_validate({"policy": policy})
-    story = Story(settings, relapses, tracker, deciding=lambda i: False, execution_of=lambda i: None)
+    story = Story(settings, tracker, deciding=lambda i: False, execution_of=lambda i: None)
     tracker.on_opened = story.opened
     return story
 
@@ -45,7 +44,7 @@ def open_one(tracker: IncidentTracker) -> ActiveIncident:
 
 
 def test_the_remedy_is_in_hand_until_its_outcome_or_until_none_started(tracker: IncidentTracker) -> None:
-    story = story_of(tracker, RelapseWatch({}, 0.0, 0.0))
+    story = story_of(tracker)
     incident = open_one(tracker)
     story.acting(incident, "restart")
     assert story._in_hand(incident.id) == "restart"
@@ -57,8 +56,8 @@ def test_the_remedy_is_in_hand_until_its_outcome_or_until_none_started(tracker: 
 
 
 async def test_relapses_carry_over_and_make_the_signature_flapping(tracker: IncidentTracker) -> None:
-    relapses = RelapseWatch({}, floor=30.0, ceiling=60.0)
-    story = story_of(tracker, relapses, max_relapses=2)
+    story = story_of(tracker, max_relapses=2, relapse_watch="30s")
+    relapses = story.relapses
     first = open_one(tracker)
     for n in (1, 2):
         story.acting(first, f"remedy{n}")

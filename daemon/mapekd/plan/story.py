@@ -34,14 +34,14 @@ class Story:
     def __init__(
         self,
         settings: Settings,
-        relapses: RelapseWatch,
         tracker: IncidentTracker,
         *,
         deciding: Callable[[int], bool],
         execution_of: Callable[[int], int | None],
     ) -> None:
         self.settings = settings
-        self.relapses = relapses
+        self.relapses = RelapseWatch.from_settings(settings)
+        """Watches each verified resolution for a relapse (the verifier starts the watches)."""
         self.deciding = deciding
         """Is this incident's decision being made off the cycle (the LLM asked)?"""
         self.groups = ServiceGroups(
