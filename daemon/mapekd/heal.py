@@ -81,6 +81,7 @@ class Healer:
             tracker,
             deciding=lambda i: i in self.planning,
             execution_of=lambda i: self.verifier.execution_of(i),
+            collect=self._collect_now,
         )
         relapses = self.story.relapses
         self.verifier = Verifier(
@@ -395,7 +396,12 @@ class Healer:
         if outcome == "failed":
             self._notify("action_failed", incident, decision_id, {"detail": detail})
 
+    def _collect_now(self, check: str) -> None:
+        if self.verifier.on_settled is not None:
+            self.verifier.on_settled(check)
+
     def _on_resolved(self, row: dict[str, Any]) -> None:
+        self.story.resolved(int(row["id"]))
         try:
             decision_id = self.store.failed_decision(int(row["id"]))
         except StoreError:  # the base is down: that notice is lost, healing goes on

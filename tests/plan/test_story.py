@@ -1,6 +1,6 @@
 """The story of an incident: the remedy in hand (until its verification ends, or at once when none
 started), what a relapse carries over from the incident it continues, and when relapses make a
-signature flapping."""
+signature flapping; incidents that waited for one are collected as soon as it is done."""
 
 from __future__ import annotations
 
@@ -33,7 +33,9 @@ def tracker(tmp_path: Path) -> Iterator[IncidentTracker]:
 
 def story_of(tracker: IncidentTracker, **policy: object) -> Story:
     settings = Settings.model_validate({"policy": policy})
-    story = Story(settings, tracker, deciding=lambda i: False, execution_of=lambda i: None)
+    story = Story(
+        settings, tracker, deciding=lambda i: False, execution_of=lambda i: None, collect=lambda c: None
+    )
     tracker.on_opened = story.opened
     return story
 
@@ -71,3 +73,34 @@ async def test_relapses_carry_over_and_make_the_signature_flapping(tracker: Inci
         first = later
     assert flapping is not None and "relapsed 2 times" in flapping
     await asyncio.gather(*relapses.tasks)
+
+
+def test_incidents_that_waited_are_collected_at_once_when_their_lead_is_done(
+    tracker: IncidentTracker,
+) -> None:
+    collected: list[str] = []
+    settings = Settings.model_validate(
+        {
+            "checks": [
+                {"name": "svc", "type": "process", "match_name": "svc", "service": "web"},
+                {"name": "http", "type": "http", "url": "http://127.0.0.1:1/", "service": "web"},
+            ]
+        }
+    )
+    story = Story(
+        settings, tracker, deciding=lambda i: False, execution_of=lambda i: None, collect=collected.append
+    )
+    lead = open_one(tracker)
+    http_rule = ThresholdRule(ThresholdRuleConfig(name="unhealthy", check="http", when="ok == false"))
+    [waiting] = tracker.update(
+        http_rule, RuleResult(firing=[Symptom("unhealthy", "http:http", "warning", "m", {})]), time.time()
+    )
+    assert story.attach(lead, RULE) is None
+    story.acting(lead, "restart")
+    attached = story.attach(waiting, http_rule)
+    assert attached is not None and attached.lead == lead.id
+    assert collected == []
+    story.outcome(lead, "not_resolved")
+    assert collected == ["http"]  # decided now, not at its check's next interval
+    story.resolved(lead.id)
+    assert collected == ["http"]  # told once

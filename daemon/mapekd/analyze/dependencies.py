@@ -11,7 +11,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mapekd.analyze.services import Attachment
 from mapekd.config.settings import Settings
+
+TOLD_KEPT = 4096
+"""(incident, cause) pairs remembered as recorded."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class Dependencies:
         self.needed = {d for deps in depends_on.values() for d in deps}
         self._open: dict[str, list[int]] = {}
         """check -> its incidents opened since (those no longer active dropped on reading)."""
+        self._told: set[tuple[int, int, bool]] = set()
 
     @classmethod
     def from_settings(cls, settings: Settings, status_of: Callable[[int], str | None]) -> Dependencies:
@@ -37,6 +42,23 @@ class Dependencies:
     def opened(self, check: str, incident_id: int) -> None:
         if check in self.needed:
             self._open[check] = [*self._active(check), incident_id]
+
+    def attachment(self, incident_id: int, check: str) -> Attachment | None:
+        """What an incident of `check` is part of: the incident of a failing dependency."""
+        cause = self.cause_of(check)
+        if cause is None:
+            return None
+        key = (incident_id, cause.incident, cause.gave_up)
+        first = key not in self._told
+        if len(self._told) >= TOLD_KEPT:
+            self._told.clear()  # at worst one attachment is recorded twice
+        self._told.add(key)
+        what = f"caused by incident {cause.incident} (dependency {cause.check}"
+        if cause.gave_up:
+            reason = f"{what}), which gave up"
+        else:
+            reason = f"{what} is failing): waits while that is remedied first"
+        return Attachment(cause.incident, reason, expected=False, first=first, escalate=cause.gave_up)
 
     def cause_of(self, check: str) -> Cause | None:
         """The nearest dependency of `check` with an active incident (breadth first), if any."""

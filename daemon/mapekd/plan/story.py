@@ -38,8 +38,11 @@ class Story:
         *,
         deciding: Callable[[int], bool],
         execution_of: Callable[[int], int | None],
+        collect: Callable[[str], None],
     ) -> None:
         self.settings = settings
+        self.collect = collect
+        """Collects a check now (outside its schedule)."""
         self.relapses = RelapseWatch.from_settings(settings)
         """Watches each verified resolution for a relapse (the verifier starts the watches)."""
         self.deciding = deciding
@@ -49,7 +52,8 @@ class Story:
         )
         self.dependencies = Dependencies.from_settings(settings, tracker.status_of)
         self._check_of = {r.name: r.check for r in settings.rules}
-        self._told: dict[tuple[int, int, bool], None] = {}
+        self._waiting: dict[int, dict[int, str]] = {}
+        """lead incident -> the incidents attached to it -> their checks."""
         self.tried = TriedRemedies()
         self._acting: dict[int, str] = {}
         """incident id -> the remedy running or being verified on it (one at a time)."""
@@ -61,19 +65,19 @@ class Story:
     def attach(self, incident: ActiveIncident, rule: Rule) -> Attachment | None:
         """What this incident is part of (a dependency's incident, an incident of its service in
         hand, the remedy that caused it), or None: it is decided now."""
-        cause = self.dependencies.cause_of(rule.check)
-        if cause is None:
-            return self.groups.claim(incident, rule.check)
-        key = (incident.id, cause.incident, cause.gave_up)
-        first = key not in self._told
-        self._told[key] = None
-        _forget_oldest(self._told)
-        what = f"caused by incident {cause.incident} (dependency {cause.check}"
-        if cause.gave_up:
-            reason = f"{what}), which gave up"
-        else:
-            reason = f"{what} is failing): waits while that is remedied first"
-        return Attachment(cause.incident, reason, expected=False, first=first, escalate=cause.gave_up)
+        found = self.dependencies.attachment(incident.id, rule.check) or self.groups.claim(
+            incident, rule.check
+        )
+        if found is not None:
+            self._waiting.setdefault(found.lead, {})[incident.id] = rule.check
+            _forget_oldest(self._waiting)
+        return found
+
+    def _release(self, lead: int) -> None:
+        """The incidents that waited for this one are collected now, and decided if they still
+        hold, not at their checks' next interval."""
+        for check in set(self._waiting.pop(lead, {}).values()):
+            self.collect(check)
 
     def _in_hand(self, incident_id: int) -> str | None:
         if incident_id in self._acting:
@@ -89,11 +93,16 @@ class Story:
     def idle(self, incident: ActiveIncident) -> None:
         """No remedy in hand after all (none ran, or its verification did not start)."""
         self._acting.pop(incident.id, None)
+        self._release(incident.id)
+
+    def resolved(self, incident_id: int) -> None:
+        self._release(incident_id)
 
     def outcome(self, incident: ActiveIncident, outcome: str) -> None:
         action = self._acting.pop(incident.id, None)
         if action is not None:
             self.tried.record(incident.id, action, outcome)
+        self._release(incident.id)
 
     def opened(self, incident: ActiveIncident) -> None:
         check = self._check_of.get(incident.symptom.rule)
