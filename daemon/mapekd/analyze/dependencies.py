@@ -2,8 +2,10 @@
 incident of its own is attributed to that incident ("caused by N"). Its own remedies wait while
 the dependency is remedied first; when the dependency's incident gives up, it escalates with it.
 
-The incidents of each check are learnt as they open (an incident still open from before a restart
-of the daemon is not known as a dependency's until it opens again)."""
+A dependency's incident that nothing remedies (no candidate) keeps its dependents waiting: their
+own remedies would not help. The incidents of each check are learnt as they open (an incident
+still open from before a restart of the daemon is not known as a dependency's until it opens
+again)."""
 
 from __future__ import annotations
 
