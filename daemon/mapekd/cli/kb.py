@@ -101,6 +101,7 @@ ACTIONS = [
     ("verified", "VERIFIED"),
     ("resolved", "RESOLVED"),
     ("not_resolved", "NOT_RESOLVED"),
+    ("relapsed", "RELAPSED"),
     ("failed", "FAILED"),
     ("success_rate", "SUCCESS"),
     ("avg_duration_ms", "AVG_MS"),

@@ -27,6 +27,7 @@ _STATE = {
     "pending": "yellow",
     "half_open": "yellow",
     "not_resolved": "yellow",
+    "relapsed": "yellow",
     "started": "yellow",
     "failed": "red",
     "timeout": "red",

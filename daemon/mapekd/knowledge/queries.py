@@ -170,7 +170,7 @@ class Queries:
         return self._rows(
             "SELECT i.signature, e.action, COUNT(e.id) AS executions, "
             "SUM(o.result = 'resolved') AS resolved, SUM(o.result = 'not_resolved') "
-            "AS not_resolved, SUM(o.result = 'failed') AS failed, "
+            "AS not_resolved, SUM(o.result = 'relapsed') AS relapsed, SUM(o.result = 'failed') AS failed, "
             "ROUND(1.0 * SUM(o.result = 'resolved') / COUNT(o.id), 3) AS success_rate, "
             "ROUND(AVG(e.duration_ms), 1) AS avg_duration_ms "
             "FROM executions e JOIN incidents i ON i.id = e.incident_id "

@@ -77,6 +77,7 @@ class Reports(Queries):
             "SELECT i.signature, e.action, COUNT(e.id) AS executions, COUNT(o.id) AS verified, "
             "COALESCE(SUM(o.result = 'resolved'), 0) AS resolved, "
             "COALESCE(SUM(o.result = 'not_resolved'), 0) AS not_resolved, "
+            "COALESCE(SUM(o.result = 'relapsed'), 0) AS relapsed, "
             "COALESCE(SUM(o.result = 'failed'), 0) AS failed, "
             "ROUND(1.0 * SUM(o.result = 'resolved') / COUNT(o.id), 3) AS success_rate, "
             "ROUND(AVG(e.duration_ms), 1) AS avg_duration_ms "
