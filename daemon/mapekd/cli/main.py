@@ -35,6 +35,7 @@ LAZY_COMMANDS = {
     },
     "mapekd.cli.gateway_cmd": {"gateway": "serve the HTTP API and the LLM gateway, without the healing loop"},
     "mapekd.cli.llm": {"llm": "the LLM gateway: status, a chat, a smoke test"},
+    "mapekd.cli.eval_cmd": {"eval": "decide scripted faults on services it starts; print right-first"},
 }
 """Modules whose commands import the knowledge base, reports or the LLM stack, and the help line
 of each command. A module is imported only when one of its commands is on the command line, so
