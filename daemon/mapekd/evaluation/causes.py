@@ -8,8 +8,8 @@ Expected answers, as an SRE would decide (the reason is beside each scenario):
 - dependency down: `start_db` (restarting the web service cannot bring its database back);
 - I/O stall: `escalate` (every instance blocks on the same write; no whitelisted action fixes
   storage, and a kill loop would only hide it);
-- OOM kill: `start_web` (once is an event: start it again; if it repeats it is flapping, and
-  flapping escalates);
+- OOM kill: `start_web` (once is an event: start it again); an OOM kill that repeats after
+  every start: `escalate`, judged at its end (each start "works" until the memory runs out);
 - broken config: `escalate` (a restart refuses to start on the invalid file; a person must fix it);
 - flapping after restart: `escalate`, judged over the rule's window: a restart that answers for
   one sample and fails again is not a recovery."""
@@ -50,6 +50,12 @@ def web_in_memcg(w: World) -> None:
     web_up(w)
 
 
+def leak_from_start(w: World) -> None:
+    """This instance and every later one leak until the kernel kills them."""
+    Path(w.path("leak")).touch()
+    w.signal("web", signal.SIGUSR2)
+
+
 def several_causes() -> list[Scenario]:
     web = configs.web
     return [
@@ -72,6 +78,11 @@ def several_causes() -> list[Scenario]:
             "oom", "the kernel's OOM killer ends the web service (a memory cgroup's limit)",
             "start_web", "killed for memory once: start it again (a repeat is flapping: escalate)",
             "web_down", web, web_in_memcg, send("web", signal.SIGUSR2), web_ok,
+        ),
+        Scenario(
+            "oom_repeat", "every instance of the web service outgrows its memory cgroup and is killed",
+            "escalate", "starting it again only repeats the kill: the leak or the limit needs a person",
+            "web_down", web, web_in_memcg, leak_from_start, web_steady, judge="end", watch_s=8.0,
         ),
         Scenario(
             "broken_config", "an invalid config reloaded: web answers 500; a new instance refuses it",

@@ -2,7 +2,7 @@
 plain script with the interpreter's own path, nothing imported from mapekd):
 
     svc.py serve --port P --pidfile F [--upstream URL] [--log FILE] [--data FILE] [--conf FILE]
-                 [--broken-flag PATH] [--degrade-flag PATH] [--cgroup DIR] -- TAG
+                 [--broken-flag PATH] [--degrade-flag PATH] [--leak-flag PATH] [--cgroup DIR] -- TAG
         an HTTP service: GET /health -> 200 ok (503 when its upstream does not answer). What goes
         wrong is written to --log, as a service's own log would say it:
         SIGUSR1: every answer from now on takes 0.6 s (slow). SIGUSR2: leaks 8 MB every 100 ms.
@@ -13,6 +13,7 @@ plain script with the interpreter's own path, nothing imported from mapekd):
         --broken-flag: when that file exists at start, the instance dies 1 s later (a bad deploy).
         --degrade-flag: while that file exists, the instance answers 503 from 1.5 s after its
         start (a restart "works" for one sample only).
+        --leak-flag: when that file exists at start, the instance starts leaking 0.5 s later.
         --cgroup: the instance moves itself into that cgroup (a memory limit the scenario set).
     svc.py restart --pidfile F [serve options] -- TAG
         a graceful restart: SIGTERM to the pid in F, wait up to 1 s; an instance that does not
@@ -175,6 +176,8 @@ def serve(args: argparse.Namespace) -> int:
     if args.broken_flag and Path(args.broken_flag).exists():
         log("fatal: schema migration 0042 failed: column sessions.owner already exists")
         threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGKILL)).start()
+    if args.leak_flag and Path(args.leak_flag).exists():
+        threading.Timer(0.5, leak).start()
     threading.Thread(target=watch_io, daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     signal.signal(signal.SIGUSR1, lambda *_: setattr(State, "slow", True))
@@ -237,7 +240,7 @@ def supervise(args: argparse.Namespace) -> int:
         time.sleep(0.3)
 
 
-SERVE_OPTIONS = ("upstream", "log", "data", "conf", "broken_flag", "degrade_flag", "cgroup")
+SERVE_OPTIONS = ("upstream", "log", "data", "conf", "broken_flag", "degrade_flag", "leak_flag", "cgroup")
 
 
 def serve_options(args: argparse.Namespace) -> list[str]:

@@ -64,9 +64,10 @@ class World:
 
     def web_files(self) -> dict[str, str]:
         """The web service's files, the same for the scene and for every action that starts it:
-        its log, the data file each request writes, its config, the flag that degrades it."""
+        its log, the data file each request writes, its config, the flags that degrade it or make
+        it leak from its start."""
         files = {"log": self.log("web"), "data": self.path("web.data"), "conf": self.path("web.conf")}
-        files["degrade_flag"] = self.path("degrade")
+        files |= {"degrade_flag": self.path("degrade"), "leak_flag": self.path("leak")}
         return files | ({"cgroup": self.cgroup} if self.cgroup else {})
 
     def port(self, name: str) -> int:
