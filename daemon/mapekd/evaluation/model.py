@@ -4,6 +4,7 @@ gateway stores them in its own. Also the CPU the embedded model's own process sp
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from pathlib import Path
 
@@ -63,6 +64,13 @@ class SharedModel:
                     times = child.cpu_times()
                     self.model_cpu[child.pid] = times.user + times.system
         return sum(self.model_cpu.values())
+
+    async def sample(self, interval: float = 0.5) -> None:
+        """Read the model processes' CPU until cancelled: a process killed for a deadline keeps
+        what it spent up to its last reading."""
+        while True:
+            await asyncio.to_thread(self.cpu_s)
+            await asyncio.sleep(interval)
 
     async def close(self) -> None:
         for gateway in self.gateways.values():

@@ -71,15 +71,17 @@ class Suite:
         deadline = self.options.deadline * (3 if base(source) in USES_MODEL else 1)
         plan = RunPlan(source, config_for(source, kb, self.options.llm), deadline, self.options.base_env)
         started, cpu_before = time.monotonic(), self.model.cpu_s()
+        sampler = asyncio.create_task(self.model.sample())
         try:
             run = await run_once(scenario, plan, world, self.model)
             try:
                 result = score(run, scenario, await asyncio.to_thread(healthy_now, run, scenario))
             finally:
                 run.store.close()
-        except CgroupUnavailable as exc:
+        except (CgroupUnavailable, TimeoutError) as exc:  # the scene could not be set: this run only
             result = {"skipped": str(exc)}
         finally:
+            sampler.cancel()
             await asyncio.to_thread(world.stop_all)
         spent = self.model.cpu_s() - cpu_before
         result["model_cpu_s"] = round(spent, 3) if self.model.model_cpu else None
