@@ -48,10 +48,11 @@ unit: venv
 # What the tests drive, from Debian's packages, as `command:package`: promtool and Prometheus with
 # node_exporter (the promql check, the alert rules), Alertmanager (the API's end-to-end test),
 # systemd-analyze and node (the unit and the polkit rule), Chromium and ChromeDriver (the report
-# and the live page), cmake and g++ (llama.cpp, built by the [local] extra).
+# and the live page), cmake and g++ (llama.cpp, built by the [local] extra), systemd-journal-remote
+# (writes the real journal files the journal evidence is read from; not on PATH, so named by path).
 TEST_COMMANDS := cmake:cmake g++:g++ promtool:prometheus prometheus-node-exporter:prometheus-node-exporter \
 	prometheus-alertmanager:prometheus-alertmanager systemd-analyze:systemd node:nodejs \
-	chromium:chromium chromedriver:chromium-driver
+	chromium:chromium chromedriver:chromium-driver /lib/systemd/systemd-journal-remote:systemd-journal-remote
 
 # Installs what is missing when run as root; otherwise stops at once with the command to run.
 test-deps:

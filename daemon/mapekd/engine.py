@@ -193,6 +193,7 @@ class Engine:
         """What the prompts see of an incident: its symptom and the recent history of its target."""
         sym = incident.symptom
         samples = list(self.history.series(rule.check, sym.target))[-SITUATION_SAMPLES:]
+        cause = self.healer.causes.known(incident.id)
         return Situation(
             incident.id,
             sym.signature,
@@ -206,6 +207,8 @@ class Engine:
             samples,
             rule.situation_facts(sym),
             self._watched_pids(),
+            cause.evidence,
+            cause.fingerprint,
         )
 
     def _watched_pids(self) -> frozenset[int]:

@@ -18,6 +18,7 @@ from mapekd.analyze.rules.base import Rule
 from mapekd.config.settings import Settings
 from mapekd.credentials import Scrubber
 from mapekd.errors import StoreError
+from mapekd.evidence.causes import Causes, GatherersFor, registered_gatherers
 from mapekd.execute.act import Actor, decision_row
 from mapekd.execute.base import Action
 from mapekd.execute.verify import Recheck, Verifier
@@ -58,6 +59,7 @@ class Healer:
         situation_of: SituationOf | None = None,
         metrics: LoopMetrics | None = None,
         enforcer: Enforcer | None = None,
+        gatherers_for: GatherersFor = registered_gatherers,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -98,6 +100,7 @@ class Healer:
         """Incidents decided for good (no action, escalated, waiting for or refused an approval)."""
         self.on_approval_requested: Callable[[], None] | None = None
         """Told when a decision starts waiting for a person (the approval gate polls from then)."""
+        self.causes = Causes.from_settings(settings, store, gatherers_for)
         tracker.on_resolved = self._on_resolved
 
     def use_enforcer(self, enforcer: Enforcer) -> None:
@@ -123,16 +126,34 @@ class Healer:
 
     def candidates(self, incident: ActiveIncident, rule: Rule) -> list[Candidate]:
         sym = incident.symptom
-        return candidates_for(rule, sym.target, self.actions, self.configs, self.store, sym.signature)
+        cause = self.causes.known(incident.id).fingerprint
+        return candidates_for(rule, sym.target, self.actions, self.configs, self.store, sym.signature, cause)
 
     async def handle(self, incident: ActiveIncident, rule: Rule, now: float) -> None:
         if incident.status == "gave_up" or self.busy(incident.id):
             return
-        target = incident.symptom.target
+        self.causes.start(incident, rule.check)
         candidates = self.candidates(incident, rule)
         if not candidates:
             self._settle_without_action(incident, "no applicable remedy")
             return
+        if self.causes.pending(incident.id) and self.causes.depends_on_cause(
+            incident.symptom.signature, candidates
+        ):
+            self.planning.spawn(incident.id, self._after_cause(incident, rule))
+            return
+        await self._decide(incident, rule, candidates, now)
+
+    async def _after_cause(self, incident: ActiveIncident, rule: Rule) -> None:
+        """A decision the cause may change, made once it is known (or `evidence.wait` passed)."""
+        await self.causes.wait(incident.id)
+        if self.tracker.is_active(incident.id):
+            await self._decide(incident, rule, self.candidates(incident, rule), time.time())
+
+    async def _decide(
+        self, incident: ActiveIncident, rule: Rule, candidates: list[Candidate], now: float
+    ) -> None:
+        target = incident.symptom.target
         verdict, counter = self.policy.verdict(target, now)
         if verdict == "cooldown":
             return
@@ -156,6 +177,7 @@ class Healer:
         candidates: list[Candidate],
         counter: Counter,
     ) -> None:
+        proposal.fingerprint = self.causes.known(incident.id).fingerprint
         if proposal.intent != "act":
             self._record_without_action(incident, proposal, candidates, counter)
             return
@@ -266,6 +288,7 @@ class Healer:
         """An approved proposal (`proposal.approval` set): admitted by the enforcer like any other,
         then `claim()` marks the approval executed (compare-and-set: False when it was decided,
         claimed or expired meanwhile), and only then it runs."""
+        proposal.fingerprint = self.causes.known(incident.id).fingerprint
         admission = self._admit(incident, proposal)
         if isinstance(admission, Admitted):
             if not claim():
@@ -338,6 +361,7 @@ class Healer:
             self._notify("action_failed", incident, decision_id, {"detail": detail})
 
     def _on_resolved(self, row: dict[str, Any]) -> None:
+        self.causes.forget(int(row["id"]))
         try:
             decision_id = self.store.failed_decision(int(row["id"]))
         except StoreError:  # the base is down: that notice is lost, healing goes on
@@ -368,4 +392,6 @@ class Healer:
             _, pending = await asyncio.wait(planning, timeout=timeout)
             for task in pending:
                 task.cancel()
-        await asyncio.gather(self.verifier.drain(timeout), self.notifier.drain(timeout))
+        await asyncio.gather(
+            self.verifier.drain(timeout), self.notifier.drain(timeout), self.causes.drain(timeout)
+        )

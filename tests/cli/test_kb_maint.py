@@ -113,6 +113,7 @@ def test_prune_deletes_resolved_incidents_with_all_their_rows(history_db: Path, 
         "decisions": 5,
         "analyses": 0,
         "symptoms": 5,
+        "evidence": 0,
         "llm_calls": 6,
         "incidents": 5,
     }

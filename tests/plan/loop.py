@@ -84,7 +84,10 @@ class Loop:
         return self.store._rows(sql)
 
     def start_service(self) -> None:
-        proc = subprocess.Popen(service_argv(self.tmp), start_new_session=True)
+        self.start_service_with(service_argv(self.tmp))
+
+    def start_service_with(self, argv: list[str]) -> None:
+        proc = subprocess.Popen(argv, start_new_session=True)
         (self.tmp / "svc.pid").write_text(f"{proc.pid}\n")
 
     async def kill_service(self) -> None:

@@ -6,9 +6,12 @@ import re
 from pathlib import Path
 
 from mapekd.cli.main import main
+from mapekd.evidence.base import EvidenceItem
+from mapekd.evidence.fingerprint import fingerprint
 from mapekd.knowledge.store import SqliteStore
 from mapekd.model import Symptom
 from tests.cli.kbdata import fill
+from tests.knowledge.history import DAY, NOW, record_incident
 
 EXPECTED_MARKS = {"incidents": 5, "sources": 3, "ttm": 2, "actions": 4, "llm": 3}
 """From kbdata's history: incidents opened per day and state (2 resolved on the first day; 1
@@ -91,3 +94,26 @@ def test_an_empty_knowledge_base_gives_a_page_that_says_so(tmp_path: Path) -> No
     SqliteStore(db).close()
     page = report(tmp_path, db)
     assert page.count("no data in this period") == 5 and "no incidents in this period" in page
+
+
+def test_causes_with_their_templates_and_what_fixed_each(tmp_path: Path) -> None:
+    db = tmp_path / "kb.db"
+    store = SqliteStore(db)
+    lines = {
+        "start_db": "FATAL connection refused to 10.0.0.5:5432",
+        "kill_web": "worker 3 <b>blocked</b> on lock",
+    }
+    for day, (fixer, line) in enumerate([*lines.items(), ("start_db", lines["start_db"])]):
+        attempts = [("restart_web", "succeeded", "not_resolved"), (fixer, "succeeded", "resolved")]
+        incident = record_incident(store, "web_down", "process:web", NOW - (3 - day) * DAY, attempts)
+        items = [EvidenceItem("log", "web.log", line)]
+        found, templates = fingerprint("web_down@process:web", items)
+        assert found is not None
+        store.add_evidence(incident, items, templates, found.value, found.templates)
+    store.close()
+    page = report(tmp_path, db, "--since", "all")
+    section = page[page.index('id="causes"') :]
+    assert re.findall(r'<td class="cause-sig">([^<]+)</td>', section) == ["web_down@process:web"] * 2
+    assert "<code>FATAL connection refused to &lt;ip&gt;:&lt;port&gt;</code>" in section
+    assert "start_db 2/2, restart_web 0/2" in section and "kill_web 1/1, restart_web 0/1" in section
+    assert "<b>blocked</b>" not in section

@@ -48,7 +48,9 @@ async def incident(request: Request) -> Response:
     timeline = state.ctx.store.timeline(incident_id)
     if "approve" not in caller.rights:
         timeline = [{k: v for k, v in event.items() if k not in RAW_MODEL_TEXT} for event in timeline]
-    return JSONResponse({**asdict(row), "timeline": timeline})
+    # The evidence was redacted before it was stored (evidence/collect.py): served as stored.
+    cause = state.ctx.store.cause_of(incident_id)
+    return JSONResponse({**asdict(row), "timeline": timeline, "cause": cause})
 
 
 def _number(request: Request, name: str, default: float) -> float:

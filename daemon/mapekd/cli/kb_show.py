@@ -1,5 +1,6 @@
 """`mapekd kb show ID`: one incident's timeline — symptom, analysis, proposal, decision, approval,
-execution, outcome — with the LLM's proposal beside the final choice, and the action counter."""
+execution, outcome — with the LLM's proposal beside the final choice, the action counter, and
+the evidence gathered when it opened with its cause fingerprint's templates."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         report: dict[str, Any] = {
             **incident,
             "timeline": reports.timeline(args.id),
+            "cause": reports.cause_of(args.id),
             "policy_counter": recorded_counter(
                 policy_config, reports, incident["target"], time.time()
             ).as_dict(),
@@ -75,4 +77,25 @@ def print_show(report: dict[str, Any]) -> None:
     for event in report["timeline"]:
         what, detail = describe(event)
         grid.add_row(fmt_ts(event["ts"]), Text(event["kind"], style="bold"), what, Text(detail))
+    emit(grid)
+    print_cause(report["cause"])
+
+
+def print_cause(cause: dict[str, Any]) -> None:
+    """The cause fingerprint with the templates it was made of, then the evidence as stored."""
+    if cause["fingerprint"] is None and not cause["evidence"]:
+        print_line("  no evidence gathered")
+        return
+    print_line(("cause ", "bold"), cause["fingerprint"] or "(no fingerprint)")
+    for template in cause["templates"]:
+        print_line(f"  {template}")
+    print_line(("evidence", "bold"), f"  {len(cause['evidence'])} item(s)")
+    con = console()
+    grid = Table(box=None, show_header=con.is_terminal, header_style=HEADER, pad_edge=False)
+    grid.add_column("TIME", no_wrap=True)
+    grid.add_column("KIND", no_wrap=True)
+    grid.add_column("SOURCE", overflow="fold")
+    grid.add_column("TEXT", overflow="fold", ratio=3 if con.is_terminal else None)
+    for item in cause["evidence"]:
+        grid.add_row(fmt_ts(item["at"]), item["kind"], Text(item["source"]), Text(item["text"]))
     emit(grid)

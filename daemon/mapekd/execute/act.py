@@ -57,6 +57,7 @@ def decision_row(
         "proposal_raw": llm.get("raw"),
         "latency_ms": llm.get("latency_ms"),
         "proposal": json.dumps(llm["parsed"]) if "parsed" in llm else None,
+        "fingerprint": proposal.fingerprint,
     }
 
 

@@ -9,8 +9,10 @@ store for a fleet comes later. The seam is a few small Protocols, one per concer
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import Any, Protocol
 
+from mapekd.evidence.base import EvidenceItem
 from mapekd.knowledge.rows import IncidentRow
 from mapekd.llm.types import CallRecord
 from mapekd.model import Sample, Symptom
@@ -49,8 +51,24 @@ class ActionHistory(Protocol):
     def decision(self, decision_id: int) -> dict[str, Any] | None: ...
     def remedies_since(self, since: float) -> list[tuple[float, str, str | None, str]]: ...
     def success_rates(self, signature: str) -> dict[str, tuple[int, int]]: ...
+    def cause_rates(self, signature: str) -> dict[str | None, dict[str, tuple[int, int]]]: ...
     def failed_decision(self, incident_id: int) -> int | None: ...
     def action_stats(self) -> list[dict[str, Any]]: ...
+
+
+class EvidenceLog(Protocol):
+    """What the host told about each incident (redacted), and the incident's cause fingerprint."""
+
+    def add_evidence(
+        self,
+        incident_id: int,
+        items: Sequence[EvidenceItem],
+        templates: Sequence[str],
+        fingerprint: str | None,
+        cause_templates: Sequence[str],
+    ) -> None: ...
+    def evidence(self, incident_id: int) -> list[dict[str, Any]]: ...
+    def cause_of(self, incident_id: int) -> dict[str, Any]: ...
 
 
 class ApprovalQueue(Protocol):
@@ -88,6 +106,9 @@ class Recollection(Protocol):
         summary: str | None = None,
     ) -> list[dict[str, Any]]: ...
     def recent_actions(self, target: str, limit: int = 5) -> list[dict[str, Any]]: ...
+    def similar_by_evidence(
+        self, lines: Sequence[str], *, exclude: int | None = None, limit: int = 3
+    ) -> list[dict[str, Any]]: ...
     def matching_runbooks(
         self, rule: str, check: str, signature: str, limit: int = 2, *, summary: str = ""
     ) -> list[dict[str, Any]]: ...
@@ -109,7 +130,9 @@ class Records(Protocol):
     def prune_samples(self, older_than: float) -> int: ...
 
 
-class Store(IncidentLog, ActionLog, ActionHistory, ApprovalQueue, Recollection, Records, Protocol):
+class Store(
+    IncidentLog, ActionLog, ActionHistory, EvidenceLog, ApprovalQueue, Recollection, Records, Protocol
+):
     base_id: str
     """Random, written when the base is created: tells this base's records from another's."""
     conn: sqlite3.Connection

@@ -19,6 +19,10 @@ REAL_STATES = "('succeeded', 'failed', 'timeout') AND e.kind = 'remedy'"
 """SQL condition (after `e.state IN`) for remedies that really ran: only these count as evidence
 for success rates (dry-run would_execute, interrupted executions and notifications do not)."""
 
+RECORD_WINDOW = 1000
+"""The latest incidents of a signature whose record per cause is read when deciding: bounds the
+knowledge path's read (about 5 ms at the bound on two cores) however long the history is."""
+
 
 @contextlib.contextmanager
 def mapped(what: str) -> Iterator[None]:
@@ -105,6 +109,42 @@ class Queries:
             (signature,),
         )
         return {r["action"]: (int(r["ok"] or 0), int(r["n"])) for r in rows}
+
+    def cause_rates(self, signature: str) -> dict[str | None, dict[str, tuple[int, int]]]:
+        """fingerprint -> action -> (resolved outcomes, real executions with an outcome) over the
+        latest RECORD_WINDOW incidents of this signature; the key None holds those whose cause
+        is not known. Summed over every key, it is the signature's own record. One query, led by
+        the signature's index (the planner would otherwise scan every execution)."""
+        rows = self._rows(
+            "SELECT i.fingerprint, e.action, SUM(o.result = 'resolved') AS ok, COUNT(*) AS n FROM "  # noqa: S608
+            "(SELECT id, fingerprint FROM incidents WHERE signature = ? ORDER BY opened_at DESC LIMIT ?) i "
+            "CROSS JOIN executions e ON e.incident_id = i.id CROSS JOIN outcomes o ON o.execution_id = e.id "
+            "WHERE e.state IN " + REAL_STATES + " GROUP BY i.fingerprint, e.action",
+            (signature, RECORD_WINDOW),
+        )
+        rates: dict[str | None, dict[str, tuple[int, int]]] = {}
+        for r in rows:
+            rates.setdefault(r["fingerprint"], {})[r["action"]] = (int(r["ok"] or 0), int(r["n"]))
+        return rates
+
+    def evidence(self, incident_id: int) -> list[dict[str, Any]]:
+        """The evidence of one incident as stored (redacted), in the order it was gathered."""
+        return self._where("evidence", "incident_id = ?", (incident_id,), order_by="id")
+
+    def cause_of(self, incident_id: int) -> dict[str, Any]:
+        """What is known of an incident's cause: {fingerprint, templates, evidence} (the evidence
+        as stored, redacted; empty while nothing was gathered)."""
+        rows = self._where("incidents", "id = ?", (incident_id,), select="fingerprint, cause_templates")
+        row = rows[0] if rows else {}
+        try:
+            templates = json.loads(row.get("cause_templates") or "[]")
+        except ValueError:
+            templates = []
+        evidence = [
+            {k: e[k] for k in ("id", "kind", "source", "text", "at", "template")}
+            for e in self.evidence(incident_id)
+        ]
+        return {"fingerprint": row.get("fingerprint"), "templates": templates, "evidence": evidence}
 
     def failed_decision(self, incident_id: int) -> int | None:
         """The latest decision of this incident whose remedy failed or did not resolve it."""

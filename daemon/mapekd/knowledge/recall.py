@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -94,6 +95,58 @@ def text_matches(q: Queries, summary: str, signature: str, skip: int, limit: int
     return rows
 
 
+EVIDENCE_WINDOW = 100_000
+"""How many of the latest evidence lines recall by evidence searches (the bound of TEXT_WINDOW,
+for the same reason: bm25 ranks every matching row)."""
+_EVIDENCE_MATCHES = (
+    "SELECT e.incident_id, e.text, evidence_fts.rank AS rank FROM evidence_fts "
+    "JOIN evidence e ON e.id = evidence_fts.rowid "
+    "WHERE evidence_fts MATCH :query "
+    "AND evidence_fts.rowid > (SELECT COALESCE(MAX(id), 0) FROM evidence) - :window "
+    "AND e.incident_id != :skip ORDER BY evidence_fts.rank, evidence_fts.rowid DESC LIMIT :scan"
+)
+_REMEDIES = (
+    "SELECT e.action, (SELECT o.result FROM outcomes o WHERE o.execution_id = e.id "
+    "ORDER BY o.ts DESC LIMIT 1) AS result FROM executions e "
+    "WHERE e.incident_id = ? AND e.kind = 'remedy' ORDER BY e.started_at, e.id"
+)
+_MASKS = re.compile(r"<\w+>")
+
+
+def similar_by_evidence(
+    q: Queries, lines: Sequence[str], *, exclude: int | None = None, limit: int = 3
+) -> list[dict[str, Any]]:
+    """Past incidents whose evidence reads like `lines` (an incident's cause templates or its
+    evidence), best bm25 match first: [{incident, signature, fingerprint, action, resolved,
+    matched}], where `action` is the remedy that resolved it (else the last one tried, with
+    `resolved` False; None when nothing ran) and `matched` its evidence line that matched best."""
+    query = fts_query(_MASKS.sub(" ", " ".join(lines)))
+    if not query:
+        return []
+    skip = -1 if exclude is None else exclude
+    params = {"query": query, "window": EVIDENCE_WINDOW, "skip": skip, "scan": limit * 20}
+    best: dict[int, str] = {}
+    for row in q._rows(_EVIDENCE_MATCHES, params):
+        best.setdefault(int(row["incident_id"]), row["text"])
+    found = []
+    for incident_id, matched in list(best.items())[:limit]:
+        incident = q.incident(incident_id) or {}
+        remedies = q._rows(_REMEDIES, (incident_id,))
+        fixed = [r["action"] for r in remedies if r["result"] == "resolved"]
+        action = fixed[-1] if fixed else (remedies[-1]["action"] if remedies else None)
+        found.append(
+            {
+                "incident": incident_id,
+                "signature": incident.get("signature"),
+                "fingerprint": incident.get("fingerprint"),
+                "action": action,
+                "resolved": bool(fixed),
+                "matched": matched,
+            }
+        )
+    return found
+
+
 def _with_actions(q: Queries, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if not rows:
         return rows
@@ -175,6 +228,11 @@ class Recall(Queries):
 
     def recent_actions(self, target: str, limit: int = 5) -> list[dict[str, Any]]:
         return recent_actions(self, target, limit)
+
+    def similar_by_evidence(
+        self, lines: Sequence[str], *, exclude: int | None = None, limit: int = 3
+    ) -> list[dict[str, Any]]:
+        return similar_by_evidence(self, lines, exclude=exclude, limit=limit)
 
     def matching_runbooks(
         self, rule: str, check: str, signature: str, limit: int = 2, *, summary: str = ""

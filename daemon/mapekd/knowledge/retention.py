@@ -23,6 +23,7 @@ DELETE_ORDER = (
     ("decisions", "incident_id"),
     ("analyses", "incident_id"),
     ("symptoms", "incident_id"),
+    ("evidence", "incident_id"),
     ("llm_calls", "incident_id"),
     ("incidents", "id"),
 )

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mapekd.errors import StoreError
+from mapekd.evidence.base import EvidenceItem
 from mapekd.knowledge.approvals import ApprovalStore
 from mapekd.knowledge.journal import Ids, Journal
 from mapekd.knowledge.library import is_not_found
@@ -35,6 +36,7 @@ TABLES = frozenset(
         "llm_calls",
         "samples",
         "approvals",
+        "evidence",
     )
 )
 """The tables written here. sqlite-utils would create a table it does not find: a misspelt name
@@ -143,6 +145,31 @@ class SqliteStore(Recall, ApprovalStore):
     def give_up(self, incident_id: int, ts: float | None = None) -> None:
         now = ts or time.time()
         self._update("incidents", incident_id, {"status": "gave_up", "gave_up_at": now, "updated_at": now})
+
+    def add_evidence(
+        self,
+        incident_id: int,
+        items: Sequence[EvidenceItem],
+        templates: Sequence[str],
+        fingerprint: str | None,
+        cause_templates: Sequence[str],
+    ) -> None:
+        """An incident's evidence (already redacted), each item with its template, and the cause
+        fingerprint with the templates it was made of: one write, all of it or, held while the
+        base is down, all of it later."""
+        rows: list[Sequence[Any]] = [["incident_id", "kind", "source", "text", "at", "template"]]
+        rows += [
+            [incident_id, i.kind, i.source, i.text, i.at, t] for i, t in zip(items, templates, strict=True)
+        ]
+        evidence, incidents = self._written("evidence"), self._written("incidents")
+        cause = {"fingerprint": fingerprint, "cause_templates": json.dumps(list(cause_templates))}
+
+        def write(db: object) -> None:
+            if len(rows) > 1:
+                evidence.insert_all(rows)
+            _update_existing(incidents, incident_id, cause)
+
+        self.journal.write("evidence", write)
 
     # decisions, executions, outcomes -------------------------------------------------------
     def record_decision(self, row: dict[str, Any]) -> int:

@@ -10,6 +10,9 @@ exception's class name first). Requests go through the daemon's shared health-ch
 redirect followed (a 3xx is a status like any other), TLS verified, connections kept alive.
 
 Header values are secrets: they are sent, and masked out of every error message.
+
+The last failing probe (status, latency, error and the first EXCERPT_BYTES of its body, with the
+header secrets masked) is kept in memory as `last_failure`, the evidence of an incident on it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import asyncio
 import re
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import httpx
@@ -36,6 +40,22 @@ BODY_REGEX_LIMIT = 1024 * 1024
 """The bytes of a body a `body_regex` is matched against; the rest is never read."""
 DRAIN_LIMIT = 64 * 1024
 """Without a regex a body this small is still read, so that its connection can be kept alive."""
+EXCERPT_BYTES = 2048
+"""The start of a failing answer's body kept as evidence (out of what was read anyway)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeFailure:
+    """The last probe that failed: what an incident on this check is explained by."""
+
+    url: str
+    at: float
+    status: int | None
+    latency_ms: float
+    error: str | None
+    body_match: bool | None
+    excerpt: str
+    """The body's first EXCERPT_BYTES, decoded, header secrets masked ('' without an answer)."""
 
 
 class HttpCheck:
@@ -69,6 +89,8 @@ class HttpCheck:
             raise ConfigError(f"invalid body_regex: {exc}", path=f"checks.{name}.body_regex") from None
         self._plain_headers = {key: value.get_secret_value() for key, value in self._headers.items()}
         self._limit = BODY_REGEX_LIMIT if self._pattern is not None else DRAIN_LIMIT
+        self.last_failure: ProbeFailure | None = None
+        self._shown_url = str(self._url.copy_with(userinfo=b""))  # no credentials in evidence
 
     @classmethod
     def from_config(cls, config: CheckBase, *, http: SharedHttp) -> HttpCheck:
@@ -89,32 +111,41 @@ class HttpCheck:
         status: int | None = None
         body_match: bool | None = None
         error: str | None = None
+        excerpt = ""
         try:
             async with asyncio.timeout(self._timeout):
-                status, body_match = await self._request()
+                status, body_match, excerpt = await self._request()
         except (TimeoutError, httpx.TimeoutException):
             error = f"timeout: no complete answer within {self._timeout:g}s"
         except httpx.RequestError as exc:  # refused, reset, TLS, not HTTP: the endpoint is down
             error = describe_error(exc, self._secrets())
         except Exception as exc:  # anything else fails the check, with the secrets masked
             raise CheckError(describe_error(exc, self._secrets())) from None
+        latency = round((time.perf_counter() - started) * 1000, 1)
         fields: dict[str, FieldValue] = {
             "ok": error is None and status in self._expect and body_match is not False,
             "status": status,
-            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+            "latency_ms": latency,
             "body_match": body_match,
             "error": error,
         }
+        if not fields["ok"]:
+            self.last_failure = ProbeFailure(
+                self._shown_url, time.time(), status, latency, error, body_match, excerpt
+            )
         return [Sample(self.name, self.targets[0], fields)]
 
-    async def _request(self) -> tuple[int, bool | None]:
+    async def _request(self) -> tuple[int, bool | None, str]:
+        """Status, whether the body matched (None without a regex), and the body's excerpt."""
         async with self._client.stream(
             self._method, self._url, headers=self._plain_headers, timeout=self._timeout
         ) as response:
             body, _ = await read_at_most(response, self._limit)
+            excerpt = _masked(_text(body[:EXCERPT_BYTES], response), self._secrets())
             if self._pattern is None:
-                return response.status_code, None
-            return response.status_code, self._pattern.search(_text(body, response)) is not None
+                return response.status_code, None, excerpt
+            matched = self._pattern.search(_text(body, response)) is not None
+            return response.status_code, matched, excerpt
 
     def _secrets(self) -> list[str]:
         return [value.get_secret_value() for value in self._headers.values()]
@@ -136,6 +167,13 @@ def _text(body: bytes, response: httpx.Response) -> str:
         return body.decode(response.charset_encoding or "utf-8", errors="replace")
     except LookupError:  # a charset Python does not know
         return body.decode("utf-8", errors="replace")
+
+
+def _masked(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
 
 
 def _sendable(text: str) -> bool:

@@ -24,24 +24,48 @@ def candidates_for(
     configs: dict[str, ActionConfig],
     queries: ActionHistory,
     signature: str,
+    fingerprint: str | None = None,
 ) -> list[Candidate]:
+    """`fingerprint`: the incident's cause, when known: each candidate also carries its record
+    for this cause."""
     from_rule = bool(rule.remedies)
     names = rule.remedies if from_rule else [n for n, c in configs.items() if _may_heal(c, target)]
-    rates = _recorded_rates(queries, signature) if names else {}
+    causes = _recorded(queries, signature) if names else {}
+    rates = signature_rates(causes)
+    for_cause = causes.get(fingerprint, {}) if fingerprint else {}
     out = []
     for name in names:
         if not actions[name].applies_to(target):
             continue
-        ok, tries = rates.get(name, (0, 0))
         cfg = configs[name]
-        out.append(Candidate(name, cfg.type, describe(cfg), cfg.risk, from_rule, ok, tries))
+        candidate = Candidate(
+            name,
+            cfg.type,
+            describe(cfg),
+            cfg.risk,
+            from_rule,
+            *rates.get(name, (0, 0)),
+            *for_cause.get(name, (0, 0)),
+        )
+        out.append(candidate)
     return out
 
 
-def _recorded_rates(queries: ActionHistory, signature: str) -> dict[str, tuple[int, int]]:
-    """What worked before; nothing when the base cannot say now (the rule's order decides)."""
+def signature_rates(causes: dict[str | None, dict[str, tuple[int, int]]]) -> dict[str, tuple[int, int]]:
+    """The signature's record per action: its records per cause (known or not) summed."""
+    total: dict[str, tuple[int, int]] = {}
+    for per_action in causes.values():
+        for action, (ok, n) in per_action.items():
+            before = total.get(action, (0, 0))
+            total[action] = (before[0] + ok, before[1] + n)
+    return total
+
+
+def _recorded(queries: ActionHistory, signature: str) -> dict[str | None, dict[str, tuple[int, int]]]:
+    """What worked before, per cause; nothing when the base cannot say now (the rule's order
+    decides)."""
     try:
-        return queries.success_rates(signature)
+        return queries.cause_rates(signature)
     except StoreError as exc:
         log.warning(
             "no success rates: the knowledge base cannot be read",

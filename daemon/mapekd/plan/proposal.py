@@ -46,3 +46,5 @@ class Proposal:
     approval: int | None = None
     """The approval this proposal runs under (approved by a person, or its maintenance window
     opened); None: it has none, and a high-risk action may not run."""
+    fingerprint: str | None = None
+    """The cause fingerprint of the incident when it was decided (None: not known then)."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from mapekd.knowledge.cause_reports import causes
 from mapekd.knowledge.llm_reports import LLMReports
 from mapekd.knowledge.reports import Reports
 from mapekd.knowledge.series import Series
 
 WORST = 10
+CAUSES = 20
 
 
 def gather(db: sqlite3.Connection, since: float, now: float) -> dict[str, Any]:
@@ -28,6 +30,7 @@ def gather(db: sqlite3.Connection, since: float, now: float) -> dict[str, Any]:
         "decision_sources": _per_source(reports.decision_sources(since)),
         "llm_per_day": series.llm_per_day(since, now),
         "worst": reports.worst_signatures(since, WORST),
+        "causes": causes(reports, since, CAUSES),
         "totals": {
             "incidents": sum(d["open"] + d["gave_up"] + d["resolved"] for d in incidents),
             "open": sum(d["open"] for d in incidents),
