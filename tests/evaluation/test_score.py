@@ -58,12 +58,7 @@ def test_never_escalated_is_what_was_chosen_first(run: Run) -> None:
     assert end_choice(run, "web_unhealthy", "restart_web") == "restart_web"
 
 
-def test_repeated_analyses_are_unknown_while_the_base_records_no_fingerprint(run: Run) -> None:
-    assert repeated_analyses(run) is None
-
-
 def test_an_analysis_asked_again_for_a_known_fingerprint_is_counted(run: Run) -> None:
-    run.store.db.execute("ALTER TABLE incidents ADD COLUMN fingerprint TEXT")
     for pk, fingerprint in ((1, "refused :5432"), (2, "refused :5432"), (3, "deadlock")):
         incident(run.store, pk, "resolved", "execute", "start_db")
         run.store.db["incidents"].update(pk, {"fingerprint": fingerprint})

@@ -66,32 +66,18 @@ def end_choice(run: Run, rule: str, first: str | None) -> str | None:
     return "escalate" if escalated and not resolved else first
 
 
-FINGERPRINTS = {"incidents": "id", "decisions": "incident_id"}
-"""Tables that may record an incident's cause fingerprint, and their column naming the incident."""
+ANALYSES = (
+    "SELECT c.id, c.ts, i.fingerprint FROM llm_calls c JOIN incidents i ON i.id = c.incident_id "
+    "WHERE c.prompt_template LIKE 'analy%' AND c.cached = 0 AND i.fingerprint IS NOT NULL"
+)
+"""Analyses asked of a model, with the cause fingerprint of their incident."""
 
 
-def fingerprint_table(run: Run) -> str | None:
-    """The table whose rows give an incident's cause fingerprint, where the base records one."""
-    for table in FINGERPRINTS:
-        if any(c["name"] == "fingerprint" for c in run.rows(f"PRAGMA table_info({table})")):
-            return table
-    return None
-
-
-def repeated_analyses(run: Run) -> int | None:
+def repeated_analyses(run: Run) -> int:
     """Analyses asked of a model since the fault for a fingerprint that had been analysed before
-    in this knowledge base (None: the base records no fingerprints)."""
-    table = fingerprint_table(run)
-    if table is None:
-        return None
-    # Table and column names come from FINGERPRINTS only, never from input.
-    known = (
-        f"SELECT c.id, c.ts, f.fingerprint FROM llm_calls c JOIN {table} f "  # noqa: S608
-        f"ON f.{FINGERPRINTS[table]} = c.incident_id "
-        "WHERE c.prompt_template LIKE 'analy%' AND c.cached = 0 AND f.fingerprint IS NOT NULL"
-    )
+    in this knowledge base (the earlier one should have been reused)."""
     rows = run.rows(
-        f"WITH a AS ({known}) SELECT COUNT(DISTINCT a.id) AS n FROM a WHERE a.ts >= ? AND EXISTS "  # noqa: S608
+        f"WITH a AS ({ANALYSES}) SELECT COUNT(DISTINCT a.id) AS n FROM a WHERE a.ts >= ? AND EXISTS "  # noqa: S608
         "(SELECT 1 FROM a AS b WHERE b.fingerprint = a.fingerprint AND b.id < a.id)",
         (run.injected_at,),
     )
