@@ -1,7 +1,8 @@
 """The decision sources an evaluation compares, each a set of configuration sections over the
 scenario's checks, rules and actions:
 
-- `rule`: `plan.llm: never`, the rule's remedy order;
+- `rule`: `plan.llm: never`: the rule's remedy order, ranked by what the run's own knowledge base
+  has learned (nothing but in the alternating episodes, which share one base);
 - `knowledge`: a knowledge base seeded by earlier runs of the same scenario; `plan.llm: always`, so
   anything knowledge does not settle goes to the model;
 - `llm`: the configured provider(s) plan every decision (`policy.prefer_knowledge: false`; no

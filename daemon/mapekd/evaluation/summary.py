@@ -65,6 +65,9 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "model_cpu_s_per_incident": per_incident([r.get("model_cpu_s") for r in runs], runs),
         "repeated_analyses": total([r.get("repeated_analyses") for r in runs]),
         "right_from_second_occurrence": from_second_occurrence(runs),
+        "alternating_ttm_median_s": median(
+            [r["ttm_s"] for r in runs if r.get("occurrence") is not None and r["ttm_s"] is not None]
+        ),
     }
 
 

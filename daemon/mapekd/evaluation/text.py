@@ -22,6 +22,7 @@ ROWS = (
     ("  of which the expected remedy", "llm_own_picked_expected"),
     ("model CPU s per incident", "model_cpu_s_per_incident"),
     ("analyses repeated, known fingerprint", "repeated_analyses"),
+    ("alternating: median time to mitigate s", "alternating_ttm_median_s"),
 )
 
 
