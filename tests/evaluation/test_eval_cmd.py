@@ -89,3 +89,32 @@ def test_an_unknown_name_is_a_config_error_naming_the_option(
     assert main([*argv, *(["--sources", "rule"] if option != "--sources" else [])]) == 2
     err = capsys.readouterr().err
     assert option in err and value in err
+
+
+def plan_answer(action: str) -> str:
+    return json.dumps({"action": action, "params": {}, "risk": "low", "confidence": 0.9, "rationale": "test"})
+
+
+def test_each_configured_provider_decides_alone(tmp_path: Path) -> None:
+    """Two providers that always answer the same remedy: each `llm:NAME` run acts on its own
+    provider's answer, recorded as the LLM's."""
+    providers = [
+        {"name": "says_start", "type": "offline", "default_answer": plan_answer("start_web")},
+        {"name": "says_cleanup", "type": "offline", "default_answer": plan_answer("cleanup_tmp")},
+    ]
+    config = tmp_path / "llm.yaml"
+    config.write_text(yaml.safe_dump({"llm": {"providers": providers}}))
+    argv = [sys.executable, "-m", "mapekd", "eval", "--config", str(config), "--scenarios", "crash_choice"]
+    argv += ["--sources", "llm:says_start,llm:says_cleanup", "--repeats", "1", "--json"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=150)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    runs = {r["source"]: r for r in report["runs"]}
+    assert runs["llm:says_start"]["choice"] == "start_web" and runs["llm:says_start"]["correct"]
+    assert runs["llm:says_cleanup"]["choice"] == "cleanup_tmp" and not runs["llm:says_cleanup"]["correct"]
+    assert runs["llm:says_start"]["llm_calls"] == {"plan.j2": 1}
+    for run in runs.values():
+        assert run["scored_source"] == "llm" and run["decisions"][0]["source"] == "llm"
+    assert report["summary"]["llm:says_start"]["correct_rate"] == 1.0
+    assert report["summary"]["llm:says_cleanup"]["correct_rate"] == 0.0
+    assert report["summary"]["llm:says_start"]["latency_llm_path_ms"] is not None
