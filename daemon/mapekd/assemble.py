@@ -15,6 +15,7 @@ from mapekd.analyze.rules.base import Rule
 from mapekd.analyze.rules.registry import build_rule
 from mapekd.config.settings import Settings
 from mapekd.errors import ConfigError
+from mapekd.evidence.exits import ExitBook
 from mapekd.execute.base import Action
 from mapekd.execute.registry import ActionDeps, build_action
 from mapekd.monitor.base import Check, ProcessSource
@@ -31,21 +32,26 @@ class Components:
     actions: dict[str, Action]
     table: ProcessTable
     """The process-table scan shared by the process checks, taken once per cycle."""
+    exits: ExitBook
+    """The deaths the process checks saw, with their exit status (the daemon's, across reloads)."""
 
     def observed_of(self, check_name: str) -> list[ObservedProcess]:
         check = self.checks[check_name]  # config validation guarantees a process check
         return check.observed() if isinstance(check, ProcessSource) else []
 
 
-def assemble(settings: Settings, *, http: SharedHttp, base_env: Mapping[str, str]) -> Components:
+def assemble(
+    settings: Settings, *, http: SharedHttp, base_env: Mapping[str, str], exits: ExitBook | None = None
+) -> Components:
     """Build everything the settings describe, or raise ConfigError naming `section[i].key`.
     Builds only: nothing is started, collected or executed."""
-    components = Components({}, [], {}, ProcessTable())
+    components = Components({}, [], {}, ProcessTable(), exits or ExitBook())
     for i, check_cfg in enumerate(settings.checks):
         with _located(f"checks[{i}]"):
             check = build_check(check_cfg, http=http)
         if isinstance(check, ProcessSource):
             check.share_table(components.table)
+            check.share_exits(components.exits)
         components.checks[check_cfg.name] = check
     for i, rule_cfg in enumerate(settings.rules):
         with _located(f"rules[{i}]"):

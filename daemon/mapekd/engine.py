@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING
 
 from mapekd.analyze.history import History
@@ -14,6 +15,8 @@ from mapekd.analyze.rules.base import Rule
 from mapekd.analyze.rules.registry import lookback
 from mapekd.assemble import Components, assemble
 from mapekd.config.settings import Settings
+from mapekd.evidence.exits import ExitBook
+from mapekd.evidence.registry import gatherers_for
 from mapekd.heal import Healer
 from mapekd.knowledge.base import Store
 from mapekd.model import Sample
@@ -66,6 +69,7 @@ class Engine:
             situation_of=self.situation_of,
             metrics=metrics,
             enforcer=enforcer,
+            gatherers_for=partial(gatherers_for, checks=components.checks, exits=components.exits),
         )
         self.approvals = ApprovalGate(self.healer, {r.name: r for r in self.rules})
         self.healer.on_approval_requested = self.approvals.wake
@@ -85,10 +89,11 @@ class Engine:
         planner: LLMPlanner | None = None,
         metrics: LoopMetrics | None = None,
         enforcer: Enforcer | None = None,
+        exits: ExitBook | None = None,
     ) -> Engine:
         """Assemble every part first (raises ConfigError); nothing runs until start_watching.
         `enforcer`: the daemon's, shared by every engine it builds (its counts outlive a reload)."""
-        components = assemble(settings, http=http, base_env=base_env)
+        components = assemble(settings, http=http, base_env=base_env, exits=exits)
         return cls(
             settings, store, components, dry_run=dry_run, planner=planner, metrics=metrics, enforcer=enforcer
         )

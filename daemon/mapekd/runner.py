@@ -21,6 +21,7 @@ from mapekd.config.loader import load_settings, locate
 from mapekd.config.settings import Settings
 from mapekd.engine import Engine
 from mapekd.errors import ConfigError
+from mapekd.evidence.exits import ExitBook
 from mapekd.knowledge.runbooks import load_runbooks
 from mapekd.knowledge.store import SqliteStore
 from mapekd.monitor.alerts import adopt_alerts
@@ -101,6 +102,8 @@ class Daemon:
         # is held in memory (the store's journal), a read that cannot be made fails.
         store.wait_at_most(LOOP_BUSY_S)
         self.enforcer: Enforcer | None = None
+        self.exits = ExitBook()
+        """The watched processes' deaths, for the evidence; shared by every engine, like the enforcer."""
         try:
             self.engine, self.reasoning = self._build(self.settings)  # a ConfigError here: exit 2
             if once:
@@ -133,6 +136,7 @@ class Daemon:
                 base_env=self.base_env,
                 metrics=self.metrics,
                 enforcer=self.enforcer,
+                exits=self.exits,
             )
         except ConfigError as exc:
             raise locate(exc, self.config_path) from exc

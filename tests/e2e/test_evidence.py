@@ -16,20 +16,17 @@ import pytest
 from tests.conftest import wait_for
 from tests.e2e.harness import Daemon, kill
 
-pytest.importorskip(
-    "mapekd.evidence.registry", reason="the gatherers (evidence/registry.py) come with the evidence gatherers"
-)
-
 SIGNATURE = "app_down@process:app"
 APP = """
 import os, sys, time
 log_path, pidfile = sys.argv[1], sys.argv[2]
 with open(pidfile, "w") as f:
     f.write(str(os.getpid()))
+now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 with open(log_path, "a", buffering=1) as log:
-    log.write("2026-12-06T05:40:40Z app starting\\n")
-    log.write("2026-12-06T05:40:41Z connecting with password=canary-app-secret\\n")
-    log.write("2026-12-06T05:40:42Z FATAL could not connect: connection refused 127.0.0.1:5432\\n")
+    log.write(now + " app starting\\n")
+    log.write(now + " connecting with password=canary-app-secret\\n")
+    log.write(now + " FATAL could not connect: connection refused 127.0.0.1:5432\\n")
     time.sleep(300)
 """
 

@@ -7,21 +7,17 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, model_validator
 
 from mapekd.config.base import HttpUrl, Name, StrictModel, UnitName
+from mapekd.config.check_base import CheckBase as CheckBase
+from mapekd.config.checks_monit import (
+    DirectoryCheckConfig,
+    FifoCheckConfig,
+    FileCheckConfig,
+    FilesystemCheckConfig,
+    NetworkCheckConfig,
+    ProgramCheckConfig,
+    TcpCheckConfig,
+)
 from mapekd.config.durations import Duration
-
-
-class CheckBase(StrictModel):
-    name: Name
-    timeout: Duration = 5.0
-    """How long one collection may take before it yields an error sample."""
-    interval: Annotated[Duration, Field(gt=0)] | None = None
-    """How often this check is collected; default `daemon.interval`. Checks of one interval are
-    collected together, and then only the rules on them are evaluated."""
-    service: Name | None = None
-    """The service this check watches: incidents of checks with one service name are one story
-    (grouped, decided once)."""
-    logs: list[str] = Field(default_factory=list, max_length=32)
-    """Log files (paths or globs) whose tail is read as evidence when an incident opens."""
 
 
 class HostCheckConfig(CheckBase):
@@ -150,6 +146,13 @@ CheckConfig = Annotated[
     | HttpCheckConfig
     | PrometheusCheckConfig
     | PromqlCheckConfig
-    | AlertmanagerCheckConfig,
+    | AlertmanagerCheckConfig
+    | TcpCheckConfig
+    | FilesystemCheckConfig
+    | ProgramCheckConfig
+    | DirectoryCheckConfig
+    | NetworkCheckConfig
+    | FileCheckConfig
+    | FifoCheckConfig,
     Field(discriminator="type"),
 ]

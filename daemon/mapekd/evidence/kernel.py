@@ -6,8 +6,8 @@ Kept from the kernel log (evidence.kmsg) since the incident window began:
 - `COMM[PID]: segfault at ...` and `traps: COMM[PID] general protection fault ...`.
 A line is about the watched process when it names one of its pids (the sample's `pid` or
 `last_pid`, the deaths the ExitBook saw), its process name (`comm`, as the kernel cuts it to 15
-characters) or its unit's cgroup. Knowing none of these, every such line of the window is kept:
-a kill on the host while the process died is worth reading.
+characters) or its unit's cgroup. Knowing none of these, nothing is kept: another process's kill
+in the same minutes would be read as this one's cause and give the incident a false fingerprint.
 """
 
 from __future__ import annotations
@@ -80,12 +80,11 @@ class KernelGatherer:
         return pids
 
     def select(self, records: list[KernelRecord], pids: set[int]) -> list[EvidenceItem]:
-        """The death lines about the watched process (all of them when nothing identifies it)."""
-        anything = not (pids or self.comm or self.unit)
+        """The death lines about the watched process (none when nothing identifies it)."""
         items: list[EvidenceItem] = []
         for record in records:
             line = death_line(record.text)
-            if line is not None and (anything or self._ours(line, pids)):
+            if line is not None and self._ours(line, pids):
                 items.append(EvidenceItem("kernel", "kernel", record.text, record.at))
         return items
 

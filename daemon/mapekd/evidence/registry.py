@@ -5,6 +5,7 @@
   journal and verdict of its `unit:` when it has one;
 - http: the last failing probe (needs the running check, which remembers it);
 - prometheus / promql: the series and values of the target;
+- file with `content_regex`: the tail of the file it watches;
 - every check with `logs:`: the tail of those files.
 A check type without an entry here is an error: a new check type must say what its evidence is.
 """
@@ -21,6 +22,7 @@ from mapekd.config.checks import (
     PrometheusCheckConfig,
     PromqlCheckConfig,
 )
+from mapekd.config.checks_monit import FileCheckConfig
 from mapekd.config.evidence import EvidenceConfig
 from mapekd.config.settings import Settings
 from mapekd.errors import ConfigError
@@ -105,6 +107,12 @@ def _promql(check: CheckBase, sources: Sources) -> list[Gatherer]:
     return [SeriesGatherer({q.field or q.name: q.query for q in cfg.queries})]
 
 
+def _watched_file(check: CheckBase, sources: Sources) -> list[Gatherer]:
+    cfg = require_config(check, FileCheckConfig)
+    watched = cfg.content_regex is not None and cfg.path not in cfg.logs
+    return [LogGatherer([cfg.path])] if watched else []
+
+
 def _logs_only(check: CheckBase, sources: Sources) -> list[Gatherer]:
     return []
 
@@ -117,4 +125,11 @@ BY_TYPE: Final[Mapping[str, Builder]] = {
     "promql": _promql,
     "host": _logs_only,
     "alertmanager": _logs_only,
+    "tcp": _logs_only,
+    "filesystem": _logs_only,
+    "program": _logs_only,
+    "directory": _logs_only,
+    "network": _logs_only,
+    "file": _watched_file,
+    "fifo": _logs_only,
 }

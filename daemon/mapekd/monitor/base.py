@@ -19,6 +19,7 @@ from mapekd.errors import CheckError, ConfigError
 from mapekd.model import Sample
 
 if TYPE_CHECKING:
+    from mapekd.evidence.exits import ExitBook
     from mapekd.monitor.alert_model import Alert
     from mapekd.monitor.identity import ObservedProcess
     from mapekd.monitor.proctable import ProcessTable
@@ -95,6 +96,10 @@ class ProcessSource(Protocol):
 
     def observed(self) -> list[ObservedProcess]:
         """Handles on the processes matched at the last collection; the caller closes them."""
+        ...
+
+    def share_exits(self, exits: ExitBook) -> None:
+        """Tell `exits` of the deaths of the processes it watches."""
         ...
 
 

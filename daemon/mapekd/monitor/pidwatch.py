@@ -12,16 +12,24 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from mapekd.monitor.identity import ObservedProcess, ProcIdentity
+
+if TYPE_CHECKING:
+    from mapekd.evidence.exits import ExitBook
 
 
 class PidWatch:
     """Watches at most one process on behalf of one check; `on_exit(check_name)` runs on its exit."""
 
-    def __init__(self, check_name: str, on_exit: Callable[[str], None]) -> None:
+    def __init__(
+        self, check_name: str, on_exit: Callable[[str], None], exits: ExitBook | None = None
+    ) -> None:
         self._check_name = check_name
         self._report_exit = on_exit
+        self._exits = exits
+        """Told of each death with the pidfd, which keeps the exit status for the evidence."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._watched: ObservedProcess | None = None
         self.since = 0.0
@@ -59,5 +67,7 @@ class PidWatch:
         self._loop, self._watched = None, None
 
     def _on_exit(self) -> None:
+        if self._exits is not None and self._watched is not None:
+            self._exits.note_death(self._check_name, self._watched.identity.pid, self._watched.fd)
         self.clear()
         self._report_exit(self._check_name)

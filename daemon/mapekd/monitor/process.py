@@ -43,6 +43,7 @@ from mapekd.monitor.procfind import ProcessMatcher, UnitSource
 from mapekd.monitor.proctable import ProcessTable
 
 if TYPE_CHECKING:
+    from mapekd.evidence.exits import ExitBook
     from mapekd.shared_http import SharedHttp
 
 REARM_POLL_S = 0.02
@@ -84,6 +85,7 @@ class ProcessCheck:
         self._observer = Observer(matcher, self.table)
         self._watch_enabled = watch
         self._watch: PidWatch | None = None
+        self._exits: ExitBook | None = None
         self._observed: list[ObservedProcess] = []
         self.last: Observation | None = None
 
@@ -107,6 +109,10 @@ class ProcessCheck:
         self.table = self._observer.table = table
         self._own_table = False
 
+    def share_exits(self, exits: ExitBook) -> None:
+        """Tell `exits` of every death this check's pidfd watch sees (for the evidence)."""
+        self._exits = exits
+
     def _ask_of(self, table: ProcessTable) -> None:
         cmdlines, uids = self._scan_needs
         if cmdlines:
@@ -119,7 +125,7 @@ class ProcessCheck:
         is called when that process dies."""
         self.stop_watching()
         if self._watch_enabled:
-            self._watch = PidWatch(self.name, on_event)
+            self._watch = PidWatch(self.name, on_event, self._exits)
 
     def stop_watching(self) -> None:
         if self._watch is not None:

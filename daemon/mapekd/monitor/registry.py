@@ -33,6 +33,13 @@ CHECK_TYPES: Final[Mapping[str, str]] = {
     "prometheus": "mapekd.monitor.prometheus:PrometheusCheck",
     "promql": "mapekd.monitor.promql:PromqlCheck",
     "alertmanager": "mapekd.monitor.alerts:AlertmanagerCheck",
+    "tcp": "mapekd.monitor.tcp:TcpCheck",
+    "filesystem": "mapekd.monitor.filesystem:FilesystemCheck",
+    "program": "mapekd.monitor.program:ProgramCheck",
+    "directory": "mapekd.monitor.directory:DirectoryCheck",
+    "network": "mapekd.monitor.network:NetworkCheck",
+    "file": "mapekd.monitor.file:FileCheck",
+    "fifo": "mapekd.monitor.fifo:FifoCheck",
 }
 """Config `type` -> `module:class` of its check. Read only: a new check type is a new entry here."""
 
