@@ -29,7 +29,9 @@ def web_actions(w: World) -> list[dict[str, Any]]:
             "type": "command",
             "argv": w.svc("restart", *web),
             "detach": True,
-            "detach_grace": "1200ms",
+            # Longer than the restart's own 1 s wait for the old instance plus an interpreter's
+            # start on a loaded host: a restart that gives up must be seen failing.
+            "detach_grace": "2s",
             "settle": "1s",
             "description": "graceful restart of the web service: SIGTERM, wait up to 1 s for it to "
             "exit, start a new instance; fails if the old one does not exit",

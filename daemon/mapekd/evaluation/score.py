@@ -84,6 +84,14 @@ def repeated_analyses(run: Run) -> int:
     return int(rows[0]["n"])
 
 
+def evidence_kinds(run: Run, incident_id: int) -> dict[str, int]:
+    """How many evidence items of each kind the incident kept."""
+    rows = run.rows(
+        "SELECT kind, COUNT(*) AS n FROM evidence WHERE incident_id = ? GROUP BY kind", (incident_id,)
+    )
+    return {str(r["kind"]): int(r["n"]) for r in rows}
+
+
 def score(run: Run, scenario: Scenario, healthy: bool) -> dict[str, Any]:
     """What the run chose (and whether it is the expected answer), did, and how long it took."""
     t0 = run.injected_at
@@ -120,6 +128,8 @@ def score(run: Run, scenario: Scenario, healthy: bool) -> dict[str, Any]:
         "timed_out": run.timed_out,
         "llm_calls": {str(c["prompt_template"]): c["n"] for c in calls},
         "incidents": len(incidents),
+        "fingerprint": scored["fingerprint"] if scored else None,
+        "evidence": evidence_kinds(run, scored["incident_id"]) if scored else {},
         "repeated_analyses": repeated_analyses(run),
         "decisions": [
             {

@@ -65,6 +65,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "model_cpu_s_per_incident": per_incident([r.get("model_cpu_s") for r in runs], runs),
         "repeated_analyses": total([r.get("repeated_analyses") for r in runs]),
         "right_from_second_occurrence": from_second_occurrence(runs),
+        "fingerprints": fingerprints(runs),
         "alternating_ttm_median_s": median(
             [r["ttm_s"] for r in runs if r.get("occurrence") is not None and r["ttm_s"] is not None]
         ),
@@ -93,3 +94,13 @@ def from_second_occurrence(runs: list[dict[str, Any]]) -> dict[str, float | None
         c: share([r["correct"] for r in episodes if r["scenario"] == c and r["occurrence"] >= 2])
         for c in causes
     }
+
+
+def fingerprints(runs: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The cause fingerprints of each scenario's scored incidents: causes that one rule cannot
+    tell apart can be told apart by knowledge only if their fingerprints differ."""
+    out: dict[str, set[str]] = {}
+    for r in runs:
+        if r.get("fingerprint"):
+            out.setdefault(r["scenario"], set()).add(r["fingerprint"])
+    return {name: sorted(found) for name, found in sorted(out.items())}

@@ -61,12 +61,13 @@ class State:
     leaked: list[bytes] = []  # held, so that the memory stays in use
 
 
-def log(message: str) -> None:
-    """One line in the service's own log, opened and closed per line (rotation-safe)."""
+def log(level: str, message: str) -> None:
+    """One line in the service's own log, with its level as services write it, opened and
+    closed per line (rotation-safe)."""
     if State.args.log:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
         with open(State.args.log, "a", encoding="utf-8") as out:
-            out.write(f"{stamp} web[{os.getpid()}]: {message}\n")
+            out.write(f"{stamp} web[{os.getpid()}] {level}: {message}\n")
 
 
 class Health(BaseHTTPRequestHandler):
@@ -91,11 +92,11 @@ def answer() -> tuple[int, bytes]:
     if State.conf_error is not None:
         return 500, b"config invalid\n"
     if degraded():
-        log("connection pool exhausted: 64 of 64 connections checked out, none returned")
+        log("ERROR", "connection pool exhausted: 64 of 64 connections checked out, none returned")
         return 503, b"pool exhausted\n"
     problem = upstream_problem()
     if problem is not None:
-        log(f"upstream {State.args.upstream}: {problem}")
+        log("ERROR", f"upstream {State.args.upstream}: {problem}")
         return 503, b"upstream down\n"
     return 200, b"ok\n"
 
@@ -129,18 +130,20 @@ def watch_io() -> None:
         time.sleep(STALL_REPORT_S)
         since = State.io_since
         if since is not None and time.monotonic() - since >= STALL_REPORT_S:
-            log(f"I/O stall: write to {State.args.data} blocked for {time.monotonic() - since:.1f} s")
+            log(
+                "ERROR", f"I/O stall: write to {State.args.data} blocked for {time.monotonic() - since:.1f} s"
+            )
 
 
 def leak() -> None:
-    log("cache warm-up: loading the whole session index into memory")
+    log("INFO", "cache warm-up: loading the whole session index into memory")
     while sum(map(len, State.leaked)) < LEAK_CAP:
         State.leaked.append(b"\x01" * LEAK_CHUNK)  # written, so resident
         time.sleep(0.1)
 
 
 def hang() -> None:
-    log("deadlock: request workers wait for the cache lock held by the reload thread")
+    log("ERROR", "deadlock: request workers wait for the cache lock held by the reload thread")
     State.hung = True
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the shutdown path needs the same lock
 
@@ -160,7 +163,7 @@ def conf_problem(path: str) -> str | None:
 def reload_conf() -> None:
     State.conf_error = conf_problem(State.args.conf) if State.args.conf else None
     if State.conf_error is not None:
-        log(f"config error: {State.conf_error}; still serving, answering 500")
+        log("ERROR", f"config error: {State.conf_error}; still serving, answering 500")
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -168,13 +171,13 @@ def serve(args: argparse.Namespace) -> int:
     if args.cgroup:
         Path(args.cgroup, "cgroup.procs").write_text(f"{os.getpid()}\n")
     if args.conf and (problem := conf_problem(args.conf)) is not None:
-        log(f"config error: {problem}; refusing to start")
+        log("ERROR", f"config error: {problem}; refusing to start")
         return EX_CONFIG
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Health)
     Path(args.pidfile).write_text(f"{os.getpid()}\n")
-    log(f"listening on 127.0.0.1:{args.port}")
+    log("INFO", f"listening on 127.0.0.1:{args.port}")
     if args.broken_flag and Path(args.broken_flag).exists():
-        log("fatal: schema migration 0042 failed: column sessions.owner already exists")
+        log("FATAL", "schema migration 0042 failed: column sessions.owner already exists")
         threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGKILL)).start()
     if args.leak_flag and Path(args.leak_flag).exists():
         threading.Timer(0.5, leak).start()
@@ -185,7 +188,7 @@ def serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGWINCH, lambda *_: hang())
     signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=reload_conf).start())
     server.serve_forever()
-    log("stopped")
+    log("INFO", "stopped")
     return 0
 
 
