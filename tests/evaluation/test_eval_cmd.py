@@ -80,7 +80,12 @@ def test_eval_decides_a_crash_and_leaves_a_healthy_service_alone(tmp_path: Path)
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("--scenarios", "no_such_fault"), ("--sources", "oracle"), ("--sources", "llm:nobody")],
+    [
+        ("--scenarios", "no_such_fault"),
+        ("--sources", "oracle"),
+        ("--sources", "llm:nobody"),
+        ("--sources", "pipeline"),  # the host configuration has no model that can answer
+    ],
 )
 def test_an_unknown_name_is_a_config_error_naming_the_option(
     option: str, value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]

