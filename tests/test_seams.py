@@ -7,7 +7,7 @@ from __future__ import annotations
 from mapekd.assemble import Components, assemble
 from mapekd.config.settings import Settings
 from mapekd.model import Symptom
-from mapekd.monitor.base import AlertInbox, ProcessSource, ProcessWatcher, TargetSampler, Watcher
+from mapekd.monitor.base import AlertInbox, Closeable, ProcessSource, ProcessWatcher, TargetSampler, Watcher
 from mapekd.notify.sink import NoticeSink
 from mapekd.shared_http import SharedHttp
 
@@ -41,14 +41,14 @@ def built() -> Components:
 
 
 def seams_of(part: object) -> set[str]:
-    protocols = (Watcher, ProcessWatcher, ProcessSource, AlertInbox, TargetSampler, NoticeSink)
+    protocols = (Watcher, ProcessWatcher, ProcessSource, AlertInbox, TargetSampler, NoticeSink, Closeable)
     return {p.__name__ for p in protocols if isinstance(part, p)}
 
 
 def test_each_check_and_action_meets_the_protocols_of_what_it_does() -> None:
     parts = built()
 
-    assert seams_of(parts.checks["web"]) == {"Watcher", "ProcessWatcher", "ProcessSource"}
+    assert seams_of(parts.checks["web"]) == {"Watcher", "ProcessWatcher", "ProcessSource", "Closeable"}
     assert seams_of(parts.checks["am"]) == {"Watcher", "AlertInbox", "TargetSampler"}
     assert seams_of(parts.checks["host"]) == set()
     assert seams_of(parts.actions["page"]) == {"NoticeSink"}

@@ -20,7 +20,7 @@ from mapekd.evidence.registry import gatherers_for
 from mapekd.heal import Healer
 from mapekd.knowledge.base import Store
 from mapekd.model import Sample
-from mapekd.monitor.base import ProcessWatcher, TargetSampler, Watcher, collect_all, collect_safely
+from mapekd.monitor.base import Closeable, ProcessWatcher, TargetSampler, Watcher, collect_all, collect_safely
 from mapekd.plan.approval_gate import ApprovalGate
 from mapekd.plan.enforcer import Enforcer
 from mapekd.shared_http import SharedHttp
@@ -131,7 +131,7 @@ class Engine:
         for check in self.checks.values():
             if isinstance(check, Watcher):
                 check.stop_watching()
-            if isinstance(check, ProcessWatcher):
+            if isinstance(check, Closeable):
                 check.close()
 
     async def cycle(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mapekd.analyze.incidents import ActiveIncident, IncidentTracker
@@ -132,7 +132,7 @@ class Healer:
     async def handle(self, incident: ActiveIncident, rule: Rule, now: float) -> None:
         if incident.status == "gave_up" or self.busy(incident.id):
             return
-        self.causes.start(incident, rule.check)
+        self.causes.start(incident, rule.check, lambda: self._observed(incident, rule))
         candidates = self.candidates(incident, rule)
         if not candidates:
             self._settle_without_action(incident, "no applicable remedy")
@@ -143,6 +143,11 @@ class Healer:
             self.planning.spawn(incident.id, self._after_cause(incident, rule))
             return
         await self._decide(incident, rule, candidates, now)
+
+    def _observed(self, incident: ActiveIncident, rule: Rule) -> dict[str, Any]:
+        """The fields of the check's latest sample of the target (what gatherers start from)."""
+        samples = self.situation_of(incident, rule).samples if self.situation_of is not None else []
+        return dict(samples[-1].fields) if samples else {}
 
     async def _after_cause(self, incident: ActiveIncident, rule: Rule) -> None:
         """A decision the cause may change, made once it is known (or `evidence.wait` passed)."""
@@ -323,11 +328,13 @@ class Healer:
     async def _analyze(self, incident: ActiveIncident, rule: Rule) -> None:
         """After a fast decision: the analysis, attached to the incident (never before acting)."""
         if self.planner is not None and self.situation_of is not None and self.settings.plan.analyze:
-            await self._analysis_of(self.situation_of(incident, rule))
+            await self.causes.wait(incident.id, self.settings.evidence.deadline)  # the evidence, too
+            names = [c.name for c in self.candidates(incident, rule)]
+            await self._analysis_of(self.situation_of(incident, rule), names)
 
-    async def _analysis_of(self, situation: Situation) -> Analysis | None:
+    async def _analysis_of(self, situation: Situation, candidates: Sequence[str] = ()) -> Analysis | None:
         assert self.planner is not None
-        analysis = await self.planner.analyze_and_record(situation)
+        analysis = await self.planner.analyze_and_record(situation, candidates)
         if analysis is not None:
             self.analyses[situation.incident_id] = analysis
         return analysis

@@ -59,7 +59,14 @@ class Reasoning:
         limiter = AnalysisLimiter(settings.plan.analysis_per_hour, settings.plan.analysis_reuse)
         return cls(
             gateway,
-            LLMPlanner(caller, store, settings.llm, limiter, others=settings.redaction.other_processes),
+            LLMPlanner(
+                caller,
+                store,
+                settings.llm,
+                limiter,
+                others=settings.redaction.other_processes,
+                plan=settings.plan,
+            ),
         )
 
     async def close(self) -> None:

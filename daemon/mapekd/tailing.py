@@ -63,13 +63,14 @@ def last_lines(path: str | Path, *, max_bytes: int, max_lines: int) -> list[str]
 
 def _tail_fd(fd: int, max_bytes: int) -> tuple[list[str], bool]:
     """The lines in the last `max_bytes` of `fd` (a partial first line dropped, a last line without
-    its newline kept) and whether that was the whole file."""
+    its newline kept; a last line longer than the window given cut) and whether that was the whole
+    file."""
     size = os.fstat(fd).st_size
     start = max(0, size - max_bytes)
     data = os.pread(fd, size - start, start) if size > start else b""
-    if start > 0:
+    if start > 0:  # drop the cut first line, unless the window holds nothing but one long line
         cut = data.find(b"\n")
-        data = data[cut + 1 :] if cut >= 0 else b""
+        data = data[cut + 1 :] if 0 <= cut < len(data) - 1 else data
     return _decode_lines(data), start == 0
 
 

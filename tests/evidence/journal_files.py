@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 JOURNAL_REMOTE_PATHS = ("/lib/systemd/systemd-journal-remote", "/usr/lib/systemd/systemd-journal-remote")
-BOOT_ID = "0123456789abcdef0123456789abcdef"
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id").read_text().strip().replace("-", "")
+"""This boot's: `journalctl --dmesg` reads the current boot only."""
 
 
 @dataclass(frozen=True)

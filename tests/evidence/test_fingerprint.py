@@ -28,8 +28,25 @@ TEMPLATES = [
     ("hex id", "log", "at 0x7ffd1234 trace deadbeef1234", "at <hex> trace <hex>"),
     ("epoch seconds are a number", "log", "1765000000.123456 boot", "<num> boot"),
     ("pid in brackets", "log", "web[4242]: exiting", "web[<num>]: exiting"),
-    ("exit status kept", "exit", "exited with status 137 (pid 40213)", "exited with status 137 (pid <num>)"),
-    ("verdict signal kept", "verdict", "Result=signal ExecMainStatus=9", "Result=signal ExecMainStatus=9"),
+    (
+        "exit status kept, pid masked",
+        "exit",
+        "pid 812 exited with status 137",
+        "pid <num> exited with status 137",
+    ),
+    ("signal kept", "exit", "pid 40213 killed by signal 9 (KILL)", "pid <num> killed by signal 9 (KILL)"),
+    (
+        "verdict status kept, restarts masked",
+        "verdict",
+        "Result=signal ExecMainCode=killed ExecMainStatus=9/KILL NRestarts=4 ActiveState=failed",
+        "Result=signal ExecMainCode=killed ExecMainStatus=9/KILL NRestarts=<num> ActiveState=failed",
+    ),
+    (
+        "a log line's status is a number like others",
+        "log",
+        "exited with status 1",
+        "exited with status <num>",
+    ),
     ("spaces collapse", "log", "a   b\t c", "a b c"),
 ]
 
@@ -81,13 +98,13 @@ def test_same_cause_same_fingerprint_whatever_varies() -> None:
         items(
             ("log", "2026-12-06T05:40:41Z served GET /a in 3ms"),
             ("log", "2026-12-06T05:40:42Z ERROR connection refused to 10.0.0.5:5432"),
-            ("exit", "exited with status 1 (pid 40213)"),
+            ("exit", "pid 40213 exited with status 1"),
         ),
     )
     again, _ = fingerprint(
         "web_down@process:web",
         items(
-            ("exit", "exited with status 1 (pid 777777)"),
+            ("exit", "pid 777 exited with status 1"),
             ("log", "2026-12-07T01:02:03Z ERROR connection refused to 10.9.9.9:5433"),
             ("log", "2026-12-07T01:02:02Z served GET /b in 9ms"),
         ),
@@ -95,7 +112,7 @@ def test_same_cause_same_fingerprint_whatever_varies() -> None:
     assert first is not None and again is not None
     assert first.value == again.value and len(first.value) == 16
     assert first.templates == (
-        "exited with status 1 (pid <num>)",
+        "pid <num> exited with status 1",
         "<time> ERROR connection refused to <ip>:<port>",
     )
 

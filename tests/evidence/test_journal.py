@@ -28,6 +28,7 @@ def journal(tmp_path: Path) -> Path:
             Entry("db: connection refused 10.0.0.5:5432", now - 20, priority=3),
             Entry("a neighbour's line", now - 15, unit="db.service"),
             Entry(b"bytes \x01 and \xff invalid", now - 10, binary=True),
+            Entry(b'Traceback (most recent call last):\n  File "app.py"', now - 8, binary=True, priority=3),
             Entry(
                 "web.service: Main process exited, code=killed, status=9/KILL",
                 now - 5,
@@ -46,6 +47,8 @@ def test_reads_the_units_lines_since_the_incident_window(journal: Path) -> None:
         "listening on :8080",
         "err: db: connection refused 10.0.0.5:5432",
         "bytes \x01 and \ufffd invalid",
+        "err: Traceback (most recent call last):",
+        'err:   File "app.py"',
         "web.service: Main process exited, code=killed, status=9/KILL",
     ]
     assert {item.kind for item in items} == {"journal"}
@@ -56,7 +59,7 @@ def test_reads_the_units_lines_since_the_incident_window(journal: Path) -> None:
 
 def test_without_a_configured_unit_the_targets_unit_is_read(journal: Path) -> None:
     items = JournalGatherer(directory=str(journal)).gather(request(time.time() - 120))
-    assert len(items) == 4 and {item.source for item in items} == {"web.service"}
+    assert len(items) == 6 and {item.source for item in items} == {"web.service"}
 
 
 def test_keeps_the_newest_within_the_item_and_byte_bounds(journal: Path) -> None:

@@ -8,11 +8,13 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from mapekd.evidence.base import EvidenceRequest
 from mapekd.evidence.exits import ExitBook, ExitsGatherer, describe_status, pidfd_exit_status
 from mapekd.evidence.kernel import KernelGatherer, death_line
 from mapekd.evidence.kmsg import KernelRecord, parse_record
+from tests.evidence.journal_files import Entry, write_journal
 from tests.evidence.memcg import memory_cgroup, move_into
 
 HOG = "import sys\nsys.stdin.readline()\nheld = []\nwhile True:\n    held.append(b'x' * (1 << 20))\n"
@@ -78,6 +80,8 @@ def test_death_line_and_kmsg_record_parsing() -> None:
     record = parse_record(b"3,585,9154009810,-;Killed process 7548 (python)\n SUBSYSTEM=x\n", 100.0)
     assert record == KernelRecord(9154.00981 + 100.0, "Killed process 7548 (python)")
     assert parse_record(b"garbage", 0.0) is None
+    escaped = parse_record(b"6,1,5,-;caf\\xc3\\xa9 a\\x5cb tab\\x09end\n", 0.0)
+    assert escaped is not None and escaped.text == "caf\u00e9 a\\b tab end"
 
 
 def test_the_kernel_keeps_the_exit_status_with_a_pidfd_of_a_process_not_our_child() -> None:
@@ -106,14 +110,39 @@ def test_the_kernel_keeps_the_exit_status_with_a_pidfd_of_a_process_not_our_chil
 
 
 def test_own_child_status_recorded_by_the_daemon_and_bounds() -> None:
-    book = ExitBook(capacity=2)
+    book = ExitBook(capacity=3)
     book.note_death("web", 100, None)
-    book.record_status(100, 1 << 8)  # exited with status 1, as waitpid reports it
+    book.record_returncode(100, 1)
     book.note_death("web", 101, None)
-    book.note_death("web", 102, None)  # the oldest is forgotten
+    book.record_returncode(101, -signal.SIGTERM)
+    book.note_death("web", 102, None)
     texts = [item.text for item in ExitsGatherer("web", book).gather(request(0))]
     assert texts == [
-        "pid 101 ended; the kernel did not tell how",
+        "pid 100 exited with status 1",
+        "pid 101 killed by signal 15 (TERM)",
         "pid 102 ended; the kernel did not tell how",
     ]
+    book.note_death("web", 103, None)  # beyond the capacity the oldest is forgotten
+    pids = [item.text.split()[1] for item in ExitsGatherer("web", book).gather(request(0))]
+    assert pids == ["101", "102", "103"]
     assert ExitsGatherer("other", book).gather(request(0)) == []
+
+
+def test_without_the_ring_buffer_the_journals_copy_of_the_kernel_log_is_read(tmp_path: Path) -> None:
+    """As under the shipped unit: /dev/kmsg is not there (PrivateDevices), the journal is."""
+    now = time.time()
+    kernel = (("_TRANSPORT", "kernel"),)
+    journal = write_journal(
+        tmp_path / "journal",
+        [
+            Entry("Out of memory: Killed process 4242 (java) total-vm:1kB", now - 3600, extra=kernel),
+            Entry("Out of memory: Killed process 4343 (java) total-vm:1kB", now - 5, extra=kernel),
+            Entry("Killed process 4343 (java) said a service", now - 4),
+        ],
+    )
+    gatherer = KernelGatherer(
+        "jvm", comm="java", journal_directory=str(journal), kmsg=str(tmp_path / "no-kmsg")
+    )
+    items = gatherer.gather(request(now - 120))
+    assert [item.text for item in items] == ["Out of memory: Killed process 4343 (java) total-vm:1kB"]
+    assert items[0].at is not None and abs(items[0].at - (now - 5)) < 1

@@ -37,6 +37,12 @@ def test_last_lines_keeps_an_unterminated_last_line(tmp_path: Path) -> None:
     assert last_lines(log, max_bytes=1000, max_lines=10) == ["first", "second without newline"]
 
 
+def test_a_last_line_longer_than_the_window_is_given_cut(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    write(log, "short\n" + "y" * 500 + "\n")
+    assert last_lines(log, max_bytes=100, max_lines=5) == ["y" * 99]
+
+
 def test_just_rotated_file_also_gives_the_end_of_its_predecessor(tmp_path: Path) -> None:
     log = tmp_path / "app.log"
     write(log, numbered(0, 10))

@@ -101,3 +101,18 @@ def test_a_stuck_call_does_not_hold_up_the_interpreters_exit() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
 
     assert done.returncode == 0 and done.stdout == "gave up\n"
+
+
+async def test_idle_threads_end_and_the_pool_starts_one_again_when_work_comes() -> None:
+    workers = DaemonWorkers(2, name="mapekd-test-idle")
+    workers.idle_exit_s = 0.2
+    assert await workers.run(lambda: 1) == 1
+    assert workers.threads == 1
+
+    deadline = time.monotonic() + 10
+    while workers.threads and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert workers.threads == 0, "an idle thread of a discarded check's pool must end"
+    assert not [t for t in threading.enumerate() if t.name == "mapekd-test-idle"]
+
+    assert await workers.run(lambda: 2) == 2, "a pool whose threads ended serves again"

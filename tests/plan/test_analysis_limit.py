@@ -25,7 +25,7 @@ from tests.plan.loop import base_config
 ANSWER = {
     "summary": "The service died and was restarted.",
     "anomalies": [],
-    "suspected_cause": "The process exited.",
+    "suspected_cause": 'The process exited: the check says "down".',  # cites what it saw
     "confidence": 0.6,
 }
 
@@ -80,7 +80,9 @@ async def test_the_planner_reuses_a_known_kind_and_skips_past_the_hourly_limit(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     llm = {"providers": [{"name": "off", "type": "offline", "default_answer": json.dumps(ANSWER)}]}
-    config = base_config(tmp_path, llm, analyze=True, analysis_per_hour=2, analysis_reuse="1h")
+    config = base_config(
+        tmp_path, llm, analyze=True, analysis_per_hour=2, analysis_reuse="1h", analysis_style="prose"
+    )
     (tmp_path / "mapekd.yaml").write_text(yaml.safe_dump(config))
     settings = load_settings(tmp_path / "mapekd.yaml", {})
     store = SqliteStore(settings.knowledge.path)

@@ -26,9 +26,11 @@ class Slow:
     kind: EvidenceKind = "log"
     asked: list[float] = field(default_factory=list)
     answered: list[float] = field(default_factory=list)
+    requests: list[EvidenceRequest] = field(default_factory=list)
 
     def gather(self, request: EvidenceRequest) -> list[EvidenceItem]:
         self.asked.append(time.time())
+        self.requests.append(request)
         threading.Event().wait(self.delay)
         self.answered.append(time.time())
         return [EvidenceItem("log", "svc.log", "ERROR connection refused to 127.0.0.1:5432")]
@@ -86,6 +88,8 @@ async def test_a_choice_among_remedies_waits_for_the_cause(tmp_path: Path) -> No
 
     assert len(decided) == 1 and decided[0]["fingerprint"] is not None
     assert decided[0]["fingerprint"] == decided[0]["cause"]
+    facts = gatherer.requests[0].facts  # the check's latest sample, not only the rule's fields
+    assert facts["alive"] is False and facts["state"] == "dead"
     assert decided[0]["ts"] >= gatherer.answered[0]
 
 

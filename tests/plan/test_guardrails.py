@@ -93,6 +93,17 @@ def test_a_choice_with_a_poor_record_is_overridden_by_the_best_known_remedy() ->
     assert out.override_reason and "restart_web" in out.override_reason
 
 
+def test_a_remedy_proven_for_this_cause_is_not_overridden_by_the_signatures_poor_record() -> None:
+    """2/7 for the signature (its other cause needs another remedy), 3/3 for this cause."""
+    proven = Candidate("restart_web", "command", "", "low", True, 2, 7, cause_successes=3, cause_tries=3)
+    other = Candidate("kill_web", "signal", "", "medium", True, 5, 7, cause_successes=0, cause_tries=3)
+    out = vet(llm("restart_web"), [proven, other], CONFIGS, PLAN)
+    assert out.action == "restart_web" and out.override_reason is None
+    out = vet(llm("kill_web", risk="medium"), [proven, other], CONFIGS, PLAN)
+    assert out.action == "restart_web" and out.source == "knowledge"
+    assert out.override_reason and "this cause 0/3" in out.override_reason
+
+
 def test_a_poor_choice_with_nothing_better_escalates() -> None:
     candidates = [cand("restart_web", ok=0, tries=5), cand("kill_web")]
     out = vet(llm("restart_web"), candidates, CONFIGS, PLAN)

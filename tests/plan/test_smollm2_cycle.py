@@ -30,9 +30,10 @@ async def test_a_fault_is_analyzed_planned_executed_and_verified_with_the_real_m
         ran = loop.ran()
 
     assert analysis["state"] == "ok", analysis["raw"]  # grammar-constrained: valid JSON of the schema
-    assert json.loads(analysis["parsed"])["summary"] and "SmolLM2" in analysis["model"]
+    parsed = json.loads(analysis["parsed"])  # written, or structured where the model can rank
+    assert (parsed.get("summary") or parsed.get("cause")) and "SmolLM2" in analysis["model"]
     assert decision["prompt_template"] == "plan.j2" and "SmolLM2" in decision["model"]
-    assert isinstance(json.loads(decision["proposal_raw"]), dict)  # what the model said was JSON
+    assert isinstance(json.loads(decision["proposal_raw"]), dict)  # its JSON answer, or its ranking
     assert decision["source"] in ("llm", "rule", "knowledge"), decision
     assert decision["verdict"] == "execute" and decision["action"] in ("restart_a", "restart_b")
     assert ran == {decision["action"]} and "wipe" not in ran  # only candidates ever run

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from mapekd.evidence.base import EvidenceItem
 from mapekd.knowledge.runbooks import load_runbooks
 from mapekd.knowledge.store import SqliteStore
 from mapekd.model import Sample, Symptom
@@ -72,6 +73,14 @@ def web_samples(opened: float) -> list[Sample]:
     return alive + dead
 
 
+WEB_EVIDENCE = (
+    EvidenceItem("log", "/var/log/web/error.log", "worker 3 stalled: no progress for 30 s", NOW - 40),
+    EvidenceItem("log", "/var/log/web/error.log", "connection refused to 127.0.0.1:5432", NOW - 5),
+    EvidenceItem("exit", "process:web", "exited with status 1", NOW),
+)
+WEB_FINGERPRINT = "web_down@process:web|connection refused to <ip>:<num>"
+
+
 @pytest.fixture
 def prompts() -> Prompts:
     return Prompts()
@@ -103,6 +112,8 @@ def world(tmp_path: Path) -> Iterator[World]:
         fields={"alive": False, "state": "dead", "detail": "exited with status 1"},
         opened_at=NOW,
         samples=web_samples(NOW),
+        evidence=WEB_EVIDENCE,
+        fingerprint=WEB_FINGERPRINT,
     )
     rates = store.success_rates(symptom.signature)
     candidates = [
@@ -113,6 +124,8 @@ def world(tmp_path: Path) -> Iterator[World]:
             "process:web",
             "low",
             *rates.get("restart_web", (0, 0)),
+            cause_successes=1,
+            cause_tries=1,
         ),
         CandidateView(
             "kill_web",

@@ -59,6 +59,7 @@ def test_plan_context_marks_actions_of_this_incident_and_keeps_the_callers_candi
         "target": "disk:/",
         "risk": "medium",
         "record": "not tried yet",
+        "cause_record": "not tried yet",
     }
     no_history = plan_context(replace(s, samples=[]), None, [], [], [])
     assert no_history["latest"] == {"columns": [], "rows": []}

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from mapekd.evidence.base import EvidenceItem
 from mapekd.knowledge import recall
 from mapekd.llm.providers.local_llama import smollm2_path
 from mapekd.model import Sample
@@ -121,8 +122,9 @@ def test_plan_never_loses_candidates_or_choices(prompts: Prompts, world: World, 
     limit = count_tokens(prompts.render("plan.j2", {**bare, "recent_actions": [], "runbooks": []})) + 120
     fitted = render_fitted(prompts, "plan.j2", context, limit)
     assert count_tokens(fitted) <= limit and tokenizer(fitted) <= limit
-    instructions = outside_data(fitted.messages[1].content)
-    assert instructions.count('{"name":"restart_web"') == 5 and instructions.count('{"name":"kill_web"') == 5
+    user = fitted.messages[1].content
+    assert user.count('{"name":"restart_web"') == 5 and user.count('{"name":"kill_web"') == 5
+    instructions = outside_data(user)
     assert '"action" must be exactly one of: ["restart_web","kill_web","none","escalate"]' in instructions
     assert [t.split(" -")[0] for t in fitted.trimmed] == ["latest.rows", "recent_actions", "runbooks"]
     assert_whole(fitted)
@@ -181,3 +183,28 @@ def test_trims_drop_whole_items_from_the_chosen_side(tmp_path: Path, drop_from: 
     assert fitted.trimmed == ("box.rows -7",)
     with pytest.raises(PromptError, match="not a list"):
         render_fitted(prompts, "t.j2", {"box": {"rows": items}}, three, [Trim("box", 0)])
+
+
+@pytest.mark.parametrize("name", ["analyze.j2", "plan.j2"])
+def test_a_flood_of_evidence_is_fitted_keeping_the_latest_items_and_their_ids(
+    name: str, prompts: Prompts, world: World, host: HostSnapshot, tokenizer: Any
+) -> None:
+    flood = tuple(
+        EvidenceItem(
+            "journal", "web.service", f"request {i} failed: upstream timed out " + "x " * 100, NOW - 60 + i
+        )
+        for i in range(60)
+    )
+    s = replace(world.situation, evidence=flood)
+    context = (
+        analyze_context(s, host, [])
+        if name == "analyze.j2"
+        else plan_context(s, None, world.candidates, [], [])
+    )
+    fitted = render_fitted(prompts, name, context, budget(384))
+    assert tokenizer(fitted) + 384 <= 2048
+    shown = sections(fitted.messages[1].content)["Evidence gathered when the incident opened"]
+    ids = [item["id"] for item in shown]
+    assert len(ids) >= 4 and ids[-1] == "e60"  # the newest kept, each with the id it was gathered as
+    assert ids == [f"e{n}" for n in range(61 - len(ids), 61)]
+    assert any(t.startswith("evidence -") for t in fitted.trimmed)

@@ -59,6 +59,8 @@ def test_exposure_with_cap_kill_is_at_most_2_5(tmp_path: Path) -> None:
         ("LimitNOFILE", ["8192"]),
         ("MemoryMax", ["1536M"]),
         ("TasksMax", ["512"]),
+        # Evidence: the journal (and the kernel's log in it) and Debian's root:adm log files.
+        ("SupplementaryGroups", ["systemd-journal adm"]),
     ],
 )
 def test_service_settings(key: str, expected: list[str]) -> None:
@@ -75,3 +77,12 @@ def test_hardening_leaves_what_the_daemon_needs() -> None:
     # Process checks read /proc of other users' processes; host checks read /proc/stat etc.
     assert unit.get("ProtectProc", ["default"]) == ["default"]
     assert unit.get("ProcSubset", ["all"]) == ["all"]
+
+
+def test_evidence_reads_the_kernel_log_through_the_journal_not_the_ring_buffer() -> None:
+    """The kernel's log is read as journald copied it (the group systemd-journal): the ring buffer
+    would need CAP_SYSLOG, so it stays closed and no capability is granted for it."""
+    unit = settings(UNIT.read_text())
+    assert "systemd-journal" in unit["SupplementaryGroups"][0].split()
+    assert unit["ProtectKernelLogs"] == ["yes"] and unit["PrivateDevices"] == ["yes"]
+    assert unit["CapabilityBoundingSet"] == [""] and unit["AmbientCapabilities"] == [""]

@@ -75,7 +75,7 @@ def cmd_approvals(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from mapekd.prompting import Prompts, explain_context, explain_text
+    from mapekd.prompting import Prompts, explain_context, explain_text, recorded_analysis
 
     settings, store = _open(args)
     try:
@@ -85,7 +85,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         timeline = store.timeline(args.id)
     finally:
         store.close()
-    analysis = next((e.get("parsed") for e in reversed(timeline) if e["kind"] == "analysis"), None)
+    analysis = recorded_analysis(timeline)
     decisions = [e for e in timeline if e["kind"] == "decision"]
     if not args.no_llm:
         context = explain_context(incident, timeline, analysis, decisions)

@@ -36,6 +36,12 @@ LAZY_COMMANDS = {
     "mapekd.cli.gateway_cmd": {"gateway": "serve the HTTP API and the LLM gateway, without the healing loop"},
     "mapekd.cli.llm": {"llm": "the LLM gateway: status, a chat, a smoke test"},
     "mapekd.cli.eval_cmd": {"eval": "decide scripted faults on services it starts; print right-first"},
+    "mapekd.cli.import_monit": {
+        "import-monit": "translate a Monit control file (monitrc) into a configuration"
+    },
+    "mapekd.cli.discover": {
+        "discover": "propose a configuration (checks, rules, safe remedies) from what runs on this host"
+    },
 }
 """Modules whose commands import the knowledge base, reports or the LLM stack, and the help line
 of each command. A module is imported only when one of its commands is on the command line, so

@@ -32,12 +32,19 @@ def _symptom(e: dict[str, Any]) -> tuple[Text, str]:
 
 
 def _analysis(e: dict[str, Any]) -> tuple[Text, str]:
-    head = _styled((e["state"], STYLES["state"](e["state"])), f" {e['summary'] or e['error'] or ''}")
-    return (
-        head,
-        f"suspected cause: {e['suspected_cause'] or '-'}; "
-        f"confidence {cell('c', e['confidence'])}; {_model(e)}",
+    # An analysis citing what the evidence does not hold is a claim, never shown as fact.
+    unverified = e.get("grounded") == 0
+    head = _styled(
+        (e["state"], STYLES["state"](e["state"])),
+        ("ungrounded, not verified: ", "bold yellow") if unverified else "",
+        f" {e['summary'] or e['error'] or ''}",
     )
+    parts = [f"suspected cause: {e['suspected_cause'] or '-'}", f"confidence {cell('c', e['confidence'])}"]
+    if unverified:
+        parts.append(f"not in the evidence: {', '.join(map(str, e.get('unsupported') or [])) or '-'}")
+    if e.get("reused_from"):
+        parts.append(f"reused analysis {e['reused_from']} (same cause)")
+    return head, "; ".join([*parts, _model(e)])
 
 
 def _decision(e: dict[str, Any]) -> tuple[Text, str]:

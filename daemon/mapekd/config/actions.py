@@ -5,10 +5,15 @@ from __future__ import annotations
 import string
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, StringConstraints, field_validator, model_validator
 
 from mapekd.config.base import HttpUrl, Name, StrictModel, UnitName
 from mapekd.config.durations import Duration
+
+MailAddress = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[^@\s<>,;\"]{1,64}@[A-Za-z0-9.-]{1,253}$")
+]
+"""A bare address (no display name): it goes into SMTP commands and headers as written."""
 
 PLACEHOLDERS = frozenset({"check", "rule", "target", "pid", "unit", "incident"})
 """The only names a command's argv may refer to; each is filled from a validated field."""
@@ -100,7 +105,40 @@ class WebhookActionConfig(ActionBase):
     incoming-webhook message (`text` + `blocks`)."""
 
 
+class EmailActionConfig(ActionBase):
+    """Notices (and, as a remedy, the incident) sent by SMTP, one message per delivery."""
+
+    type: Literal["email"]
+    host: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9.:_-]{1,253}$")]
+    port: int = Field(default=587, ge=1, le=65535)
+    from_: MailAddress = Field(alias="from")
+    to: list[MailAddress] = Field(min_length=1, max_length=20)
+    starttls: bool = True
+    """Upgrade the connection with STARTTLS before anything else is said (the server's
+    certificate and name are verified); without it the message crosses the network in clear."""
+    ca_file: str | None = None
+    """PEM file of the authorities trusted for the server's certificate; default: the system's."""
+    username: str | None = None
+    password: SecretStr | None = None
+    """Keep it out of the file: set it in the environment as MAPEKD_ACTIONS__<NAME>__PASSWORD."""
+    timeout: Duration = 10.0
+    """Bounds every network step and the whole delivery."""
+    max_body_chars: int = Field(default=16_000, ge=500, le=1_000_000)
+    """A longer message body is cut there (the details of a notice can be long)."""
+
+    @model_validator(mode="after")
+    def _auth_over_tls(self) -> EmailActionConfig:
+        if (self.username is None) != (self.password is None):
+            raise ValueError(
+                "username and password go together (the password from the environment: "
+                f"MAPEKD_ACTIONS__{self.name.upper()}__PASSWORD)"
+            )
+        if self.username is not None and not self.starttls:
+            raise ValueError("a password is sent only over STARTTLS: set starttls: true")
+        return self
+
+
 ActionConfig = Annotated[
-    SystemdActionConfig | SignalActionConfig | CommandActionConfig | WebhookActionConfig,
+    SystemdActionConfig | SignalActionConfig | CommandActionConfig | WebhookActionConfig | EmailActionConfig,
     Field(discriminator="type"),
 ]

@@ -89,6 +89,7 @@ _TAGS = frozenset(
         "command",
         "signal",
         "webhook",
+        "email",
         "openai_compat",
         "ollama",
         "anthropic",

@@ -6,7 +6,12 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
-from mapekd.config.actions import ActionConfig, SignalActionConfig, WebhookActionConfig
+from mapekd.config.actions import (
+    ActionConfig,
+    EmailActionConfig,
+    SignalActionConfig,
+    WebhookActionConfig,
+)
 from mapekd.config.api import ApiConfig
 from mapekd.config.base import Name, StrictModel, section
 from mapekd.config.checks import CheckConfig, HostCheckConfig, ProcessCheckConfig
@@ -66,8 +71,8 @@ class PolicyConfig(StrictModel):
     max_actions: int = Field(default=3, ge=1)
     window: Duration = 600.0
     escalate: Name | None = None
-    """A webhook action notified once when an incident gives up (a notification sink: only
-    webhook actions may escalate; delivered in the background, retried, recorded)."""
+    """A webhook or email action notified once when an incident gives up (a notification sink:
+    only those may escalate; delivered in the background, retried, recorded)."""
     prefer_knowledge: bool = True
     """Choose the remedy with the best recorded success rate for the signature."""
     max_in_flight: int = Field(default=4, ge=1)
@@ -104,7 +109,15 @@ class PlanConfig(StrictModel):
     analysis_per_hour: int = Field(default=12, ge=0)
     """At most this many analyses asked of the LLM in any hour; past it one is skipped (logged)."""
     analysis_reuse: Duration = 3600.0
-    """One analysis per incident kind (rule and target) within this long: a repeat reuses it."""
+    """One analysis per cause fingerprint (or, without evidence, per incident kind: rule and
+    target) within this long: a repeat reuses the recorded grounded one, not asking again."""
+    analysis_style: Literal["auto", "structured", "prose"] = "auto"
+    """structured: a cause class from a fixed list, the cited evidence ids and a suggested
+    candidate (for small models); prose: a written analysis; auto: structured where the model
+    asked first is one that can rank (the local model), prose otherwise."""
+    rank: bool = True
+    """Where the plan's model can rank (the local model), choose by its likelihood of each
+    candidate blended with knowledge instead of letting it write an answer; false: it writes."""
 
 
 class RedactionConfig(StrictModel):
@@ -127,12 +140,16 @@ class RedactionConfig(StrictModel):
 NoticeEvent = Literal["gave_up", "escalated", "approval_needed", "action_failed", "resolved_after_failure"]
 
 
+NOTICE_SINK_CONFIGS = (WebhookActionConfig, EmailActionConfig)
+"""Actions that can carry a notice to people."""
+
+
 class NotificationsConfig(StrictModel):
-    """Notices to webhook actions (sinks), delivered off the loop's path, retried with backoff,
+    """Notices to webhook and email actions (sinks), delivered off the loop's path, retried with backoff,
     each delivery recorded in the knowledge base as an execution of kind `notify`."""
 
     sinks: list[Name] = Field(default_factory=list)
-    """Webhook actions that receive the notices below (`format: slack` for Slack payloads)."""
+    """Webhook or email actions that receive the notices below (`format: slack` for Slack)."""
     events: list[NoticeEvent] = Field(default_factory=lambda: list(get_args(NoticeEvent)))
     attempts: int = Field(default=5, ge=1, le=20)
     backoff: Duration = 1.0
@@ -201,12 +218,14 @@ class Settings(StrictModel):
                 _signal_target_is_verified(checks.get(action.check), action.check, f"actions[{i}].check")
         sinks = [("policy.escalate", self.policy.escalate)] if self.policy.escalate else []
         sinks += [(f"notifications.sinks[{i}]", n) for i, n in enumerate(self.notifications.sinks)]
-        webhooks = {a.name for a in self.actions if isinstance(a, WebhookActionConfig)}
+        notifiers = {a.name for a in self.actions if isinstance(a, NOTICE_SINK_CONFIGS)}
         for path, name in sinks:
             if name not in actions:
                 raise ConfigError(f"unknown action {name!r}", path=path)
-            if name not in webhooks:
-                raise ConfigError(f"{name!r} is not a webhook action: only webhooks notify", path=path)
+            if name not in notifiers:
+                raise ConfigError(
+                    f"{name!r} is not a webhook action or an email action: only those notify", path=path
+                )
         return self
 
     def check(self, name: str) -> CheckConfig:

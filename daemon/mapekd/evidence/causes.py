@@ -11,7 +11,6 @@ gathered again: its stored fingerprint and evidence are read back instead.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import time
 from collections import OrderedDict
@@ -25,6 +24,7 @@ from mapekd.errors import StoreError
 from mapekd.evidence.base import EvidenceItem, Gatherer
 from mapekd.evidence.collect import Collector
 from mapekd.evidence.fingerprint import fingerprint
+from mapekd.evidence.registry import gatherers_for
 from mapekd.knowledge.base import Store
 from mapekd.plan.proposal import Candidate
 
@@ -42,16 +42,9 @@ class Cause:
 
 
 def registered_gatherers(settings: Settings) -> Mapping[str, Sequence[Gatherer]]:
-    """The gatherers of each check, from the evidence registry (none on a build without it)."""
-    try:
-        registry = importlib.import_module("mapekd.evidence.registry")
-    except ModuleNotFoundError as exc:
-        if exc.name != "mapekd.evidence.registry":
-            raise
-        log.warning("no evidence gatherers in this build", extra={"event": {"event": "no_gatherers"}})
-        return {}
-    gatherers: Mapping[str, Sequence[Gatherer]] = registry.gatherers_for(settings)
-    return gatherers
+    """The gatherers of each check from the registry, from the configuration alone (a daemon
+    passes its own, which also see its running checks and the deaths they saw)."""
+    return gatherers_for(settings)
 
 
 class Causes:
@@ -69,14 +62,19 @@ class Causes:
         gatherers = gatherers_for(settings) if settings.evidence.enabled else {}
         return cls(settings, store, gatherers)
 
-    def start(self, incident: ActiveIncident, check: str) -> None:
-        """Gather the evidence of a new incident (once; an older one's is read back)."""
+    def start(
+        self, incident: ActiveIncident, check: str, facts: Callable[[], Mapping[str, object]] | None = None
+    ) -> None:
+        """Gather the evidence of a new incident (once; an older one's is read back). `facts`:
+        what the check last observed of the target (asked only when gathering starts); the
+        symptom's fields by default."""
         if incident.id in self._tasks or not self.config.enabled:
             return
         if incident.opened_at < self.started_at:
             work = self._stored(incident.id)
         else:
-            work = self._gathered(incident, check)
+            observed = {**(facts() if facts is not None else {}), **incident.symptom.fields}
+            work = self._guarded(incident, check, observed)
         self._tasks[incident.id] = asyncio.create_task(work)
         while len(self._tasks) > KEPT:
             _, oldest = self._tasks.popitem(last=False)
@@ -103,11 +101,12 @@ class Causes:
         except StoreError:
             return False
 
-    async def wait(self, incident_id: int) -> Cause:
-        """The cause, waited for at most `evidence.wait` (what is known then, maybe nothing)."""
+    async def wait(self, incident_id: int, timeout: float | None = None) -> Cause:
+        """The cause, waited for at most `timeout` (default `evidence.wait`): what is known
+        then, maybe nothing."""
         task = self._tasks.get(incident_id)
         if task is not None and not task.done():
-            await asyncio.wait([task], timeout=self.config.wait)
+            await asyncio.wait([task], timeout=self.config.wait if timeout is None else timeout)
         return self.known(incident_id)
 
     def forget(self, incident_id: int) -> None:
@@ -132,9 +131,18 @@ class Causes:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _gathered(self, incident: ActiveIncident, check: str) -> Cause:
+    async def _guarded(self, incident: ActiveIncident, check: str, facts: dict[str, object]) -> Cause:
+        """A bug in gathering costs this incident its cause, never the loop."""
+        try:
+            return await self._gathered(incident, check, facts)
+        except Exception:
+            event = {"event": "evidence_failed", "incident": incident.id}
+            log.exception("gathering evidence failed", extra={"event": event})
+            return Cause()
+
+    async def _gathered(self, incident: ActiveIncident, check: str, facts: dict[str, object]) -> Cause:
         sym = incident.symptom
-        request = self.collector.request(incident.id, check, sym.target, incident.opened_at, dict(sym.fields))
+        request = self.collector.request(incident.id, check, sym.target, incident.opened_at, facts)
         items = await self.collector.collect(request)
         found, templates = fingerprint(sym.signature, items)
         cause = Cause(items, found.value if found else None, found.templates if found else ())

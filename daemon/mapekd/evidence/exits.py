@@ -4,7 +4,7 @@ A process check sees a death through the pidfd it watches (monitor.pidwatch). Li
 the exit status with the pidfd once the process has been reaped, whoever its parent was
 (PIDFD_GET_INFO with PIDFD_INFO_EXIT), so the pidfd is kept here, bounded, and asked when the
 evidence is gathered: by then the parent has reaped it. For the daemon's own children the status
-is also known from the daemon's own wait (execute.child) and recorded with `record_status`, which
+is also known from the daemon's own wait (execute.child) and recorded with `record_returncode`, which
 covers older kernels. The ExitBook is written on the event loop and read from the evidence
 worker thread, hence its lock.
 """
@@ -85,13 +85,14 @@ class ExitBook:
                 kept = os.dup(pidfd)
         self._add(Death(check, pid, time.time(), kept))
 
-    def record_status(self, pid: int, wait_status: int) -> None:
-        """The daemon reaped its own child `pid` with `wait_status`: complete a death noted for
-        that pid, if any."""
+    def record_returncode(self, pid: int, returncode: int) -> None:
+        """The daemon reaped its own child `pid` (Popen's returncode: negative for a signal):
+        complete a death noted for that pid, if any."""
+        status = -returncode if returncode < 0 else returncode << 8  # as waitpid reports it
         with self._lock:
             for death in reversed(self._deaths):
                 if death.pid == pid and death.status is None:
-                    death.status = wait_status
+                    death.status = status
                     self._release(death)
                     return
 

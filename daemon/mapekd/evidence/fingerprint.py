@@ -11,8 +11,9 @@ Each line becomes a template: what varies between occurrences is masked, in this
     hex ids (0x..., or 8+ hex digits with a digit and a letter)        -> <hex>
     numbers, alone or before a short unit (`12ms`)                     -> <num>
 
-A `verdict` or `exit` line keeps its numbers of up to three digits: there the number is the
-cause (exit status 1 against 137, signal 9 against 15); longer ones (pids) are masked.
+A `verdict`, `exit` or `http` line keeps the number of a status or a signal (`status 1`,
+`signal 9`, `ExecMainStatus=137`, `status 503`): there the number is the cause; its pid, restart
+count and latency are masked like any number.
 
 The most telling templates are kept: those of how the process ended (`verdict`, `exit`,
 `kernel`) first, then lines with an error-ish word, then by frequency; only when no line is
@@ -68,7 +69,10 @@ _MASKS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 _NUMBER = re.compile(r"(?<![\w<])[-+]?\d+(?:\.\d+)?(?=[a-z]{0,3}(?![\w>]))", re.I)
 """A number standing alone, or before a unit of up to three letters (`12ms`, `512kB`)."""
-_LONG_NUMBER = re.compile(r"(?<![\w<])\d{4,}(?:\.\d+)?(?![\w>])")
+_NOT_A_STATUS = r"(?<!status )(?<!status=)(?<!Status=)(?<!signal )"
+_OTHER_NUMBER = re.compile(_NOT_A_STATUS + _NUMBER.pattern, re.I)
+"""In a `verdict`, `exit` or `http` line: any number but a status or a signal."""
+_STATUS_KINDS = frozenset({"verdict", "exit", "http"})
 _SPACES = re.compile(r"\s+")
 
 
@@ -83,7 +87,7 @@ def template(text: str, kind: str = "log") -> str:
     """One line with what varies between occurrences masked (see the module's table)."""
     for pattern, mask in _MASKS:
         text = pattern.sub(mask, text)
-    numbers = _LONG_NUMBER if kind in ("verdict", "exit") else _NUMBER
+    numbers = _OTHER_NUMBER if kind in _STATUS_KINDS else _NUMBER
     text = numbers.sub("<num>", text)
     return _SPACES.sub(" ", text).strip()
 

@@ -62,8 +62,8 @@ class JournalGatherer:
             return []
         if out.error:
             log.debug("journal evidence for %s incomplete: %s", unit, out.error)
-        items = [item for line in out.stdout.splitlines() if (item := parse(line, unit)) is not None]
-        items.reverse()  # oldest first, as every gatherer gives them
+        entries = [parse(line, unit) for line in reversed(out.stdout.splitlines())]
+        items = [item for entry in entries for item in entry]  # oldest first, as every gatherer gives
         return keep_newest([i for i in items if i.at is None or i.at >= request.since], request)
 
 
@@ -73,20 +73,22 @@ def unit_of(target: str) -> str | None:
     return unit if kind == "systemd" and unit else None
 
 
-def parse(line: bytes, unit: str) -> EvidenceItem | None:
-    """One entry of `journalctl -o json`, None when it is not one (a line cut by the cap)."""
+def parse(line: bytes, unit: str) -> list[EvidenceItem]:
+    """One entry of `journalctl -o json`: an item per line of its message (one, mostly); none
+    when it is not an entry (a line cut by the output cap)."""
     try:
         entry = json.loads(line)
     except ValueError:
-        return None
+        return []
     if not isinstance(entry, dict):
-        return None
+        return []
     message = message_text(entry.get("MESSAGE"))
     if message is None:
-        return None
+        return []
     level = _level(entry.get("PRIORITY"))
-    text = f"{level}: {message}" if level else message
-    return EvidenceItem("journal", unit, text, _seconds(entry.get("__REALTIME_TIMESTAMP")))
+    at = _seconds(entry.get("__REALTIME_TIMESTAMP"))
+    lines = [text for text in message.splitlines() if text.strip()] or [message]
+    return [EvidenceItem("journal", unit, f"{level}: {text}" if level else text, at) for text in lines]
 
 
 def message_text(value: object) -> str | None:

@@ -19,7 +19,7 @@ from mapekd.binaries import system_binary
 from mapekd.evidence.base import EvidenceItem, EvidenceKind, EvidenceRequest
 from mapekd.evidence.bounds import keep_newest
 from mapekd.evidence.exits import ExitBook
-from mapekd.evidence.kmsg import KernelRecord, kernel_records
+from mapekd.evidence.kmsg import KMSG, KernelRecord, kernel_records
 
 COMM_LEN = 15
 """TASK_COMM_LEN - 1: the kernel's process names are cut to this many characters."""
@@ -57,12 +57,14 @@ class KernelGatherer:
         unit: str | None = None,
         exits: ExitBook | None = None,
         journal_directory: str | None = None,
+        kmsg: str = KMSG,
     ) -> None:
         self.check = check
         self.comm = comm[:COMM_LEN] if comm else None
         self.unit = unit
         self.exits = exits
         self.journal_directory = journal_directory
+        self.kmsg = kmsg
 
     def gather(self, request: EvidenceRequest) -> list[EvidenceItem]:
         records = kernel_records(
@@ -70,6 +72,7 @@ class KernelGatherer:
             deadline_s=request.deadline_s,
             journalctl=system_binary("journalctl"),
             directory=self.journal_directory,
+            kmsg=self.kmsg,
         )
         return keep_newest(self.select(records, self.pids(request)), request)
 

@@ -19,6 +19,7 @@ import errno
 import json
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass
 
@@ -30,8 +31,14 @@ log = logging.getLogger("mapekd.evidence")
 KMSG = "/dev/kmsg"
 MAX_RECORDS = 50_000
 """Records read per call at most (the default ring buffer of 128 KiB-1 MiB holds far fewer)."""
+JOURNAL_LINES = 2000
+"""Kernel lines read from the journal at most (newest first)."""
 RECORD_BYTES = 8192
 """A record is at most about 1 KiB of text plus its dictionary; one read takes one record."""
+
+
+_ESCAPE = re.compile(rb"\\x([0-9a-f]{2})")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +48,18 @@ class KernelRecord:
 
 
 def kernel_records(
-    since: float, *, deadline_s: float, journalctl: str | None, directory: str | None = None
+    since: float,
+    *,
+    deadline_s: float,
+    journalctl: str | None,
+    directory: str | None = None,
+    kmsg: str = KMSG,
 ) -> list[KernelRecord]:
     """The kernel's records from `since` on, oldest first: from /dev/kmsg, or the journal."""
     try:
-        return read_kmsg(since, deadline_s=deadline_s)
+        return read_kmsg(since, deadline_s=deadline_s, path=kmsg)
     except OSError as exc:
-        log.debug("kernel log: %s unreadable (%s); reading the journal's copy", KMSG, exc.strerror)
+        log.debug("kernel log: %s unreadable (%s); reading the journal's copy", kmsg, exc.strerror)
     if journalctl is None:
         log.debug("kernel log: journalctl is not installed either")
         return []
@@ -90,21 +102,24 @@ def parse_record(raw: bytes, clock_offset: float) -> KernelRecord | None:
     fields = header.split(b",")
     if not sep or len(fields) < 3 or not fields[2].isdigit():
         return None
-    message = rest.split(b"\n", 1)[0].decode("utf-8", "replace")
-    return KernelRecord(int(fields[2]) / 1e6 + clock_offset, _unescape(message))
+    message = _unescape(rest.split(b"\n", 1)[0])
+    return KernelRecord(int(fields[2]) / 1e6 + clock_offset, message)
 
 
-def _unescape(text: str) -> str:
-    r"""kmsg writes non-printable bytes as \xNN; keep them readable but harmless."""
-    return text.replace("\\x0a", " ")
+def _unescape(message: bytes) -> str:
+    r"""kmsg writes a control character, a byte >= 127 and the backslash as \xNN: back to the
+    bytes (UTF-8 text again), control characters as spaces."""
+    raw = _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), message)
+    return _CONTROL.sub(" ", raw.decode("utf-8", "replace"))
 
 
 def read_journal_kernel(
     since: float, *, deadline_s: float, journalctl: str, directory: str | None = None
 ) -> list[KernelRecord]:
-    """The journal's copy of the kernel log (`journalctl --dmesg`), newest MAX_LINES kept."""
+    """The journal's copy of the kernel log (`journalctl --dmesg`: this boot), the newest
+    JOURNAL_LINES of it."""
     argv = [journalctl, "--dmesg", "--output=json", "--output-fields=MESSAGE", f"--since=@{int(since)}"]
-    argv += ["--reverse", "--lines=2000", "--no-pager", "--quiet"]
+    argv += ["--reverse", f"--lines={JOURNAL_LINES}", "--no-pager", "--quiet"]
     if directory:
         argv.append(f"--directory={directory}")
     out = run_tool(argv, timeout=deadline_s, max_bytes=4 * 1024 * 1024)

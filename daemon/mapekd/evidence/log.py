@@ -15,6 +15,7 @@ import glob
 import itertools
 import logging
 import os
+import stat
 import time
 from collections.abc import Sequence
 
@@ -60,11 +61,11 @@ class LogGatherer:
             names = glob.iglob(pattern) if glob.has_magic(pattern) else iter([pattern])
             for name in itertools.islice(names, MAX_MATCHES):
                 try:
-                    modified = os.stat(name).st_mtime
+                    info = os.stat(name)
                 except OSError:
                     continue
-                if modified >= since:
-                    found[name] = modified
+                if stat.S_ISREG(info.st_mode) and info.st_mtime >= since:  # no FIFO, device, directory
+                    found[name] = info.st_mtime
         return sorted(found, key=lambda name: found[name], reverse=True)[:MAX_FILES]
 
 

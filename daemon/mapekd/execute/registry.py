@@ -29,11 +29,18 @@ def _webhook(config: Any, deps: ActionDeps) -> Action:
     return WebhookAction(config, http=deps.http)
 
 
+def _email(config: Any, deps: ActionDeps) -> Action:
+    from mapekd.notify.email_sink import EmailAction  # smtplib and ssl only where mail is configured
+
+    return EmailAction(config)
+
+
 ACTION_TYPES: dict[str, Callable[[Any, ActionDeps], Action]] = {
     "command": lambda c, d: CommandAction(c, base_env=d.base_env),
     "systemd": lambda c, d: SystemdAction(c, base_env=d.base_env),
     "signal": lambda c, d: SignalAction(c, observed_of=d.observed_of),
     "webhook": _webhook,
+    "email": _email,
 }
 
 

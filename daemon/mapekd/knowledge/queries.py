@@ -184,7 +184,7 @@ class Queries:
         events: list[dict[str, Any]] = []
         for kind, sql in _TIMELINE_QUERIES:
             for row in self._rows(sql, (incident_id,)):
-                for key in ("fields", "params", "candidates", "proposal", "parsed"):
+                for key in ("fields", "params", "candidates", "proposal", "parsed", "unsupported"):
                     if isinstance(row.get(key), str):
                         row[key] = json.loads(row[key])
                 events.append({"kind": kind, **row})
@@ -210,7 +210,8 @@ _TIMELINE_QUERIES = (
     (
         "analysis",
         "SELECT id, ts, state, summary, suspected_cause, confidence, parsed, error, prompt_template, "
-        "prompt_version, model, latency_ms FROM analyses WHERE incident_id = ?",
+        "prompt_version, model, latency_ms, grounded, unsupported, reused_from FROM analyses "
+        "WHERE incident_id = ?",
     ),
     (
         "approval",

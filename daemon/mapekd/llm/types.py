@@ -93,7 +93,7 @@ class CallRecord:
 
     provider: str
     model: str
-    kind: Literal["chat", "stream", "embed"]
+    kind: Literal["chat", "stream", "embed", "rank"]
     usage: Usage
     cost: float
     latency_s: float

@@ -46,6 +46,13 @@ class Check(Protocol):
 
 
 @runtime_checkable
+class Closeable(Protocol):
+    """A check holding handles (pidfds, a followed file) released when it is discarded."""
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
 class Watcher(Protocol):
     """A check that reports events between collections, e.g. the death of a watched process.
 

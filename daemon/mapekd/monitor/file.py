@@ -58,6 +58,11 @@ class FileCheck:
     def from_config(cls, config: CheckBase, *, http: SharedHttp) -> FileCheck:
         return cls(require_config(config, FileCheckConfig))
 
+    def close(self) -> None:
+        """Let go of the followed file (the check is being discarded, at a reload or the end)."""
+        if self._watch is not None:
+            self._watch[1].close()
+
     async def collect(self) -> list[Sample]:
         return [await self._workers.run(self._collect_blocking)]
 

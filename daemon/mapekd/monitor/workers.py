@@ -24,6 +24,9 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 STALL_S = 0.05
 """How long a job may wait for a busy thread before another thread is started for it."""
+IDLE_EXIT_S = 60.0
+"""A thread with nothing to do for this long ends: the pools of checks a reload discarded do not
+keep their threads, and a busy pool keeps its own."""
 _Job = tuple[Callable[[], Any], asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
 
 
@@ -37,6 +40,7 @@ class DaemonWorkers:
         self._waiting = 0
         """Jobs queued and not yet taken by a thread."""
         self._idle = 0
+        self.idle_exit_s = IDLE_EXIT_S
 
     @property
     def threads(self) -> int:
@@ -72,7 +76,16 @@ class DaemonWorkers:
         while True:
             with self._lock:
                 self._idle += 1
-            work, loop, future = self._jobs.get()
+            try:
+                work, loop, future = self._jobs.get(timeout=self.idle_exit_s)
+            except queue.Empty:
+                with self._lock:
+                    if self._waiting == 0:  # a job counted in _waiting is queued: stay for it
+                        self._idle -= 1
+                        self._threads -= 1
+                        return
+                    self._idle -= 1
+                continue
             with self._lock:
                 self._idle -= 1
                 self._waiting -= 1

@@ -1,1 +1,2 @@
-"""Notifications: escalations and other notices delivered to webhook sinks, off the loop's path."""
+"""Notifications: escalations and other notices delivered to webhook and e-mail sinks, off the
+loop's path."""

@@ -1,5 +1,6 @@
-"""Delivering notices to webhook sinks: in background tasks, retried with backoff, each delivery
-recorded as an execution (kind `notify`) of the decision it is about. Never raises into the loop."""
+"""Delivering notices to sinks (webhook and email actions): in background tasks, retried with
+backoff, each delivery recorded as an execution (kind `notify`) of the decision it is about.
+Never raises into the loop."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from mapekd.config.settings import NotificationsConfig
 from mapekd.execute.base import ExecResult
 from mapekd.execute.records import finished_row
 from mapekd.knowledge.base import Store
-from mapekd.notify.notice import Notice, json_payload, slack_payload
+from mapekd.notify.notice import Notice
 
 if TYPE_CHECKING:
     from mapekd.notify.sink import NoticeSink
@@ -104,12 +105,9 @@ class Notifier:
 
     async def _attempts(self, notice: Notice, sink: str) -> tuple[ExecResult, int]:
         action = self.sinks[sink]
-        payload = (
-            slack_payload(notice, sink) if action.config.format == "slack" else json_payload(notice, sink)
-        )
         delay = self.config.backoff
         for attempt in range(1, self.config.attempts + 1):
-            result = await action.post(payload)
+            result = await action.deliver(notice)
             if result.state == "succeeded" or attempt == self.config.attempts:
                 return result, attempt
             await asyncio.sleep(delay)

@@ -29,6 +29,10 @@ class Notice:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+def title_of(event: Event) -> str:
+    return _TITLES[event]
+
+
 def json_payload(notice: Notice, sink: str) -> dict[str, Any]:
     """The generic payload; `status` and `params.status` keep the shape of an action's webhook."""
     return {

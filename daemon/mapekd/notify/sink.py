@@ -1,20 +1,18 @@
-"""The NoticeSink seam: where notices to people are delivered (a webhook action serves as one)."""
+"""The NoticeSink seam: where notices to people are delivered (webhook and email actions)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from mapekd.config.actions import WebhookActionConfig
     from mapekd.execute.base import ExecResult
+    from mapekd.notify.notice import Notice
 
 
 @runtime_checkable
 class NoticeSink(Protocol):
-    """An action that can also carry a notice: its config says the payload's format."""
+    """An action that can also carry a notice, in the form its medium wants."""
 
-    config: WebhookActionConfig
-
-    async def post(self, payload: dict[str, Any]) -> ExecResult:
-        """Deliver one payload; a failure is a result, never an exception."""
+    async def deliver(self, notice: Notice) -> ExecResult:
+        """Deliver one notice once; a failure is a result, never an exception."""
         ...

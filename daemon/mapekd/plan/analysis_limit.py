@@ -1,11 +1,13 @@
 """How often the LLM is asked for an incident's analysis: the model is a guest on the host.
 
-At most `plan.analysis_per_hour` analyses are asked in any hour, and one per incident kind (the
-signature: rule and target) within `plan.analysis_reuse`. A repeat of a kind asked within that
-window reuses the earlier analysis (recorded again for the new incident, marked as reused), or is
-skipped when the earlier one gave no valid answer or is still being asked; past the hourly limit
-an analysis is skipped. A crash loop of one service is then one analysis, not one per crash.
-Kept in memory, bounded by the hourly limit: a restart or a reload starts counting afresh.
+At most `plan.analysis_per_hour` analyses are asked in any hour, and one per incident kind within
+`plan.analysis_reuse`; a kind is the cause fingerprint when the incident has one (one signature
+may have several causes, each its own analysis), else the signature (rule and target). A repeat
+of a kind asked within that window reuses the earlier analysis (recorded again for the new
+incident, marked as reused), or is skipped when the earlier one gave no valid (grounded) answer or
+is still being asked; past the hourly limit an analysis is skipped. A crash loop of one service
+is then one analysis, not one per crash. Kept in memory, bounded by the hourly limit: a restart
+or a reload starts counting afresh (the recorded analyses of a known cause are reused across it).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ class KindAsked:
     at: float
     incident_id: int
     row: dict[str, Any] | None = None
-    """Its stored row once answered validly; None while asked, or when the answer was not valid."""
+    """Its stored row once answered validly and grounded; None while asked, or when the answer was
+    not valid or not grounded (an invention is not handed on)."""
     answered: bool = False
 
 

@@ -1,6 +1,6 @@
 """The candidates for an incident: the rule's remedies that apply to its target; where the rule
 configures none, every whitelisted action that applies (such a proposal always needs approval).
-Notification sinks (webhooks) are never candidates for healing."""
+Notification sinks (webhooks, e-mail) are never candidates for healing."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ import logging
 from urllib.parse import urlsplit
 
 from mapekd.analyze.rules.base import Rule
-from mapekd.config.actions import ActionConfig, SignalActionConfig, WebhookActionConfig
+from mapekd.config.actions import (
+    ActionConfig,
+    EmailActionConfig,
+    SignalActionConfig,
+    WebhookActionConfig,
+)
 from mapekd.errors import StoreError
 from mapekd.execute.base import Action
 from mapekd.knowledge.base import ActionHistory
@@ -75,8 +80,8 @@ def _recorded(queries: ActionHistory, signature: str) -> dict[str | None, dict[s
 
 
 def _may_heal(config: ActionConfig, target: str) -> bool:
-    if isinstance(config, WebhookActionConfig):
-        return False
+    if isinstance(config, WebhookActionConfig | EmailActionConfig):
+        return False  # a notice to people heals nothing
     if isinstance(config, SignalActionConfig):
         return target == f"process:{config.check}"
     return True
@@ -92,5 +97,7 @@ def describe(config: ActionConfig) -> str:
             return f"send {config.signal} to the processes of check {config.check}"
         case "command":
             return f"run {config.argv[0]}" + (" (starts a long-running service)" if config.detach else "")
+        case "email":
+            return f"e-mail the incident to {', '.join(config.to)}"
         case _:
             return f"POST the incident to {urlsplit(config.url).hostname}"

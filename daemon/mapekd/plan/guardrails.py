@@ -48,13 +48,11 @@ def vet(
 def _override(
     proposal: Proposal, chosen: Candidate, candidates: list[Candidate], config: PlanConfig
 ) -> Proposal | None:
-    if (
-        chosen.tries < config.override_min_tries
-        or chosen.successes / chosen.tries >= config.override_max_rate
-    ):
+    successes, tries, scope = chosen.record
+    if tries < config.override_min_tries or successes / tries >= config.override_max_rate:
         return None
     why = (
-        f"the LLM chose {chosen.name}, which resolved this signature {chosen.successes}/{chosen.tries} "
+        f"the LLM chose {chosen.name}, which resolved {scope} {successes}/{tries} "
         f"times (below {config.override_max_rate:g})"
     )
     better = [
@@ -62,17 +60,18 @@ def _override(
         for c in candidates
         if c.from_rule
         and c.name != chosen.name
-        and c.tries
-        and c.successes / c.tries >= config.override_max_rate
+        and c.record[1]
+        and c.record[0] / c.record[1] >= config.override_max_rate
     ]
     if better:
-        best = max(better, key=lambda c: c.successes / c.tries)
+        best = max(better, key=lambda c: c.record[0] / c.record[1])
+        ok, of, best_scope = best.record
         return Proposal(
             "act",
             best.name,
             "knowledge",
-            f"best-known remedy {best.successes}/{best.tries}",
-            confidence=round(best.successes / best.tries, 3),
+            f"best-known remedy {ok}/{of} for {best_scope}",
+            confidence=round(ok / of, 3),
             risk=best.risk,
             llm=proposal.llm,
             override_reason=why,

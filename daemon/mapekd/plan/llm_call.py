@@ -4,13 +4,15 @@ with the JSON schema and a deadline, parse into a typed model, one repair attemp
 
 Output that does not parse is never acted on: the caller gets `parsed=None` and the reason.
 Every call record is tagged with the incident, template and version (see `call_tags`).
+`rank` is the same path for a model that chooses instead of writing: the options' likelihoods.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -37,6 +39,8 @@ call_tags: ContextVar[CallTags] = ContextVar("call_tags", default=(None, None, N
 
 MAX_TOKENS = {"analyze": 768, "plan": 320, "explain": 320}
 """Answer room per role; the prompt is fitted into the model's context minus this."""
+RANK_TOKENS = 32
+"""Room for the longest option when the model ranks (a name of at most 64 characters)."""
 
 
 @dataclass(frozen=True)
@@ -92,10 +96,9 @@ class LLMCaller:
     ) -> Asked[T]:
         max_tokens = MAX_TOKENS.get(role, 256)
         started = time.monotonic()
-        try:
-            rendered = render_fitted(self.prompts, template, context, budget(max_tokens, self.context_tokens))
-        except MapekdError as exc:  # e.g. PromptTooLarge: nothing was sent
-            return Asked(None, "", f"{type(exc).__name__}: {exc}", template, "", None, _ms(started))
+        rendered = self._fit(template, context, max_tokens)
+        if isinstance(rendered, str):  # e.g. PromptTooLarge: nothing was sent
+            return Asked(None, "", rendered, template, "", None, _ms(started))
         call = _Call(rendered, schema, role, incident_id, max_tokens)
         raw, model, error = "", None, None
         with _tagged((incident_id, rendered.template, rendered.version)):
@@ -114,6 +117,54 @@ class LLMCaller:
             except MapekdError as exc:  # the provider layer's errors (mapped there by type)
                 error = f"{type(exc).__name__}: {exc}"
         return Asked(None, raw, error, rendered.template, rendered.version, model, _ms(started))
+
+    def can_rank(self, role: str) -> bool:
+        """The model this role is asked first can rank given answers (a capability, not a name)."""
+        return self.gateway.can_rank(role)
+
+    async def rank(
+        self,
+        template: str,
+        context: Mapping[str, Any],
+        options: Sequence[str],
+        *,
+        role: str,
+        incident_id: int | None,
+        deadline: float,
+    ) -> Asked[dict[str, float]]:
+        """The model's log-likelihood of each option as the answer (parsed), or the error."""
+        started = time.monotonic()
+        rendered = self._fit(template, context, RANK_TOKENS)
+        if isinstance(rendered, str):
+            return Asked(None, "", rendered, template, "", None, _ms(started))
+        request = ChatRequest(
+            messages=self.redactor.redact(rendered.messages),
+            max_tokens=RANK_TOKENS,
+            temperature=0.0,
+            role=role,
+            task=f"incident-{incident_id}" if incident_id is not None else None,
+        )
+        error = None
+        with _tagged((incident_id, rendered.template, rendered.version)):
+            try:
+                async with asyncio.timeout(deadline):
+                    ranked = await self.gateway.rank(request, options)
+                raw = json.dumps(ranked.scores)
+                return Asked(
+                    ranked.scores, raw, None, rendered.template, rendered.version, ranked.model, _ms(started)
+                )
+            except TimeoutError:
+                error = f"no ranking within the {deadline:g}s deadline"
+            except MapekdError as exc:
+                error = f"{type(exc).__name__}: {exc}"
+        return Asked(None, "", error, rendered.template, rendered.version, None, _ms(started))
+
+    def _fit(self, template: str, context: Mapping[str, Any], max_tokens: int) -> Rendered | str:
+        """The prompt fitted with room for `max_tokens`, or why it cannot be sent."""
+        try:
+            return render_fitted(self.prompts, template, context, budget(max_tokens, self.context_tokens))
+        except MapekdError as exc:
+            return f"{type(exc).__name__}: {exc}"
 
     async def _chat(self, call: _Call, messages: tuple[Message, ...]) -> tuple[str, str]:
         request = ChatRequest(

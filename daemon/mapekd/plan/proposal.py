@@ -28,6 +28,14 @@ class Candidate:
     cause_tries: int = 0
     """The action's record for this signature and this incident's cause fingerprint."""
 
+    @property
+    def record(self) -> tuple[int, int, str]:
+        """(successes, tries, of what): the record for this cause where it has one, else the
+        signature's: what one cause says outweighs what the signature's other causes say."""
+        if self.cause_tries:
+            return self.cause_successes, self.cause_tries, "this cause"
+        return self.successes, self.tries, "this signature"
+
 
 @dataclass
 class Proposal:

@@ -7,13 +7,18 @@ host or the knowledge base can add a choice."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from mapekd.prompting.data import clip, compact, present
+from mapekd.prompting.evidence import evidence_view
 from mapekd.prompting.host import HostSnapshot
-from mapekd.prompting.output import Analysis, plan_choices
+from mapekd.prompting.output import plan_choices
+from mapekd.prompting.structured import CAUSES, Analysis, suggestions
 from mapekd.prompting.views import analysis_view, past_incident, recent_action, sample_table, utc
 from mapekd.situation import Situation
+
+AnalysisStyle = Literal["structured", "prose"]
+AnswerAs = Literal["json", "name"]
 
 PLAN_SAMPLES = 3
 """The plan prompt shows only the latest samples: the analysis has read the history."""
@@ -30,6 +35,10 @@ class CandidateView:
     risk: str
     successes: int = 0
     tries: int = 0
+    """Its record for this signature, whatever the cause."""
+    cause_successes: int = 0
+    cause_tries: int = 0
+    """Its record for this signature and this incident's cause fingerprint."""
 
 
 def incident_view(s: Situation) -> dict[str, Any]:
@@ -47,14 +56,25 @@ def incident_view(s: Situation) -> dict[str, Any]:
 
 
 def analyze_context(
-    situation: Situation, host: HostSnapshot, similar: list[dict[str, Any]]
+    situation: Situation,
+    host: HostSnapshot,
+    similar: list[dict[str, Any]],
+    *,
+    style: AnalysisStyle = "prose",
+    candidates: list[str] | None = None,
 ) -> dict[str, Any]:
+    """`style`: structured asks for a cause class, cited evidence ids and a suggested candidate
+    (of `candidates`); prose for a written analysis."""
     return {
         "incident": incident_view(situation),
+        "evidence": evidence_view(situation.evidence, situation.opened_at),
         "samples": sample_table(situation.samples, situation.opened_at),
         "trend": compact(situation.trend) if situation.trend else None,
         "host": host.to_context(),
         "similar": [past_incident(row, situation.opened_at) for row in similar],
+        "style": style,
+        "causes": list(CAUSES),
+        "suggestions": suggestions(candidates or []),
     }
 
 
@@ -64,14 +84,21 @@ def plan_context(
     candidates: list[CandidateView],
     recent_actions: list[dict[str, Any]],
     runbooks: list[dict[str, Any]],
+    *,
+    answer_as: AnswerAs = "json",
 ) -> dict[str, Any]:
+    """`answer_as`: json asks for the JSON proposal; name for the chosen name alone (the plan
+    ranks the names by the model's likelihood: it reads, it does not write)."""
     now = situation.samples[-1].ts if situation.samples else situation.opened_at
+    known_cause = situation.fingerprint is not None
     return {
         "incident": incident_view(situation),
+        "evidence": evidence_view(situation.evidence, situation.opened_at),
         "latest": sample_table(situation.samples[-PLAN_SAMPLES:], situation.opened_at),
         "analysis": analysis_view(analysis),
-        "candidates": [_candidate_view(c) for c in candidates],
+        "candidates": [_candidate_view(c, known_cause) for c in candidates],
         "choices": plan_choices([c.name for c in candidates]),
+        "answer_as": answer_as,
         "recent_actions": [recent_action(row, now, situation.incident_id) for row in recent_actions],
         "runbooks": [
             {
@@ -83,13 +110,19 @@ def plan_context(
     }
 
 
-def _candidate_view(c: CandidateView) -> dict[str, Any]:
-    record = f"resolved {c.successes} of {c.tries} tries" if c.tries else "not tried yet"
-    return {
+def _candidate_view(c: CandidateView, known_cause: bool) -> dict[str, Any]:
+    view = {
         "name": c.name,
         "kind": c.kind,
         "does": clip(c.description, 160),
         "target": c.target,
         "risk": c.risk,
-        "record": record,
+        "record": _record(c.successes, c.tries),
     }
+    if known_cause:  # without a fingerprint there is no cause to have a record for
+        view["cause_record"] = _record(c.cause_successes, c.cause_tries)
+    return view
+
+
+def _record(successes: int, tries: int) -> str:
+    return f"resolved {successes} of {tries} tries" if tries else "not tried yet"

@@ -7,7 +7,7 @@ from typing import Any
 
 from mapekd.prompting.data import clip, present
 from mapekd.prompting.env import Prompts
-from mapekd.prompting.output import Analysis
+from mapekd.prompting.structured import Analysis
 from mapekd.prompting.views import analysis_view, timeline_view, utc
 
 DECISION_KEYS = (
@@ -32,7 +32,7 @@ DECISION_KEYS = (
 def explain_context(
     incident: Mapping[str, Any],
     timeline: Sequence[Mapping[str, Any]],
-    analysis: Analysis | None,
+    analysis: Analysis | Mapping[str, Any] | None,
     decisions: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any]:
     """`incident` is a row of the incidents table, `timeline` the events of `Queries.timeline`,
@@ -57,11 +57,24 @@ def explain_context(
     }
 
 
+def recorded_analysis(timeline: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The latest valid analysis of a timeline (`Queries.timeline`): its fields, whether it is
+    grounded (absent for analyses recorded before grounding was checked) and what it reused."""
+    event = next((e for e in reversed(timeline) if e["kind"] == "analysis" and e.get("parsed")), None)
+    if event is None:
+        return None
+    extra = {k: event[k] for k in ("grounded", "reused_from") if event.get(k) is not None}
+    if "grounded" in extra:
+        extra["grounded"] = bool(extra["grounded"])
+        extra["unsupported"] = list(event.get("unsupported") or [])
+    return {**event["parsed"], **extra}
+
+
 def explain_text(
     prompts: Prompts,
     incident: Mapping[str, Any],
     timeline: Sequence[Mapping[str, Any]],
-    analysis: Analysis | None,
+    analysis: Analysis | Mapping[str, Any] | None,
     decisions: Sequence[Mapping[str, Any]],
 ) -> str:
     """The same account without a model: the explain context rendered as text."""

@@ -1,8 +1,9 @@
 """Fitting a prompt into a token budget (SmolLM2-135M has 2048 tokens for prompt and answer).
 
 Sections are trimmed in the context, before rendering, whole items at a time and lowest priority
-first, so the rendered prompt never holds a cut JSON value. The incident, the candidates and the
-answer format are never trimmed; when even the smallest rendering is too large, PromptTooLarge.
+first, so the rendered prompt never holds a cut JSON value. The incident, the candidates, the
+latest evidence items and the answer format are never trimmed; when even the smallest rendering
+is too large, PromptTooLarge.
 
 Token counts are estimated for small-vocabulary tokenizers (SmolLM2: every digit is a token, JSON
 punctuation often is): an over-estimate for large models, never an under-estimate for SmolLM2 on
@@ -53,6 +54,7 @@ TRIMS: Mapping[str, tuple[Trim, ...]] = {
         Trim("host.top_memory", keep=1),
         Trim("host.top_cpu", keep=1),
         Trim("host.disks", keep=1),
+        Trim("evidence", keep=4, drop_from="start"),
     ),
     "plan.j2": (
         Trim("latest.rows", keep=1, drop_from="start"),
@@ -60,6 +62,7 @@ TRIMS: Mapping[str, tuple[Trim, ...]] = {
         Trim("runbooks"),
         Trim("recent_actions"),
         Trim("analysis.anomalies"),
+        Trim("evidence", keep=4, drop_from="start"),
     ),
     "explain.j2": (Trim("decisions"), Trim("timeline", keep=4, drop_from="middle")),
 }

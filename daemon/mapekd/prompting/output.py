@@ -21,32 +21,32 @@ LEVELS = ["low", "medium", "high"]
 NO_ACTION = "none"
 ESCALATE = "escalate"
 MAX_ANOMALIES = 2
-EXAMPLE_RATIONALE = "why, in one sentence"
-"""The rationale of plan.j2's example answer: a small model often copies the example whole."""
 
 
-class _Answer(BaseModel):
+class Answer(BaseModel):
     # strict: "0.9" is not a number and true is not a confidence.
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-_M = TypeVar("_M", bound=_Answer)
+_M = TypeVar("_M", bound=Answer)
 
 
-class Anomaly(_Answer):
+class Anomaly(Answer):
     name: str = Field(min_length=1, max_length=120)
     severity: Level
     evidence: str = Field(min_length=1, max_length=400)
 
 
-class Analysis(_Answer):
+class ProseAnalysis(Answer):
+    """What a capable model writes: a summary, the anomalies it sees, the suspected cause."""
+
     summary: str = Field(min_length=1, max_length=800)
     anomalies: list[Anomaly] = Field(max_length=MAX_ANOMALIES)
     suspected_cause: str = Field(min_length=1, max_length=600)
     confidence: float = Field(ge=0.0, le=1.0)
 
 
-class PlanProposal(_Answer):
+class PlanProposal(Answer):
     action: str = Field(max_length=64)
     params: dict[str, str]
     risk: Level
@@ -106,13 +106,13 @@ def plan_schema(candidates: Sequence[str]) -> dict[str, Any]:
     )
 
 
-def parse_analysis(text: str) -> Analysis:
-    return _validate(Analysis, load_object(text))
+def parse_analysis(text: str) -> ProseAnalysis:
+    return validate(ProseAnalysis, load_object(text))
 
 
 def parse_plan(text: str, candidates: Sequence[str]) -> PlanProposal:
     """Exact names only: no case folding, no Unicode normalisation, no trimming."""
-    proposal = _validate(PlanProposal, load_object(text))
+    proposal = validate(PlanProposal, load_object(text))
     choices = plan_choices(candidates)
     if proposal.action not in choices:
         raise OutputInvalid(f"action must be exactly one of: {', '.join(choices)}")
@@ -121,18 +121,7 @@ def parse_plan(text: str, candidates: Sequence[str]) -> PlanProposal:
     return proposal
 
 
-def copies_example(proposal: PlanProposal) -> bool:
-    """The answer is plan.j2's example (its first choice, its placeholder rationale): valid, but
-    no judgment of the model; record it as such rather than as the model's opinion."""
-    return _plain(proposal.rationale) == _plain(EXAMPLE_RATIONALE)
-
-
-def _plain(text: str) -> str:
-    """Lower case, letters and digits only: a copy with other case or punctuation is a copy."""
-    return " ".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
-
-
-def _validate(model: type[_M], value: dict[str, Any]) -> _M:
+def validate(model: type[_M], value: dict[str, Any]) -> _M:
     try:
         return model.model_validate(value)
     except ValidationError as exc:

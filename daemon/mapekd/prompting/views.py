@@ -11,7 +11,7 @@ from typing import Any
 
 from mapekd.model import Sample
 from mapekd.prompting.data import ago, clip, compact, number, present
-from mapekd.prompting.output import Analysis
+from mapekd.prompting.structured import Analysis
 
 
 def sample_table(samples: Sequence[Sample], opened_at: float) -> dict[str, Any]:
@@ -63,6 +63,8 @@ _EVENT_KEYS = {
     "decision": ("verdict", "action", "source", "confidence", "reason", "dry_run"),
     "execution": ("action", "purpose", "state", "exit_code", "duration_ms", "error"),
     "outcome": ("result", "detail"),
+    "analysis": ("state",),
+    "approval": ("state", "action"),
 }
 
 
@@ -85,10 +87,12 @@ def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     return a.get("message") == b.get("message") and a.get("severity") == b.get("severity")
 
 
-def analysis_view(analysis: Analysis | None) -> dict[str, Any] | None:
+def analysis_view(analysis: Analysis | Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """An analysis (a parsed one, or as recorded: its fields) for a prompt or an account."""
     if analysis is None:
         return None
-    return compact(analysis.model_dump(), 400)  # type: ignore[no-any-return]
+    fields = analysis if isinstance(analysis, Mapping) else analysis.model_dump()
+    return compact(dict(fields), 400)  # type: ignore[no-any-return]
 
 
 def utc(ts: float) -> str:

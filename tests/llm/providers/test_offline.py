@@ -9,6 +9,8 @@ import pytest
 
 from mapekd.errors import ConfigError
 from mapekd.llm import errors
+from mapekd.llm.base import Ranker
+from mapekd.llm.providers.offline import ALIKE, LIKELY, UNLIKELY
 from mapekd.llm.providers.offline_data import OfflineAnswer
 from mapekd.llm.providers.registry import OfflineConfig, OfflineProvider, build_provider
 from mapekd.llm.types import ChatRequest, EmbeddingRequest, Message
@@ -143,3 +145,32 @@ def test_missing_files_are_config_errors(tmp_path: Path) -> None:
     ragged.write_text("a: [1, 2]\nb: [1]\n")
     with pytest.raises(ConfigError, match="differ in length"):
         build_provider(config({"name": "off", "type": "offline", "embeddings_path": str(ragged)}))
+
+
+async def test_rank_is_deterministic_from_the_prepared_answers(tmp_path: Path) -> None:
+    """The offline provider can rank (the Ranker capability): scripted scores, else the option its
+    answer names first, else all alike; scripted faults apply as to a chat."""
+    provider = make(
+        tmp_path,
+        {
+            "default": "no model here",
+            "answers": [
+                {"match": "hang", "scores": {"kill": -0.5, "restart": -3.0}},
+                {"match": "db down", "answer": '{"action": "start_db"}'},
+                {"match": "chaos", "error": "overloaded"},
+            ],
+        },
+    )
+    assert isinstance(provider, Ranker)
+    options = ["kill", "restart", "start_db", "escalate"]
+    assert await provider.rank(ask("a hang"), options) == {
+        "kill": -0.5,
+        "restart": -3.0,
+        "start_db": UNLIKELY,
+        "escalate": UNLIKELY,
+    }
+    named = await provider.rank(ask("db down"), options)
+    assert max(named, key=named.__getitem__) == "start_db" and named["start_db"] == LIKELY
+    assert set((await provider.rank(ask("else"), options)).values()) == {ALIKE}
+    with pytest.raises(errors.Overloaded):
+        await provider.rank(ask("chaos"), options)

@@ -109,7 +109,7 @@ function drawApprovals(approvals) {
 function timelineLine(event) {
   const what = {
     symptom: () => `${event.severity} ${event.message}`,
-    analysis: () => `${event.state}: ${event.summary || event.error || ""}`,
+    analysis: () => `${event.state}${event.grounded === 0 ? " (ungrounded, not verified)" : ""}: ${event.summary || event.error || ""}`,
     decision: () => {
       const proposal = event.proposal ? ` (LLM proposed ${event.proposal.action})` : "";
       return `${event.verdict} ${event.action || "-"} by ${event.source}${proposal}: ${event.reason}`;

@@ -16,6 +16,7 @@ import httpx
 from mapekd.config.actions import WebhookActionConfig
 from mapekd.execute.base import ActionRequest, ExecResult
 from mapekd.http_caps import read_tail
+from mapekd.notify.notice import Notice, json_payload, slack_payload
 from mapekd.shared_http import SharedHttp
 
 READ_LIMIT = 1024 * 1024
@@ -47,6 +48,15 @@ class WebhookAction:
                 "params": request.params,
             }
         )
+
+    async def deliver(self, notice: Notice) -> ExecResult:
+        """A notice as this hook's `format` wants it: generic JSON or a Slack message."""
+        payload = (
+            slack_payload(notice, self.name)
+            if self.config.format == "slack"
+            else json_payload(notice, self.name)
+        )
+        return await self.post(payload)
 
     async def post(self, payload: dict[str, Any]) -> ExecResult:
         started = time.monotonic()

@@ -4,6 +4,7 @@ limits and budgets; every call leaves a CallRecord and metrics.
     chat(request)      exact cache -> single flight -> semantic cache -> providers -> caches
     stream(request)    exact cache (one chunk) -> providers, fallback before the first chunk only
     embed(request)     providers (those without embeddings are skipped)
+    rank(request, options)  the routes that can rank (see ranking.py), after can_rank(role)
 
 `provider=` pins a call to one provider (no fallback), as the CLI's --provider does.
 Answers from offline providers are not cached in auto/online mode, so that a canned fallback answer
@@ -17,18 +18,21 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from typing import Any
 
+from mapekd.llm.base import Ranker
 from mapekd.llm.cache import ExactCache, SemanticCache, SingleFlight, exact_key
 from mapekd.llm.cache.keys import CacheKey
 from mapekd.llm.config import LLMSettings
+from mapekd.llm.errors import UnsupportedFeature
 from mapekd.llm.gateway.attempt import Attempt
 from mapekd.llm.gateway.executor import Estimate, Executor
+from mapekd.llm.gateway.ranking import Ranked, can_rank, ranking_steps
 from mapekd.llm.gateway.route_order import RouteOrder
 from mapekd.llm.gateway.routes import Route
 from mapekd.llm.gateway.runtime import CallContext, Runtime, log
 from mapekd.llm.gateway.semantic import Probe, SemanticLayer
 from mapekd.llm.gateway.streaming import Opened, open_stream, relay
 from mapekd.llm.limits import estimate_input, estimate_text
-from mapekd.llm.types import ChatRequest, Chunk, Completion, EmbeddingRequest, Embeddings
+from mapekd.llm.types import ChatRequest, Chunk, Completion, EmbeddingRequest, Embeddings, Usage
 
 
 class Gateway:
@@ -156,6 +160,30 @@ class Gateway:
             steps, ctx, est, invoke, lambda e, a: (e.usage, e.model or a.model)
         )
         return result
+
+    def can_rank(self, role: str | None) -> bool:
+        """A capability query: every route a call of this role may go to first can rank."""
+        first = self.route_order.first_routes(role)
+        return bool(first) and all(can_rank(route) for route in first)
+
+    async def rank(self, request: ChatRequest, options: Sequence[str]) -> Ranked:
+        """Each option's log-likelihood as the answer, from the first route that can rank."""
+        ctx = CallContext("rank", request.role, request.tenant, request.task)
+        all_steps = self.route_order.steps(role=request.role, model=request.model, pinned=None)
+        steps = ranking_steps(all_steps)
+        if not steps:
+            raise UnsupportedFeature(f"no provider of role {request.role!r} can rank")
+        est = Estimate(estimate_input(request), 0)
+
+        async def invoke(attempt: Attempt) -> dict[str, float]:
+            ranker = attempt.slot.provider
+            assert isinstance(ranker, Ranker)  # ranking_steps kept only these
+            return await ranker.rank(for_attempt(request, attempt), list(options))
+
+        scores, attempt = await self.executor.run(
+            steps, ctx, est, invoke, lambda _, a: (Usage(input_tokens=est.input_tokens), a.model)
+        )
+        return Ranked(dict(scores), attempt.route.name, attempt.model)
 
     def status(self) -> dict[str, Any]:
         ewma = getattr(self.services.strategy, "ewma", {})

@@ -57,6 +57,17 @@ class RouteOrder:
             names.insert(0, first)
         return names
 
+    def first_routes(self, role: str | None) -> list[Route]:
+        """The routes a call of this role may go to first, without drawing on the strategy (a
+        query must not move a rotation): the role's provider, else every online route the
+        strategy may put first, else the first offline route."""
+        online = self._online if self.settings.mode != "offline" else []
+        offline = self._offline if self.settings.mode != "online" else []
+        first = self._role_provider(role)
+        if first is not None and first in online + offline:
+            return [self.routes[first]]
+        return [self.routes[n] for n in online] or [self.routes[n] for n in offline[:1]]
+
     def _role_provider(self, role: str | None) -> str | None:
         route = self.settings.roles.get(role) if role else None
         return route.provider if route else None

@@ -18,7 +18,7 @@ from mapekd.llm.types import CallRecord, Usage
 log = logging.getLogger("mapekd.llm.gateway")
 
 Sink = Callable[[CallRecord], None]
-Kind = Literal["chat", "stream", "embed"]
+Kind = Literal["chat", "stream", "embed", "rank"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,12 +6,17 @@ faults (`error`, `delay`, `interrupt_after`) raise the same errors a network bac
 drills exercise the gateway's failover exactly as an outage would. Usage counts are
 whitespace-token estimates. Texts missing from the embeddings file get a deterministic hashed
 bag-of-words vector (lexical similarity only).
+
+It can rank (the `Ranker` capability), deterministically: a matching entry's `scores` are the
+options' log-likelihoods; else the option its answer names (the whole answer, or a JSON answer's
+`action`) is likely and the others are not; an answer naming no option ranks them all alike.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import math
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -86,6 +91,20 @@ class OfflineProvider:
 
         return await call(self.name, self._total, answer)
 
+    async def rank(self, request: ChatRequest, options: Sequence[str]) -> dict[str, float]:
+        entry, text = self._pick(request)
+
+        async def scores() -> dict[str, float]:
+            await self._prepare(entry)
+            if entry.scores is not None:
+                return {o: entry.scores.get(o, UNLIKELY) for o in options}
+            named = _named(text)
+            if named not in options:
+                return dict.fromkeys(options, ALIKE)
+            return {o: LIKELY if o == named else UNLIKELY for o in options}
+
+        return await call(self.name, self._total, scores)
+
     def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
         return guarded_stream(self.name, self._total, self._chunks(request))
 
@@ -139,6 +158,19 @@ class OfflineProvider:
             if issubclass(cls, e.RateLimited | e.Overloaded | e.ServerError):
                 raise cls(self.name, message, status=status, retry_after=entry.retry_after)
             raise cls(self.name, message, status=status)
+
+
+LIKELY, ALIKE, UNLIKELY = -0.1, -2.0, -30.0
+"""Log-likelihoods rank() gives: the named option, every option of an answer naming none, the rest."""
+
+
+def _named(answer: str) -> str:
+    """The option an answer names: itself, or a JSON answer's `action`."""
+    try:
+        value = json.loads(answer)
+    except ValueError:
+        return answer.strip()
+    return str(value.get("action", "")) if isinstance(value, dict) else answer.strip()
 
 
 def _usage(request: ChatRequest, answer: str) -> Usage:

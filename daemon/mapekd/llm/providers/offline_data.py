@@ -8,6 +8,9 @@ answers file, either a list of answers or a mapping:
         answer: '{"action": "noop"}'
       - regex: "(?i)web.*down"             # or a regular expression (re.search)
         answer: '{"action": "restart"}'
+      - match: "hang"                      # rank(): these log-likelihoods (options not
+        scores: {kill: -0.5, restart: -3}  #   listed get -30); without scores, an answer
+                                           #   naming an option ranks it first (see rank)
       - match: "chaos"                     # scripted faults, for drills and tests:
         error: rate_limited                #   rate_limited | overloaded | server_error |
         retry_after: 3                     #   unavailable | timeout | malformed | auth
@@ -56,6 +59,8 @@ class OfflineAnswer(StrictModel):
     retry_after: float | None = Field(default=None, ge=0)
     delay: Duration = 0.0
     interrupt_after: int | None = Field(default=None, ge=0)
+    scores: dict[str, float] | None = None
+    """For rank(): the log-likelihood of each option (<= 0)."""
 
     @field_validator("regex")
     @classmethod
