@@ -54,7 +54,8 @@ class SharedModel:
             context_tokens=context_tokens(settings),
         )
         limiter = AnalysisLimiter(settings.plan.analysis_per_hour, settings.plan.analysis_reuse)
-        return LLMPlanner(caller, store, settings.llm, limiter, others=settings.redaction.other_processes)
+        others = settings.redaction.other_processes
+        return LLMPlanner(caller, store, settings.llm, limiter, others=others, plan=settings.plan)
 
     def cpu_s(self) -> float:
         """CPU seconds the embedded model's processes (this process's children) have spent so far."""

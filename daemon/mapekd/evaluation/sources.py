@@ -7,6 +7,8 @@ scenario's checks, rules and actions:
   anything knowledge does not settle goes to the model;
 - `llm`: the configured provider(s) plan every decision (`policy.prefer_knowledge: false`; no
   analysis first, to keep the run short); `llm:NAME`: the same with provider NAME alone;
+- `llm_write`: as `llm`, but a model that can rank writes its answer instead (`plan.rank: false`):
+  generation against ranking; asked for by name only;
 - `pipeline`: the defaults (`plan.llm: auto`, knowledge on, the analysis on).
 
 Only the `llm:` section comes from the operator's configuration; its checks, rules and actions
@@ -27,9 +29,15 @@ SOURCES: dict[str, dict[str, Any]] = {
     "rule": {"plan": {"llm": "never"}},
     "knowledge": {"plan": {"llm": "always", "analyze": False}},
     "llm": {"plan": {"llm": "always", "analyze": False}, "policy": {"prefer_knowledge": False}},
+    "llm_write": {
+        "plan": {"llm": "always", "analyze": False, "rank": False},
+        "policy": {"prefer_knowledge": False},
+    },
     "pipeline": {},
 }
-USES_MODEL = ("knowledge", "llm", "pipeline")
+USES_MODEL = ("knowledge", "llm", "llm_write", "pipeline")
+ASKED_FOR_ONLY = ("llm_write",)
+"""Sources left out of the defaults."""
 SEED = "rule"
 """The source whose runs seed the `knowledge` source's base."""
 
@@ -54,8 +62,8 @@ def default_sources(llm: dict[str, Any]) -> list[str]:
     configured, also each provider alone."""
     if not model_answers(llm):
         return ["rule", "knowledge"]
-    names = provider_names(llm)
-    return [*SOURCES, *(f"llm:{name}" for name in names)] if len(names) > 1 else list(SOURCES)
+    names = provider_names(llm) if len(provider_names(llm)) > 1 else []
+    return [*(s for s in SOURCES if s not in ASKED_FOR_ONLY), *(f"llm:{name}" for name in names)]
 
 
 def provider_names(llm: dict[str, Any]) -> list[str]:
@@ -69,7 +77,7 @@ def check_sources(sources: list[str], llm: dict[str, Any]) -> None:
         if base(source) not in SOURCES or (name and (base(source) != "llm" or name not in known)):
             listed = ", ".join([*SOURCES, *(f"llm:{n}" for n in known)])
             raise ConfigError(f"unknown source {source!r} (known: {listed})", path="--sources")
-    asking = [s for s in sources if base(s) in ("llm", "pipeline")]
+    asking = [s for s in sources if base(s) in ("llm", "llm_write", "pipeline")]
     if asking and not model_answers(llm):
         raise ConfigError(
             f"{', '.join(asking)} asks a model and none can answer: configure llm.providers, "
