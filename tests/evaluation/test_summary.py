@@ -49,6 +49,7 @@ def test_episodes_stay_out_of_right_first_and_skipped_runs_out_of_everything() -
     assert figures["runs"] == 3
     assert figures["correct_rate"] == 1.0
     assert figures["right_from_second_occurrence"] == {"hang": 0.0}
+    assert figures["right_by_scenario"] == {"hang": "1/1"}
 
 
 def test_model_cpu_is_per_incident_and_unknown_without_a_model() -> None:

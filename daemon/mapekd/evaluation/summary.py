@@ -66,6 +66,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "repeated_analyses": total([r.get("repeated_analyses") for r in runs]),
         "right_from_second_occurrence": from_second_occurrence(runs),
         "fingerprints": fingerprints(runs),
+        "right_by_scenario": by_scenario(runs),
         "alternating_ttm_median_s": median(
             [r["ttm_s"] for r in runs if r.get("occurrence") is not None and r["ttm_s"] is not None]
         ),
@@ -104,3 +105,12 @@ def fingerprints(runs: list[dict[str, Any]]) -> dict[str, list[str]]:
         if r.get("fingerprint"):
             out.setdefault(r["scenario"], set()).add(r["fingerprint"])
     return {name: sorted(found) for name, found in sorted(out.items())}
+
+
+def by_scenario(runs: list[dict[str, Any]]) -> dict[str, str]:
+    """Right first per scenario, as `right/runs` (the alternating episodes apart)."""
+    out: dict[str, list[bool]] = {}
+    for r in runs:
+        if r.get("occurrence") is None:
+            out.setdefault(r["scenario"], []).append(bool(r["correct"]))
+    return {name: f"{sum(marks)}/{len(marks)}" for name, marks in out.items()}

@@ -46,6 +46,12 @@ def table(summary: dict[str, dict[str, Any]]) -> str:
     out = [f"{'':<38}" + "".join(f"{s:>{width}}" for s in sources)]
     for label, key in ROWS:
         out.append(f"{label:<38}" + "".join(f"{fmt(summary[s][key]):>{width}}" for s in sources))
+    scenarios = sorted({name for figures in summary.values() for name in figures["right_by_scenario"]})
+    if scenarios:
+        out.append("right first, by scenario:")
+    for name in scenarios:
+        marks = [summary[s]["right_by_scenario"].get(name, "-") for s in sources]
+        out.append(f"  {name:<36}" + "".join(f"{m:>{width}}" for m in marks))
     for source, figures in summary.items():
         for cause, rate in (figures["right_from_second_occurrence"] or {}).items():
             out.append(f"alternating, {source}: {cause} right from its 2nd occurrence: {fmt(rate)}")
