@@ -92,6 +92,13 @@ def evidence_kinds(run: Run, incident_id: int) -> dict[str, int]:
     return {str(r["kind"]): int(r["n"]) for r in rows}
 
 
+def cause_templates(run: Run, incident_id: int) -> Any:
+    """The templates the incident's fingerprint was made of, as the base keeps them."""
+    rows = run.rows("SELECT cause_templates FROM incidents WHERE id = ?", (incident_id,))
+    text = rows[0]["cause_templates"] if rows else None
+    return json.loads(text) if text else None
+
+
 def score(run: Run, scenario: Scenario, healthy: bool) -> dict[str, Any]:
     """What the run chose (and whether it is the expected answer), did, and how long it took."""
     t0 = run.injected_at
@@ -130,6 +137,7 @@ def score(run: Run, scenario: Scenario, healthy: bool) -> dict[str, Any]:
         "incidents": len(incidents),
         "fingerprint": scored["fingerprint"] if scored else None,
         "evidence": evidence_kinds(run, scored["incident_id"]) if scored else {},
+        "cause_templates": cause_templates(run, scored["incident_id"]) if scored else None,
         "repeated_analyses": repeated_analyses(run),
         "decisions": [
             {

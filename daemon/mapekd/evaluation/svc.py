@@ -49,6 +49,9 @@ DEGRADE_AFTER_S = 1.5
 STALL_REPORT_S = 1.0
 KNOWN_CONF_KEYS = frozenset({"workers", "timeout", "cache_mb"})
 EX_CONFIG = 78
+UPSTREAM_S = 0.8
+"""How long the upstream has to answer: within the health check's 1 s, and long enough that a
+loaded host does not log a timeout (a stray error line would be another cause's evidence)."""
 
 
 class State:
@@ -111,7 +114,7 @@ def upstream_problem() -> str | None:
         return None
     try:
         # The upstream is a loopback URL the evaluation itself chose.
-        with urllib.request.urlopen(State.args.upstream, timeout=0.3) as reply:  # noqa: S310
+        with urllib.request.urlopen(State.args.upstream, timeout=UPSTREAM_S) as reply:  # noqa: S310
             return None if reply.status == 200 else f"HTTP {reply.status}"
     except OSError as exc:
         return str(getattr(exc, "reason", exc))
