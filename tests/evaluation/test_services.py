@@ -58,9 +58,10 @@ def test_a_stalled_data_file_blocks_every_request_and_the_log_says_so(world: Wor
 def test_a_hang_ignores_sigterm_and_answers_nothing(world: World) -> None:
     web_up(world)
     world.signal("web", signal.SIGWINCH)
+    wait_for(lambda: logged(world, "deadlock: request workers wait for the cache lock"), 10)
     assert health(world, timeout=1.0) is None
     world.signal("web", signal.SIGTERM)
-    assert logged(world, "deadlock: request workers wait for the cache lock")
+    assert health(world, timeout=1.0) is None
     assert world.alive("web") and not logged(world, "stopped")
 
 

@@ -146,9 +146,9 @@ def leak() -> None:
 
 
 def hang() -> None:
-    log("ERROR", "deadlock: request workers wait for the cache lock held by the reload thread")
     State.hung = True
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the shutdown path needs the same lock
+    log("ERROR", "deadlock: request workers wait for the cache lock held by the reload thread")
 
 
 def conf_problem(path: str) -> str | None:
