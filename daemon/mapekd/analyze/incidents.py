@@ -58,6 +58,8 @@ class IncidentTracker:
         self._resolved: OrderedDict[int, float] = OrderedDict()
         self.on_resolved: Callable[[dict[str, Any]], None] | None = None
         """Told of every incident resolved (its id, signature, status, target, summary)."""
+        self.on_opened: Callable[[ActiveIncident], None] | None = None
+        """Told of every incident opened, before anything decides on it."""
 
     @property
     def may_have_active(self) -> bool:
@@ -72,6 +74,10 @@ class IncidentTracker:
 
     def is_active(self, incident_id: int) -> bool:
         return any(i.id == incident_id for i in self._active.values())
+
+    def status_of(self, incident_id: int) -> str | None:
+        """open or gave_up while the incident is active; None once resolved (or unknown)."""
+        return next((i.status for i in self._active.values() if i.id == incident_id), None)
 
     def resolved_at(self, incident_id: int) -> float | None:
         return self._resolved.get(incident_id)
@@ -93,6 +99,10 @@ class IncidentTracker:
                 "incident opened",
                 extra={"event": _event("incident_opened", incident_id, symptom, status="open")},
             )
+            opened = ActiveIncident(known.id, known.status, symptom, known.opened_at)
+            if self.on_opened is not None:
+                self.on_opened(opened)
+            return opened
         return ActiveIncident(known.id, known.status, symptom, known.opened_at)
 
     def give_up(self, incident_id: int, now: float) -> None:

@@ -22,3 +22,7 @@ class CheckBase(StrictModel):
     (grouped, decided once)."""
     logs: list[str] = Field(default_factory=list, max_length=32)
     """Log files (paths or globs) whose tail is read as evidence when an incident opens."""
+    depends_on: list[Name] = Field(default_factory=list, max_length=32)
+    """Checks this one depends on (Monit's `depends on`): while one of them has an incident, an
+    incident of this check is attributed to it and waits for its remedy; when that incident gives
+    up, this one escalates with it. Names must exist; no cycles."""

@@ -15,6 +15,7 @@ from mapekd.config.actions import (
 from mapekd.config.api import ApiConfig
 from mapekd.config.base import Name, StrictModel, section
 from mapekd.config.checks import CheckConfig, HostCheckConfig, ProcessCheckConfig
+from mapekd.config.dependencies import check_dependencies
 from mapekd.config.durations import Duration
 from mapekd.config.evidence import EvidenceConfig
 from mapekd.config.rules import RuleConfig
@@ -84,6 +85,14 @@ class PolicyConfig(StrictModel):
     """Maintenance windows. With any configured, a medium-risk remedy outside a window waits for
     the next window or for an approval, whichever comes first; high-risk ones always need an
     approval; low-risk ones act at once. None configured: remedies act whenever needed."""
+    relapse_watch: Duration = Field(default=0.0, ge=0)
+    """A remedy's success is watched over its rule's window (`for`, `within` or `window`), and
+    at least this long (at most `window`): when the rule fires again meanwhile, the outcome is
+    `relapsed`, not `resolved`. 0 and a rule without a window: the one sample after the settle
+    time decides."""
+    max_relapses: int = Field(default=2, ge=1)
+    """A signature whose remedies relapsed this many times within `window` is flapping: its next
+    incident is not remedied again but escalates (gave_up)."""
 
 
 class PlanConfig(StrictModel):
@@ -205,6 +214,7 @@ class Settings(StrictModel):
                     f"{action.name!r} is reserved: a plan answers it to mean no action or escalation",
                     path=f"actions[{i}].name",
                 )
+        check_dependencies(self.checks)
         checks = {c.name: c for c in self.checks}
         actions = {a.name for a in self.actions}
         for i, rule in enumerate(self.rules):

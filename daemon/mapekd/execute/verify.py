@@ -3,7 +3,8 @@ sample, record the outcome. One verification per incident at a time.
 
 The settle wait ends early when the watched process that the action started is seen dying
 already (`settle_now`), and an incident that resolved meanwhile (its rule cleared) is resolved by
-the action. When a verification ends unresolved, `on_settled` runs a cycle at once, so that the
+the action. A resolution is then watched for a relapse (execute/relapse.py) before its outcome is
+recorded. When a verification ends unresolved, `on_settled` runs a cycle at once, so that the
 incident is acted on again without waiting for the next scheduled cycle.
 """
 
@@ -20,6 +21,7 @@ from mapekd.analyze.incidents import ActiveIncident, IncidentTracker
 from mapekd.analyze.rules.base import Rule
 from mapekd.execute.base import ExecResult
 from mapekd.execute.records import judge
+from mapekd.execute.relapse import RelapseWatch
 from mapekd.knowledge.base import Store
 from mapekd.model import Sample
 
@@ -49,7 +51,10 @@ class Verifier:
         *,
         dry_run: bool,
         on_outcome: Outcome,
+        relapses: RelapseWatch | None = None,
     ) -> None:
+        self.relapses = relapses
+        """Watches a resolution for a relapse before recording it; None: recorded at once."""
         self.store = store
         self.tracker = tracker
         self.recheck = recheck
@@ -63,6 +68,11 @@ class Verifier:
 
     def busy(self, incident_id: int) -> bool:
         return incident_id in self.tasks
+
+    def execution_of(self, incident_id: int) -> int | None:
+        """The execution being verified for this incident, if any."""
+        pending = self._pending.get(incident_id)
+        return None if pending is None else pending.execution_id
 
     def start(
         self, incident: ActiveIncident, rule: Rule, pending: Pending, result: ExecResult | None, settle: float
@@ -92,29 +102,39 @@ class Verifier:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(pending.settled.wait(), settle)
             outcome, detail = await self._judge(incident, rule, result, pending)
-            self.store.record_outcome(pending.execution_id, incident.id, outcome, detail)
-            log.warning(
-                "healing outcome",
-                extra={
-                    "event": {
-                        "event": "outcome",
-                        "incident": incident.id,
-                        "decision": pending.decision_id,
-                        "signature": incident.symptom.signature,
-                        "outcome": outcome,
-                        "detail": detail,
-                        "dry_run": self.dry_run,
-                    }
-                },
-            )
-            if outcome == "resolved":
+
+            def record(outcome: str, detail: str) -> None:
+                self._record(incident, pending, outcome, detail)
+
+            if outcome != "resolved":
+                record(outcome, detail)
+            else:
                 self.tracker.resolve_incident(incident.id, time.time(), reason="verified after action")
-            self.on_outcome(incident, pending.decision_id, outcome, detail)
+                if self.relapses is None or not self.relapses.watch(incident, detail, record):
+                    record(outcome, detail)
         finally:
             self.tasks.pop(incident.id, None)
             self._pending.pop(incident.id, None)
         if outcome not in (None, "resolved") and self.on_settled is not None:
             self.on_settled(rule.check)
+
+    def _record(self, incident: ActiveIncident, pending: Pending, outcome: str, detail: str) -> None:
+        self.store.record_outcome(pending.execution_id, incident.id, outcome, detail)
+        log.warning(
+            "healing outcome",
+            extra={
+                "event": {
+                    "event": "outcome",
+                    "incident": incident.id,
+                    "decision": pending.decision_id,
+                    "signature": incident.symptom.signature,
+                    "outcome": outcome,
+                    "detail": detail,
+                    "dry_run": self.dry_run,
+                }
+            },
+        )
+        self.on_outcome(incident, pending.decision_id, outcome, detail)
 
     async def _judge(
         self, incident: ActiveIncident, rule: Rule, result: ExecResult | None, pending: Pending
@@ -138,3 +158,5 @@ class Verifier:
             _, pending = await asyncio.wait(tasks, timeout=timeout)
             for task in pending:
                 task.cancel()
+        if self.relapses is not None:
+            await self.relapses.drain(timeout)

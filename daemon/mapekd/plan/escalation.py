@@ -35,13 +35,15 @@ class Escalation:
         self.notifier = notifier
         self.dry_run = dry_run
 
-    def give_up(self, incident: ActiveIncident, candidates: list[str], counter: Counter) -> None:
+    def give_up(
+        self, incident: ActiveIncident, candidates: list[str], counter: Counter, *, why: str | None = None
+    ) -> None:
         """Record the gave_up decision and hand the notice to the notifier (delivered in the
-        background, retried and recorded there); returns at once."""
+        background, retried and recorded there); returns at once. `why`: another reason than
+        the action counter (a flapping signature)."""
         self.tracker.give_up(incident.id, time.time())
-        reason = (
-            f"{counter.used} actions on target within {counter.window_s:g}s (max {counter.limit}); escalating"
-        )
+        used = f"{counter.used} actions on target within {counter.window_s:g}s (max {counter.limit})"
+        reason = f"{why or used}; escalating"
         decision = {
             "incident_id": incident.id,
             "ts": time.time(),

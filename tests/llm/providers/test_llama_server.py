@@ -1,4 +1,4 @@
-"""openai_compat against a real llama.cpp server (`python -m llama_cpp.server`) serving SmolLM2."""
+"""openai_compat against a real llama.cpp server (its C++ server, from xllamacpp) serving SmolLM2."""
 
 from __future__ import annotations
 
@@ -17,14 +17,13 @@ HELLO = ChatRequest(messages=(Message("user", "Say hello in five words."),), max
 
 
 def make(url: str) -> OpenAICompatProvider:
-    """llama-cpp-python's server takes schemas as `{type: json_object, schema}`."""
+    """llama.cpp's C++ server takes schemas the OpenAI way (`json_schema`, the default mode)."""
     provider = build_provider(
         config(
             {
                 "name": "llamacpp",
                 "type": "openai_compat",
                 "base_url": url,
-                "json_schema_mode": "json_object",
                 "timeouts": {"total": 120},
             }
         )

