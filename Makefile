@@ -99,10 +99,13 @@ bench: venv bench-deps
 	$(BIN)/python bench/hung_mttr.py
 	$(BIN)/python bench/footprint.py
 
-# Decision quality per source (rule, knowledge, the embedded LLM, the whole pipeline) over fault
-# scenarios on real processes; about 15 minutes on two cores. Writes bench/data/decide_eval.json.
+# Decision quality per source (rule, knowledge, the configured LLM ranking and writing, the whole
+# pipeline) over fault scenarios on real processes, 3 runs each: `mapekd eval`, about two hours
+# on two cores with the embedded model. Writes bench/data/decide_eval.json. A short form:
+# make bench-decide DECIDE_ARGS='--sources rule --repeats 1'
+DECIDE_ARGS ?= --sources rule,knowledge,llm,llm_write,pipeline
 bench-decide: venv
-	$(BIN)/python bench/decide_eval.py
+	$(BIN)/python bench/decide_eval.py $(DECIDE_ARGS)
 
 wheel: venv
 	$(BIN)/python -m build --wheel --outdir dist .

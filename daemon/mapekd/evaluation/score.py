@@ -1,14 +1,12 @@
-"""What one run decided and did, read from its knowledge base; and the figures per source."""
+"""What one run decided and did, read from its knowledge base."""
 
 from __future__ import annotations
 
 import json
-import statistics
-from collections import Counter
 from typing import Any
 
-from eval.harness import Run
-from eval.scenarios import Scenario
+from mapekd.evaluation.harness import Run
+from mapekd.evaluation.scenarios import Scenario
 
 COPIED = "copied the prompt's example"
 GUARDS = (
@@ -55,7 +53,54 @@ def choice_of(decision: dict[str, Any] | None) -> str | None:
     return "none" if decision["verdict"] == "no_action" else str(decision["verdict"])
 
 
+def end_choice(run: Run, rule: str, first: str | None) -> str | None:
+    """A scenario judged at its end: `escalate` when the rule's incidents were escalated and none
+    of them counted as resolved; else what was chosen first (a resolution that did not hold)."""
+    rows = run.rows(
+        "SELECT i.status, d.verdict FROM incidents i LEFT JOIN decisions d ON d.incident_id = i.id "
+        "WHERE i.rule = ? AND i.opened_at >= ?",
+        (rule, run.injected_at),
+    )
+    escalated = any(r["verdict"] in ("escalate", "gave_up") for r in rows)
+    resolved = any(r["status"] == "resolved" for r in rows)
+    return "escalate" if escalated and not resolved else first
+
+
+ANALYSES = (
+    "SELECT c.id, c.ts, i.fingerprint FROM llm_calls c JOIN incidents i ON i.id = c.incident_id "
+    "WHERE c.prompt_template LIKE 'analy%' AND c.cached = 0 AND i.fingerprint IS NOT NULL"
+)
+"""Analyses asked of a model, with the cause fingerprint of their incident."""
+
+
+def repeated_analyses(run: Run) -> int:
+    """Analyses asked of a model since the fault for a fingerprint that had been analysed before
+    in this knowledge base (the earlier one should have been reused)."""
+    rows = run.rows(
+        f"WITH a AS ({ANALYSES}) SELECT COUNT(DISTINCT a.id) AS n FROM a WHERE a.ts >= ? AND EXISTS "  # noqa: S608
+        "(SELECT 1 FROM a AS b WHERE b.fingerprint = a.fingerprint AND b.id < a.id)",
+        (run.injected_at,),
+    )
+    return int(rows[0]["n"])
+
+
+def evidence_kinds(run: Run, incident_id: int) -> dict[str, int]:
+    """How many evidence items of each kind the incident kept."""
+    rows = run.rows(
+        "SELECT kind, COUNT(*) AS n FROM evidence WHERE incident_id = ? GROUP BY kind", (incident_id,)
+    )
+    return {str(r["kind"]): int(r["n"]) for r in rows}
+
+
+def cause_templates(run: Run, incident_id: int) -> Any:
+    """The templates the incident's fingerprint was made of, as the base keeps them."""
+    rows = run.rows("SELECT cause_templates FROM incidents WHERE id = ?", (incident_id,))
+    text = rows[0]["cause_templates"] if rows else None
+    return json.loads(text) if text else None
+
+
 def score(run: Run, scenario: Scenario, healthy: bool) -> dict[str, Any]:
+    """What the run chose (and whether it is the expected answer), did, and how long it took."""
     t0 = run.injected_at
     decisions = run.rows(
         "SELECT d.*, i.rule, i.opened_at FROM decisions d JOIN incidents i ON i.id = d.incident_id "
@@ -71,6 +116,8 @@ def score(run: Run, scenario: Scenario, healthy: bool) -> dict[str, Any]:
     )
     scored = run.scored_decision(scenario.rule) if scenario.rule else None
     choice = choice_of(scored) if scenario.rule else ("none" if not actions else actions[0]["action"])
+    if scenario.rule is not None and scenario.judge == "end":
+        choice = end_choice(run, scenario.rule, choice)
     mitigated = (
         scenario.rule is not None
         and bool(incidents)
@@ -87,6 +134,11 @@ def score(run: Run, scenario: Scenario, healthy: bool) -> dict[str, Any]:
         "healthy_at_end": healthy,
         "timed_out": run.timed_out,
         "llm_calls": {str(c["prompt_template"]): c["n"] for c in calls},
+        "incidents": len(incidents),
+        "fingerprint": scored["fingerprint"] if scored else None,
+        "evidence": evidence_kinds(run, scored["incident_id"]) if scored else {},
+        "cause_templates": cause_templates(run, scored["incident_id"]) if scored else None,
+        "repeated_analyses": repeated_analyses(run),
         "decisions": [
             {
                 "rule": d["rule"],
@@ -100,58 +152,4 @@ def score(run: Run, scenario: Scenario, healthy: bool) -> dict[str, Any]:
             }
             for d in decisions
         ],
-    }
-
-
-def share(values: list[bool]) -> float | None:
-    return round(sum(values) / len(values), 3) if values else None
-
-
-def median(values: list[float]) -> float | None:
-    return round(statistics.median(values), 1) if values else None
-
-
-def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The figures of one source over its runs."""
-    faults = [r for r in runs if r["expected"] != "none"]
-    controls = [r for r in runs if r["expected"] == "none"]
-    decisions = [d for r in runs for d in r["decisions"]]
-    asked = [d["llm"] for d in decisions if d["llm"] is not None]
-    answers = [a for a in asked if a["answered"]]  # not: past the deadline, or a provider error
-    own = [  # the model's own answer for the scored decision: valid and not the prompt's example
-        (r, d["llm"])
-        for r in faults
-        for d in r["decisions"][:1]
-        if d["llm"] is not None and d["llm"]["valid_answer"] and d["llm"]["caught_by"] != COPIED
-    ]
-    by_knowledge = [r for r in runs if r["scored_source"] == "knowledge"]
-    return {
-        "runs": len(runs),
-        "correct_rate": share([r["correct"] for r in faults]),
-        "correct_rate_with_controls": share([r["correct"] for r in runs]),
-        "actions_on_no_fault_runs": sum(len(r["actions"]) for r in controls),
-        "mitigated_rate": share([r["mitigated"] for r in faults]),
-        "ttm_median_s": median([r["ttm_s"] for r in faults if r["ttm_s"] is not None]),
-        "decision_sources": dict(Counter(d["source"] for d in decisions)),
-        "llm_asked": len(asked),
-        "llm_answered": len(answers),
-        "llm_valid_json": share([a["valid_json"] for a in answers]),
-        "llm_valid_answer": share([a["valid_answer"] for a in answers]),
-        "llm_chose_candidate": share([a["picked_candidate"] for a in answers]),
-        "llm_copied_example": share([a["caught_by"] == COPIED for a in answers]),
-        "llm_overridden": share([a["caught_by"] == "override" for a in answers]),
-        "llm_final": share([a["final_from_llm"] for a in answers]),
-        "llm_own_answers_scored": len(own),
-        "llm_own_picked_expected": share([a["picked"] == r["expected"] for r, a in own]),
-        "llm_caught_by": dict(Counter(a["caught_by"] for a in asked if a["caught_by"])),
-        "llm_picks": dict(Counter(str(a["picked"]) for a in asked)),
-        "latency_knowledge_ms": median(
-            [d["decided_after_ms"] for d in decisions if d["source"] == "knowledge" and d["llm"] is None]
-        ),
-        "latency_fast_rule_ms": median(
-            [d["decided_after_ms"] for d in decisions if d["source"] == "rule" and d["llm"] is None]
-        ),
-        "latency_llm_path_ms": median([d["decided_after_ms"] for d in decisions if d["llm"] is not None]),
-        "llm_plan_call_ms": median([a["call_ms"] for a in asked if a["call_ms"] is not None]),
-        "plan_calls_when_knowledge_decided": sum(r["llm_calls"].get("plan.j2", 0) for r in by_knowledge),
     }

@@ -1,7 +1,7 @@
-"""One run's small world: a directory, loopback ports, and the processes the bench starts there.
+"""One run's small world: a directory, loopback ports, and the processes the evaluation starts there.
 
-Every process of a run carries the run's tag in its command line (the bench's own processes and
-the ones its actions start alike), so that the end of a run stops exactly those and no others."""
+Every process of a run carries the run's tag in its command line (the evaluation's own processes
+and the ones its actions start alike), so that the end of a run stops exactly those and no others."""
 
 from __future__ import annotations
 
@@ -20,7 +20,10 @@ from typing import Any
 import httpx
 import psutil
 
+from mapekd.evaluation import memcg
+
 SVC = str(Path(__file__).resolve().parent / "svc.py")
+"""The services' script, run by path with the interpreter of this process."""
 
 
 def free_port() -> int:
@@ -51,10 +54,21 @@ class World:
     tag: str
     ports: dict[str, int] = field(default_factory=dict)
     children: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    cgroup: str | None = None
+    """A cgroup the scenario made for the web service (removed by its cleanup)."""
 
     def __post_init__(self) -> None:
         for sub in ("spool", "tmp"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
+        Path(self.path("web.conf")).write_text("workers = 4\ntimeout = 30\n")
+
+    def web_files(self) -> dict[str, str]:
+        """The web service's files, the same for the scene and for every action that starts it:
+        its log, the data file each request writes, its config, the flags that degrade it or make
+        it leak from its start."""
+        files = {"log": self.log("web"), "data": self.path("web.data"), "conf": self.path("web.conf")}
+        files |= {"degrade_flag": self.path("degrade"), "leak_flag": self.path("leak")}
+        return files | ({"cgroup": self.cgroup} if self.cgroup else {})
 
     def port(self, name: str) -> int:
         if name not in self.ports:
@@ -74,10 +88,18 @@ class World:
         """The argv of one of svc.py's commands, tagged as this run's."""
         return [sys.executable, SVC, command, *options, "--", self.tag]
 
-    def serve_options(self, name: str, upstream: str | None = None, broken: bool = False) -> list[str]:
+    def log(self, name: str) -> str:
+        """The log file a service of this world writes (named in its checks' `logs:`)."""
+        return self.path(f"{name}.log")
+
+    def serve_options(self, name: str, upstream: str | None = None, **files: str) -> list[str]:
+        """`svc.py serve` options; `files`: serve's file options (log, data, conf, broken_flag,
+        degrade_flag, cgroup) by their names, e.g. `log=w.log("web")`."""
         options = ["--port", str(self.port(name)), "--pidfile", self.pidfile(name)]
         options += ["--upstream", self.url(upstream)] if upstream else []
-        return options + (["--broken-flag", self.path("broken")] if broken else [])
+        for option, value in files.items():
+            options += ["--" + option.replace("_", "-"), value]
+        return options
 
     def start(self, argv: list[str]) -> None:
         child = subprocess.Popen(
@@ -128,3 +150,5 @@ class World:
         psutil.wait_procs(procs, timeout=5)
         for child in self.children:
             child.wait(5)
+        if self.cgroup is not None:
+            memcg.remove(self.cgroup)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from eval.world import World
+from mapekd.evaluation.world import World
 
 Config = dict[str, Any]
 
 
 def web_actions(w: World) -> list[dict[str, Any]]:
-    web = w.serve_options("web", upstream="db")
+    web = w.serve_options("web", upstream="db", **w.web_files())
     return [
         {
             "name": "start_web",
@@ -29,7 +29,9 @@ def web_actions(w: World) -> list[dict[str, Any]]:
             "type": "command",
             "argv": w.svc("restart", *web),
             "detach": True,
-            "detach_grace": "1200ms",
+            # Longer than the restart's own 1 s wait for the old instance plus an interpreter's
+            # start on a loaded host: a restart that gives up must be seen failing.
+            "detach_grace": "2s",
             "settle": "1s",
             "description": "graceful restart of the web service: SIGTERM, wait up to 1 s for it to "
             "exit, start a new instance; fails if the old one does not exit",
@@ -74,8 +76,22 @@ def web(w: World, *, crash_remedies: tuple[str, ...] = ("start_web",)) -> Config
     return {
         "checks": [
             # The pid must also be one of this run's (its tag): a signal never goes by pidfile alone.
-            {"name": "web_proc", "type": "process", "pidfile": w.pidfile("web"), "cmdline": w.tag},
-            {"name": "web_http", "type": "http", "url": w.url("web"), "timeout": "1s"},
+            {
+                "name": "web_proc",
+                "type": "process",
+                "pidfile": w.pidfile("web"),
+                "cmdline": w.tag,
+                "service": "web",
+                "logs": [w.log("web")],
+            },
+            {
+                "name": "web_http",
+                "type": "http",
+                "url": w.url("web"),
+                "timeout": "1s",
+                "service": "web",
+                "logs": [w.log("web")],
+            },
         ],
         "rules": [
             {"name": "web_down", "check": "web_proc", "when": "alive == false", "remedies": crash_remedies},
@@ -166,7 +182,15 @@ def spool(w: World) -> Config:
 def supervised(w: World) -> Config:
     """The web service under a supervisor that restarts it whenever it exits."""
     return {
-        "checks": [{"name": "web_proc", "type": "process", "pidfile": w.pidfile("web")}],
+        "checks": [
+            {
+                "name": "web_proc",
+                "type": "process",
+                "pidfile": w.pidfile("web"),
+                "service": "web",
+                "logs": [w.log("web")],
+            }
+        ],
         "rules": [
             {
                 "name": "web_flapping",

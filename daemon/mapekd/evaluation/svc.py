@@ -1,10 +1,20 @@
-"""The processes the decision-quality bench breaks and mends (standard library only, so that
-actions run it as a plain script):
+"""The processes `mapekd eval` breaks and mends (standard library only, so that actions run it as a
+plain script with the interpreter's own path, nothing imported from mapekd):
 
-    svc.py serve --port P --pidfile F [--upstream URL] [--broken-flag PATH] -- TAG
-        an HTTP service: GET /health -> 200 ok (503 when its upstream does not answer).
+    svc.py serve --port P --pidfile F [--upstream URL] [--log FILE] [--data FILE] [--conf FILE]
+                 [--broken-flag PATH] [--degrade-flag PATH] [--leak-flag PATH] [--cgroup DIR] -- TAG
+        an HTTP service: GET /health -> 200 ok (503 when its upstream does not answer). What goes
+        wrong is written to --log, as a service's own log would say it:
         SIGUSR1: every answer from now on takes 0.6 s (slow). SIGUSR2: leaks 8 MB every 100 ms.
-        With --broken-flag, when that file exists at start it dies 1 s later (a bad deploy).
+        SIGWINCH: a deadlock: every request blocks for good and SIGTERM is ignored (a hang).
+        SIGHUP: reads --conf again; an invalid one leaves the service answering 500 (and a new
+        instance refuses to start on it: a broken config no restart fixes).
+        --data: every request appends to this file first (a FIFO nobody reads: an I/O stall).
+        --broken-flag: when that file exists at start, the instance dies 1 s later (a bad deploy).
+        --degrade-flag: while that file exists, the instance answers 503 from 1.5 s after its
+        start (a restart "works" for one sample only).
+        --leak-flag: when that file exists at start, the instance starts leaking 0.5 s later.
+        --cgroup: the instance moves itself into that cgroup (a memory limit the scenario set).
     svc.py restart --pidfile F [serve options] -- TAG
         a graceful restart: SIGTERM to the pid in F, wait up to 1 s; an instance that does not
         exit is left alone and the restart fails (exit 1); else this process becomes the service.
@@ -15,7 +25,7 @@ actions run it as a plain script):
     svc.py fill --dir D --mb N -- TAG  appends to D/dump.tmp, 8 MB every 100 ms, up to N MB
     svc.py exporter --port P --dir D -- TAG  Prometheus exposition: spool_bytes = size of D
 
-TAG is an argument of no meaning to the program: it marks the process as the bench's own.
+TAG is an argument of no meaning to the program: it marks the process as the evaluation's own.
 """
 
 from __future__ import annotations
@@ -35,19 +45,43 @@ from typing import Any
 SLOW_S = 0.6
 LEAK_CHUNK = 8 * 2**20
 LEAK_CAP = 1536 * 2**20
+DEGRADE_AFTER_S = 1.5
+STALL_REPORT_S = 1.0
+KNOWN_CONF_KEYS = frozenset({"workers", "timeout", "cache_mb"})
+EX_CONFIG = 78
+UPSTREAM_S = 0.8
+"""How long the upstream has to answer: within the health check's 1 s, and long enough that a
+loaded host does not log a timeout (a stray error line would be another cause's evidence)."""
 
 
 class State:
     slow = False
-    upstream: str | None = None
+    hung = False
+    conf_error: str | None = None
+    started = 0.0
+    args: argparse.Namespace
+    io_since: float | None = None
     leaked: list[bytes] = []  # held, so that the memory stays in use
+
+
+def log(level: str, message: str) -> None:
+    """One line in the service's own log, with its level as services write it, opened and
+    closed per line (rotation-safe)."""
+    if State.args.log:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+        with open(State.args.log, "a", encoding="utf-8") as out:
+            out.write(f"{stamp} web[{os.getpid()}] {level}: {message}\n")
 
 
 class Health(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
+        if State.hung:
+            threading.Event().wait()  # the lock is never released
+        if State.args.data:
+            append_data(State.args.data)
         if State.slow:
             time.sleep(SLOW_S)
-        code, body = (200, b"ok\n") if upstream_ok() else (503, b"upstream down\n")
+        code, body = answer()
         self.send_response(code)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -57,32 +91,107 @@ class Health(BaseHTTPRequestHandler):
         pass
 
 
-def upstream_ok() -> bool:
-    if State.upstream is None:
-        return True
+def answer() -> tuple[int, bytes]:
+    if State.conf_error is not None:
+        return 500, b"config invalid\n"
+    if degraded():
+        log("ERROR", "connection pool exhausted: 64 of 64 connections checked out, none returned")
+        return 503, b"pool exhausted\n"
+    problem = upstream_problem()
+    if problem is not None:
+        log("ERROR", f"upstream {State.args.upstream}: {problem}")
+        return 503, b"upstream down\n"
+    return 200, b"ok\n"
+
+
+def degraded() -> bool:
+    flag = State.args.degrade_flag
+    return bool(flag) and Path(flag).exists() and time.monotonic() - State.started > DEGRADE_AFTER_S
+
+
+def upstream_problem() -> str | None:
+    if State.args.upstream is None:
+        return None
     try:
-        with urllib.request.urlopen(State.upstream, timeout=0.3) as answer:
-            return bool(answer.status == 200)
-    except OSError:
-        return False
+        # The upstream is a loopback URL the evaluation itself chose.
+        with urllib.request.urlopen(State.args.upstream, timeout=UPSTREAM_S) as reply:  # noqa: S310
+            return None if reply.status == 200 else f"HTTP {reply.status}"
+    except OSError as exc:
+        return str(getattr(exc, "reason", exc))
+
+
+def append_data(path: str) -> None:
+    """A real blocking write: opening a FIFO that nobody reads blocks until a reader comes."""
+    State.io_since = time.monotonic()
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(f"{time.time():.3f} heartbeat\n")
+    State.io_since = None
+
+
+def watch_io() -> None:
+    while True:
+        time.sleep(STALL_REPORT_S)
+        since = State.io_since
+        if since is not None and time.monotonic() - since >= STALL_REPORT_S:
+            log(
+                "ERROR", f"I/O stall: write to {State.args.data} blocked for {time.monotonic() - since:.1f} s"
+            )
 
 
 def leak() -> None:
+    log("INFO", "cache warm-up: loading the whole session index into memory")
     while sum(map(len, State.leaked)) < LEAK_CAP:
         State.leaked.append(b"\x01" * LEAK_CHUNK)  # written, so resident
         time.sleep(0.1)
 
 
+def hang() -> None:
+    State.hung = True
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the shutdown path needs the same lock
+    log("ERROR", "deadlock: request workers wait for the cache lock held by the reload thread")
+
+
+def conf_problem(path: str) -> str | None:
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        return f"cannot read {path}: {exc.strerror}"
+    for number, line in enumerate(lines, 1):
+        key, sep, _ = line.partition("=")
+        if line.strip() and (not sep or key.strip() not in KNOWN_CONF_KEYS):
+            return f"{path} line {number}: unknown key {key.strip()!r}"
+    return None
+
+
+def reload_conf() -> None:
+    State.conf_error = conf_problem(State.args.conf) if State.args.conf else None
+    if State.conf_error is not None:
+        log("ERROR", f"config error: {State.conf_error}; still serving, answering 500")
+
+
 def serve(args: argparse.Namespace) -> int:
-    State.upstream = args.upstream
+    State.args, State.started = args, time.monotonic()
+    if args.cgroup:
+        Path(args.cgroup, "cgroup.procs").write_text(f"{os.getpid()}\n")
+    if args.conf and (problem := conf_problem(args.conf)) is not None:
+        log("ERROR", f"config error: {problem}; refusing to start")
+        return EX_CONFIG
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Health)
     Path(args.pidfile).write_text(f"{os.getpid()}\n")
+    log("INFO", f"listening on 127.0.0.1:{args.port}")
     if args.broken_flag and Path(args.broken_flag).exists():
+        log("FATAL", "schema migration 0042 failed: column sessions.owner already exists")
         threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGKILL)).start()
+    if args.leak_flag and Path(args.leak_flag).exists():
+        threading.Timer(0.5, leak).start()
+    threading.Thread(target=watch_io, daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     signal.signal(signal.SIGUSR1, lambda *_: setattr(State, "slow", True))
     signal.signal(signal.SIGUSR2, lambda *_: threading.Thread(target=leak, daemon=True).start())
+    signal.signal(signal.SIGWINCH, lambda *_: hang())
+    signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=reload_conf).start())
     server.serve_forever()
+    log("INFO", "stopped")
     return 0
 
 
@@ -137,10 +246,15 @@ def supervise(args: argparse.Namespace) -> int:
         time.sleep(0.3)
 
 
+SERVE_OPTIONS = ("upstream", "log", "data", "conf", "broken_flag", "degrade_flag", "leak_flag", "cgroup")
+
+
 def serve_options(args: argparse.Namespace) -> list[str]:
     out = ["--port", str(args.port), "--pidfile", args.pidfile]
-    out += ["--upstream", args.upstream] if args.upstream else []
-    return out + (["--broken-flag", args.broken_flag] if args.broken_flag else [])
+    for name in SERVE_OPTIONS:
+        if getattr(args, name):
+            out += ["--" + name.replace("_", "-"), getattr(args, name)]
+    return out
 
 
 def spin(args: argparse.Namespace) -> int:
@@ -192,8 +306,8 @@ def parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name)
         cmd.add_argument("--port", type=int, required=True)
         cmd.add_argument("--pidfile", required=True)
-        cmd.add_argument("--upstream")
-        cmd.add_argument("--broken-flag")
+        for option in SERVE_OPTIONS:
+            cmd.add_argument("--" + option.replace("_", "-"))
     sub.add_parser("kick").add_argument("--pidfile", required=True)
     sub.add_parser("spin").add_argument("--seconds", type=float, default=600.0)
     filler = sub.add_parser("fill")
