@@ -9,7 +9,7 @@ global one). The daemon shares one registry between these and the LLM layer's me
     mapekd_open_incidents{status}                     unresolved incidents: open, gave_up, ...
     mapekd_decisions_total{source,verdict}            decisions recorded
     mapekd_executions_total{action,result}            executions, by final state
-    mapekd_outcomes_total{rule,outcome}               verified outcomes: resolved, not_resolved, relapsed, failed
+    mapekd_outcomes_total{rule,outcome}               outcomes (resolved, not_resolved, relapsed, failed)
     mapekd_time_to_mitigate_seconds{rule}             incident opened -> verified resolved
     mapekd_incidents_gave_up_total{rule}              incidents given up (action cap reached)
 
