@@ -31,9 +31,14 @@ def test_a_service_dying_after_every_start_relapses_and_escalates(
         assert "relapsed 2 times" in gave_up["reason"]
         assert gave_up["counter"]["used"] < 5  # escalated as flapping, not by the action cap
         assert len(daemon.events("relapse")) == 2
-        with sqlite3.connect(tmp_path / "kb.db") as db:
-            results = [r for (r,) in db.execute("SELECT result FROM outcomes ORDER BY id")]
-        assert results == ["relapsed", "relapsed"]
+        # The second relapse's outcome row may land a moment after the escalation it caused.
+        wait_for(lambda: len(outcomes(tmp_path)) >= 2, timeout=10, message="two outcomes recorded")
+        assert outcomes(tmp_path) == ["relapsed", "relapsed"]
         assert daemon.stop() == 0
     finally:
         service.stop_all()
+
+
+def outcomes(tmp: Path) -> list[str]:
+    with sqlite3.connect(tmp / "kb.db") as db:
+        return [r for (r,) in db.execute("SELECT result FROM outcomes ORDER BY id")]

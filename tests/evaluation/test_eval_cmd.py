@@ -4,6 +4,7 @@ prints JSON, and leaves nothing behind; the host's own checks and actions are ne
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -91,9 +92,11 @@ def test_an_unknown_name_is_a_config_error_naming_the_option(
     option: str, value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = ["eval", "--config", str(host_config(tmp_path, tmp_path / "canary")), option, value]
+    level = logging.getLogger("mapekd").level
     assert main([*argv, *(["--sources", "rule"] if option != "--sources" else [])]) == 2
     err = capsys.readouterr().err
     assert option in err and value in err
+    assert logging.getLogger("mapekd").level == level, "the caller's logging is left as it was"
 
 
 def plan_answer(action: str) -> str:

@@ -57,13 +57,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
         names(args.scenarios), sources, llm, args.repeats, args.seed_runs, args.episodes,
         args.deadline, args.prompts, args.base_env,
     )  # fmt: skip
-    logging.getLogger("mapekd").setLevel(logging.CRITICAL)  # the runs' own loops would drown the figures
     progress = sys.stderr if args.json else sys.stdout
 
     def show(result: dict[str, Any]) -> None:
         print(line(result), file=progress, flush=True)
 
-    report = asyncio.run(evaluate(options, show))
+    daemon_log = logging.getLogger("mapekd")
+    level = daemon_log.level
+    daemon_log.setLevel(logging.CRITICAL)  # the runs' own loops would drown the figures
+    try:
+        report = asyncio.run(evaluate(options, show))
+    finally:  # called in-process (tests, embedding), the caller's logging is left as it was
+        daemon_log.setLevel(level)
     text = json.dumps(report, indent=1)
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
