@@ -22,7 +22,12 @@ def write(directory: Path, name: str, text: str) -> Path:
 
 def test_shipped_templates_load_with_their_versions(prompts: Prompts) -> None:
     assert prompts.names() == ("analyze.j2", "explain.j2", "explain_text.j2", "plan.j2")
-    assert {prompts.version(n) for n in prompts.names()} == {"2"}
+    assert {n: prompts.version(n) for n in prompts.names()} == {
+        "analyze.j2": "3",
+        "explain.j2": "2",
+        "explain_text.j2": "2",
+        "plan.j2": "3",
+    }
 
 
 def test_a_template_without_a_version_fails_at_load(tmp_path: Path) -> None:

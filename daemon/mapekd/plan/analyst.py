@@ -19,6 +19,7 @@ from typing import Any
 
 from mapekd.config.settings import PlanConfig
 from mapekd.knowledge.base import Store
+from mapekd.plan.alike import evidence_alike
 from mapekd.plan.analysis_limit import AnalysisLimiter
 from mapekd.plan.analysis_reuse import grounded_analysis
 from mapekd.plan.llm_call import Asked, LLMCaller
@@ -74,7 +75,8 @@ class Analyst:
             situation.signature, situation.rule, exclude=situation.incident_id
         )
         style, names = self.style(), list(candidates)
-        context = analyze_context(situation, host, similar, style=style, candidates=names)
+        alike = evidence_alike(self.store, situation)
+        context = analyze_context(situation, host, similar, style=style, candidates=names, alike=alike)
         ids = evidence_ids(situation.evidence)
         asked: Asked[Analysis] = await self.caller.ask(
             "analyze.j2",
@@ -87,7 +89,9 @@ class Analyst:
         )
         if asked.parsed is None:
             return asked, None
-        observed = {k: v for k, v in context.items() if k not in ("similar", "causes", "suggestions")}
+        observed = {
+            k: v for k, v in context.items() if k not in ("similar", "alike", "causes", "suggestions")
+        }
         return asked, ground(asked.parsed, ids, observed)
 
     async def analyze_and_record(

@@ -17,6 +17,7 @@ from typing import Any
 from mapekd.config.settings import PlanConfig
 from mapekd.knowledge.base import Store
 from mapekd.llm.config import LLMSettings
+from mapekd.plan.alike import evidence_alike
 from mapekd.plan.analysis_limit import AnalysisLimiter
 from mapekd.plan.analyst import Analyst
 from mapekd.plan.llm_call import LLMCaller
@@ -121,6 +122,7 @@ class LLMPlanner:
                 situation.rule, situation.check, situation.signature, summary=situation.symptom
             ),
             answer_as=answer_as,
+            alike=evidence_alike(self.store, situation),
         )
 
     async def _rank(

@@ -14,7 +14,14 @@ from mapekd.prompting.evidence import evidence_view
 from mapekd.prompting.host import HostSnapshot
 from mapekd.prompting.output import plan_choices
 from mapekd.prompting.structured import CAUSES, Analysis, suggestions
-from mapekd.prompting.views import analysis_view, past_incident, recent_action, sample_table, utc
+from mapekd.prompting.views import (
+    alike_view,
+    analysis_view,
+    past_incident,
+    recent_action,
+    sample_table,
+    utc,
+)
 from mapekd.situation import Situation
 
 AnalysisStyle = Literal["structured", "prose"]
@@ -62,6 +69,7 @@ def analyze_context(
     *,
     style: AnalysisStyle = "prose",
     candidates: list[str] | None = None,
+    alike: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """`style`: structured asks for a cause class, cited evidence ids and a suggested candidate
     (of `candidates`); prose for a written analysis."""
@@ -72,6 +80,7 @@ def analyze_context(
         "trend": compact(situation.trend) if situation.trend else None,
         "host": host.to_context(),
         "similar": [past_incident(row, situation.opened_at) for row in similar],
+        "alike": [alike_view(row) for row in alike or []],
         "style": style,
         "causes": list(CAUSES),
         "suggestions": suggestions(candidates or []),
@@ -86,6 +95,7 @@ def plan_context(
     runbooks: list[dict[str, Any]],
     *,
     answer_as: AnswerAs = "json",
+    alike: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """`answer_as`: json asks for the JSON proposal; name for the chosen name alone (the plan
     ranks the names by the model's likelihood: it reads, it does not write)."""
@@ -100,6 +110,7 @@ def plan_context(
         "choices": plan_choices([c.name for c in candidates]),
         "answer_as": answer_as,
         "recent_actions": [recent_action(row, now, situation.incident_id) for row in recent_actions],
+        "alike": [alike_view(row) for row in alike or []],
         "runbooks": [
             {
                 "title": clip(str(r.get("title") or r["name"]), 100),

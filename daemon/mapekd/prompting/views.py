@@ -37,6 +37,18 @@ def past_incident(row: Mapping[str, Any], now: float) -> dict[str, Any]:
     return {k: v for k, v in view.items() if v is not None}
 
 
+def alike_view(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A past incident whose evidence reads like this one's (`recall.similar_by_evidence`): the
+    line that matched best and the remedy that fixed it (or the last one tried)."""
+    view = {
+        "incident": row["incident"],
+        "signature": row.get("signature"),
+        "matched": clip(str(row.get("matched") or ""), 200),
+        "fixed_by" if row.get("resolved") else "tried": row.get("action"),
+    }
+    return {k: v for k, v in view.items() if v is not None}
+
+
 def action_view(row: Mapping[str, Any]) -> dict[str, Any]:
     """One execution: its action, who decided it, and its result (the outcome when one was
     recorded, else the execution's own state, e.g. failed or would_execute)."""
