@@ -67,7 +67,8 @@ CASES: list[tuple[str, list[Line], str]] = [
         [
             (
                 "log",
-                "2026-12-06T05:40:41 web[881] ERROR: upstream http://127.0.0.1:40123/: [Errno 111] Connection refused",
+                "2026-12-06T05:40:41 web[881] ERROR: upstream http://127.0.0.1:40123/: "
+                "[Errno 111] Connection refused",
             )
         ],
         "dependency",
@@ -93,7 +94,8 @@ CASES: list[tuple[str, list[Line], str]] = [
         [
             (
                 "log",
-                "web[881] ERROR: config error: /srv/web.conf line 2: unknown key 'listen_addr'; refusing to start",
+                "web[881] ERROR: config error: /srv/web.conf line 2: unknown key 'listen_addr'; "
+                "refusing to start",
             ),
             ("exit", "pid 881 exited with status 78"),
         ],
@@ -147,9 +149,14 @@ CASES: list[tuple[str, list[Line], str]] = [
     ),
     (
         "nothing telling",
-        [("log", "web[881] INFO: listening on 127.0.0.1:8080"), ("http", "status 502: <html>Bad Gateway</html>")],
+        [
+            ("log", "web[881] INFO: listening on 127.0.0.1:8080"),
+            ("http", "status 502: <html>Bad Gateway</html>"),
+        ],
         "unknown",
     ),
+    ("evaluation web service: its 503 body", [("http", "HTTP 503: upstream down")], "dependency"),
+    ("evaluation web service: its 500 body", [("http", "HTTP 500: config invalid")], "bad_config"),
     ("no evidence at all", [], "unknown"),
 ]
 
