@@ -191,6 +191,16 @@ def test_an_error_line_outweighs_several_info_lines_of_another_class() -> None:
     assert classify(items).cause == "hang"
 
 
+def test_of_two_equally_loud_classes_the_one_logged_last_wins() -> None:
+    """Seen in the evaluation: the web service could not reach its database while it started
+    (a line repeated), then deadlocked: it is deadlocked now."""
+    refused = "web[9] ERROR: upstream http://127.0.0.1:5432/: [Errno 111] Connection refused"
+    deadlock = "web[9] ERROR: deadlock: request workers wait for the cache lock"
+    items = [EvidenceItem("log", "a", refused, 10.0), EvidenceItem("log", "a", refused, 11.0)]
+    assert classify([*items, EvidenceItem("log", "a", deadlock, 12.0)]).cause == "hang"
+    assert classify([EvidenceItem("log", "a", deadlock, 9.0), *items]).cause == "dependency"
+
+
 def test_a_hang_needs_the_process_alive() -> None:
     items = [EvidenceItem("log", "a", "ERROR: deadlock: workers wait for the lock")]
     assert classify(items, {"alive": True}).cause == "hang"

@@ -23,9 +23,13 @@ Operator patterns (`evidence.causes`) are tried with the shipped ones, for their
 Each matching line weighs by its level: ERROR / FATAL / CRIT / PANIC / EMERG / ALERT lines and
 the ones that tell how the process ended (`verdict`, `exit`, `kernel`) weigh 3, WARN 2, a line
 without a level 1, INFO / DEBUG / NOTICE 0.5 (a line that merely mentions a word is no fault).
-The class with the highest weight wins; a tie goes to the more specific class (the table's
-order). `crash` is what a process's end says when nothing else does: a kill by signal 9 after an
-OOM line is the OOM kill, an exit after a config error is the bad config.
+The class whose loudest line weighs most wins (a line repeated does not count more: a service
+logs the same refusal on every request); a tie goes to the class whose line came last (what the
+log says last is what is wrong now: a service that could not reach its database at start and
+then deadlocked is deadlocked), then to the more specific class (the table's order).
+
+`crash` is what a process's end says when nothing else does: a kill by signal 9 after an OOM
+line is the OOM kill, an exit after a config error is the bad config.
 """
 
 from __future__ import annotations
@@ -154,21 +158,25 @@ def classify(
     out a hang)."""
     table = patterns if patterns is not None else compile_patterns()
     alive = (facts or {}).get("alive") is not False
-    weights: dict[str, float] = {}
     cited: dict[str, list[int]] = {}
     for index, item in enumerate(items):
         for cause, regexes in table.items():
             if (cause in _ALIVE_ONLY and not alive) or not any(r.search(item.text) for r in regexes):
                 continue
-            weights[cause] = weights.get(cause, 0.0) + _weight(item)
             cited.setdefault(cause, []).append(index)
     for cause, explainers in _EXPLAINS.items():
-        if cause in weights and explainers & weights.keys():
-            del weights[cause]
-    if not weights:
+        if cause in cited and explainers & cited.keys():
+            del cited[cause]
+    if not cited:
         return Classified(UNKNOWN, (), tuple(items))
     order = list(table)
-    best = max(weights, key=lambda c: (weights[c], -order.index(c)))
+
+    def rank(cause: str) -> tuple[float, float, int, int]:
+        lines = cited[cause]
+        latest = max((items[i].at or 0.0 for i in lines), default=0.0)
+        return max(_weight(items[i]) for i in lines), latest, max(lines), -order.index(cause)
+
+    best = max(cited, key=rank)
     loudest = sorted(cited[best], key=lambda i: (-_weight(items[i]), -i))
     return Classified(best, tuple(loudest), tuple(items))
 
