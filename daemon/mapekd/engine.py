@@ -214,6 +214,8 @@ class Engine:
             self._watched_pids(),
             cause.evidence,
             cause.fingerprint,
+            cause.classified.cause if cause.classified else None,
+            cause.classified.cited if cause.classified else (),
         )
 
     def _watched_pids(self) -> frozenset[int]:

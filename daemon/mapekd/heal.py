@@ -189,7 +189,7 @@ class Healer:
             self.escalation.give_up(incident, [c.name for c in candidates], counter)
             return
         narrowed = self.story.narrow(incident, candidates)
-        proposal = self.decider.fast(narrowed.candidates)
+        proposal = self.decider.fast(narrowed.candidates, self.causes.known(incident.id).classified)
         if proposal is not None:
             proposal.reason = narrowed.explain(proposal.reason)
             await self.carry_out(incident, rule, proposal, candidates, counter)

@@ -33,6 +33,10 @@ class Situation:
     """What the host told about this incident when it opened (redacted), oldest first."""
     fingerprint: str | None = None
     """The cause fingerprint of that evidence (None: no evidence, or not yet gathered)."""
+    cause_class: str | None = None
+    """The cause class read from that evidence (evidence/classify.py; None: not yet gathered)."""
+    cause_cited: tuple[int, ...] = ()
+    """Indexes into `evidence` of the items that show the cause class."""
 
 
 def watched_pids(samples: Iterable[Sample]) -> frozenset[int]:

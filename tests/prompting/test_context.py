@@ -73,3 +73,11 @@ def test_a_run_of_the_same_symptom_is_one_timeline_line() -> None:
         {"t": 0, "kind": "symptom", "severity": "critical", "message": "web is down", "repeats": 5},
         {"t": 9, "kind": "outcome", "result": "resolved"},
     ]
+
+
+def test_the_cause_class_read_from_the_evidence_is_shown_with_the_ids_it_rests_on(world: World) -> None:
+    s = world.situation
+    assert "cause_class" not in plan_context(s, None, world.candidates, [], [])["incident"]
+    classified = replace(s, cause_class="dependency", cause_cited=(1, 0))
+    incident = plan_context(classified, None, world.candidates, [], [])["incident"]
+    assert (incident["cause_class"], incident["cause_evidence"]) == ("dependency", ["e2", "e1"])

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, StringConstraints, field_validator, model
 
 from mapekd.config.base import HttpUrl, Name, StrictModel, UnitName
 from mapekd.config.durations import Duration
+from mapekd.evidence.classify import CauseClass
 
 MailAddress = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[^@\s<>,;\"]{1,64}@[A-Za-z0-9.-]{1,253}$")
@@ -40,6 +41,10 @@ class ActionBase(StrictModel):
     """At most this many executions of this action at once (besides `policy.max_in_flight`)."""
     max_executions: int | None = Field(default=None, ge=1)
     """At most this many executions of this action per `policy.window`, whatever their targets."""
+    treats: list[CauseClass] = Field(default_factory=list, max_length=9)
+    """The cause classes this remedy fixes (read from the evidence, see evidence/classify.py);
+    empty: any cause. When a rule's remedies declare them, an incident whose cause is known gets
+    only the remedies that treat it, and escalates when none does."""
 
 
 class SystemdActionConfig(ActionBase):

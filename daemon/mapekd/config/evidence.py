@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
 
 from mapekd.config.base import StrictModel
 from mapekd.config.durations import Duration
+from mapekd.evidence.classify import CauseClass
+
+
+def _regex(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"not a regular expression: {exc}") from exc
+    return pattern
+
+
+CausePattern = Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(_regex)]
+CausePatterns = Annotated[list[CausePattern], Field(max_length=50)]
 
 
 class EvidenceConfig(StrictModel):
@@ -25,3 +41,6 @@ class EvidenceConfig(StrictModel):
     journal_directory: str | None = None
     """Read the systemd journal from this directory (`journalctl --directory`) instead of the
     system's own; for hosts that ship journals elsewhere."""
+    causes: dict[CauseClass, CausePatterns] = Field(default_factory=dict)
+    """More evidence lines that show a cause class: {class: [regex, ...]} (case-insensitive,
+    searched in each line), tried with the shipped table (see evidence/classify.py)."""

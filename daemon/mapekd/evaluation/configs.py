@@ -1,7 +1,8 @@
 """The configurations the scenarios run under: checks, rules and the whitelisted actions, written
 as an operator would. Rules for one specific fault list the fitting remedy first; a rule on a
 symptom with several causes (the web service's health failing) has one fixed order that cannot
-fit every cause: there the decision needs more than the rule's order."""
+fit every cause: there the decision needs more than the rule's order. Each action says which cause
+classes it treats (`treats`), as an operator would write it."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ def web_actions(w: World) -> list[dict[str, Any]]:
             "detach_grace": "300ms",
             "settle": "1s",
             "description": "start the web service (when it is not running)",
+            "treats": ["crash", "oom_kill"],
         },
         {
             "name": "restart_web",
@@ -35,6 +37,8 @@ def web_actions(w: World) -> list[dict[str, Any]]:
             "settle": "1s",
             "description": "graceful restart of the web service: SIGTERM, wait up to 1 s for it to "
             "exit, start a new instance; fails if the old one does not exit",
+            # Not a hang (a deadlocked process ignores SIGTERM), nor a database that is down.
+            "treats": ["resource_exhaustion"],
         },
         {
             "name": "kill_web",
@@ -45,6 +49,7 @@ def web_actions(w: World) -> list[dict[str, Any]]:
             "settle": "3s",
             "description": "SIGKILL the web service's process (one that ignores SIGTERM); the "
             "web_down rule starts it again",
+            "treats": ["hang"],
         },
         {
             "name": "start_db",
@@ -55,6 +60,7 @@ def web_actions(w: World) -> list[dict[str, Any]]:
             "settle": "1s",
             "description": "start the database service that the web service depends on (when it "
             "is not running)",
+            "treats": ["dependency"],
         },
         cleanup_tmp(w),
     ]
@@ -67,6 +73,7 @@ def cleanup_tmp(w: World) -> dict[str, Any]:
         "argv": ["find", w.path("tmp"), "-type", "f", "-mmin", "+60", "-delete"],
         "settle": "1s",
         "description": "delete files older than an hour in the services' temp directory",
+        "treats": ["resource_exhaustion"],  # disk space
     }
 
 
@@ -141,6 +148,7 @@ def job(w: World) -> Config:
                 "signal": "SIGTERM",
                 "settle": "1s",
                 "description": "SIGTERM the batch job's processes",
+                "treats": ["resource_exhaustion", "hang"],
             },
             cleanup_tmp(w),
         ],
@@ -173,6 +181,7 @@ def spool(w: World) -> Config:
                 "argv": ["find", w.path("spool"), "-type", "f", "-name", "*.tmp", "-delete"],
                 "settle": "1s",
                 "description": "delete the *.tmp dump files in the spool directory",
+                "treats": ["resource_exhaustion"],
             },
             cleanup_tmp(w),
         ],
@@ -210,6 +219,8 @@ def supervised(w: World) -> Config:
                 "settle": "1s",
                 "description": "restart the web service through its supervisor (SIGTERM; the "
                 "supervisor starts it again)",
+                # A crash is the supervisor's to restart: another restart would fight it.
+                "treats": ["hang", "resource_exhaustion"],
             },
             cleanup_tmp(w),
         ],

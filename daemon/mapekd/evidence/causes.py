@@ -2,10 +2,14 @@
 off the loop; reduced to a fingerprint; stored with the incident (after the decision when that
 one did not wait for it).
 
-A decision that depends on the cause (a choice among several candidates, or a signature whose
-knowledge is split across several causes) waits for it, at most `evidence.wait`; a rule's single
-remedy does not wait. An incident opened before this healer started (a restart, a reload) is not
-gathered again: its stored fingerprint and evidence are read back instead.
+The evidence is also read for its cause class (evidence/classify.py), which decides among
+remedies that declare the causes they treat.
+
+A decision that depends on the cause (a choice among several candidates, a remedy that declares
+the causes it treats, or a signature whose knowledge is split across several causes) waits for
+it, at most `evidence.wait`; a rule's single undeclared remedy does not wait. An incident opened
+before this healer started (a restart, a reload) is not gathered again: its stored fingerprint
+and evidence are read back instead.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from mapekd.config.settings import Settings
 from mapekd.credentials import Scrubber
 from mapekd.errors import StoreError
 from mapekd.evidence.base import EvidenceItem, Gatherer
+from mapekd.evidence.classify import Classified, classify, compile_patterns
 from mapekd.evidence.collect import Collector
 from mapekd.evidence.fingerprint import fingerprint
 from mapekd.evidence.registry import gatherers_for
@@ -39,6 +44,8 @@ class Cause:
     evidence: tuple[EvidenceItem, ...] = ()
     fingerprint: str | None = None
     templates: tuple[str, ...] = ()
+    classified: Classified | None = None
+    """The cause class this evidence shows (None: not gathered)."""
 
 
 def registered_gatherers(settings: Settings) -> Mapping[str, Sequence[Gatherer]]:
@@ -52,6 +59,7 @@ class Causes:
         self.config = settings.evidence
         self.store = store
         self.collector = Collector(self.config, gatherers, Scrubber.from_settings(settings))
+        self.patterns = compile_patterns(self.config.causes)
         self.started_at = time.time()
         self._tasks: OrderedDict[int, asyncio.Task[Cause]] = OrderedDict()
 
@@ -71,7 +79,7 @@ class Causes:
         if incident.id in self._tasks or not self.config.enabled:
             return
         if incident.opened_at < self.started_at:
-            work = self._stored(incident.id)
+            work = self._stored(incident)
         else:
             observed = {**(facts() if facts is not None else {}), **incident.symptom.fields}
             work = self._guarded(incident, check, observed)
@@ -92,9 +100,9 @@ class Causes:
         return task is not None and not task.done()
 
     def depends_on_cause(self, signature: str, candidates: Sequence[Candidate]) -> bool:
-        """Whether the cause may change the choice: several candidates, or knowledge of this
-        signature split across several causes."""
-        if len(candidates) > 1:
+        """Whether the cause may change the choice: several candidates, a candidate that
+        declares the causes it treats, or knowledge of this signature split across causes."""
+        if len(candidates) > 1 or any(c.treats for c in candidates):
             return True
         try:
             return len([fp for fp in self.store.cause_rates(signature) if fp is not None]) > 1
@@ -145,7 +153,8 @@ class Causes:
         request = self.collector.request(incident.id, check, sym.target, incident.opened_at, facts)
         items = await self.collector.collect(request)
         found, templates = fingerprint(sym.signature, items)
-        cause = Cause(items, found.value if found else None, found.templates if found else ())
+        classified = classify(items, sym.fields, self.patterns)
+        cause = Cause(items, found.value if found else None, found.templates if found else (), classified)
         try:
             self.store.add_evidence(incident.id, items, templates, cause.fingerprint, cause.templates)
         except StoreError as exc:  # refused for what it is: healing goes on with it in memory
@@ -161,15 +170,17 @@ class Causes:
                     "incident": incident.id,
                     "items": len(items),
                     "fingerprint": cause.fingerprint,
+                    "cause_class": classified.cause,
                 }
             },
         )
         return cause
 
-    async def _stored(self, incident_id: int) -> Cause:
+    async def _stored(self, incident: ActiveIncident) -> Cause:
         try:
-            known = self.store.cause_of(incident_id)
+            known = self.store.cause_of(incident.id)
         except StoreError:
             return Cause()
         items = tuple(EvidenceItem(e["kind"], e["source"], e["text"], e["at"]) for e in known["evidence"])
-        return Cause(items, known["fingerprint"], tuple(known["templates"]))
+        classified = classify(items, incident.symptom.fields, self.patterns)
+        return Cause(items, known["fingerprint"], tuple(known["templates"]), classified)

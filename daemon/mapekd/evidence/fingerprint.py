@@ -37,11 +37,14 @@ TOP_TEMPLATES = 3
 line does not make every occurrence a new cause."""
 ENDINGS = frozenset({"verdict", "exit", "kernel"})
 """Kinds of evidence that say how the process ended: the most telling of all."""
+# Error-ish: every word the cause classifier (evidence/classify.py) relies on is here too, so
+# that two causes the classifier tells apart also get distinct fingerprints.
 _ERRORISH = re.compile(
     r"\b(?:error|err|fail(?:ed|ure|s)?|fatal|panic|critical|crit|emerg|alert|refused|denied|"
     r"killed|kill|oom|out of memory|timeout|timed out|exception|traceback|segfault|"
     r"segmentation|abort(?:ed)?|unable|cannot|can't|could not|no such|unreachable|reset|"
-    r"broken|invalid|corrupt(?:ed)?|exited|dumped|signal)\b",
+    r"broken|invalid|corrupt(?:ed)?|exited|dumped|signal|deadlock(?:ed)?|stall(?:ed|s)?|blocked|hung|"
+    r"stuck|not responding|exhausted|unavailable|econnrefused|eio|syntax|emfile|enospc)\b",
     re.I,
 )
 _MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"

@@ -51,6 +51,7 @@ def candidates_for(
             from_rule,
             *rates.get(name, (0, 0)),
             *for_cause.get(name, (0, 0)),
+            tuple(cfg.treats),
         )
         out.append(candidate)
     return out

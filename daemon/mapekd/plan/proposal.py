@@ -27,6 +27,8 @@ class Candidate:
     cause_successes: int = 0
     cause_tries: int = 0
     """The action's record for this signature and this incident's cause fingerprint."""
+    treats: tuple[str, ...] = ()
+    """The cause classes the action declares it fixes (empty: any, undeclared)."""
 
     @property
     def record(self) -> tuple[int, int, str]:

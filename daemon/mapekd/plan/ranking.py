@@ -24,6 +24,12 @@ every remedy keeps failing (0/5 each: at most 0.21) the decision escalates (0.69
 embedded SmolLM2-135M on plan.j2 (hang, dependency down, crash, broken config), "none" had the
 highest likelihood in 4 of 4 (it is the shortest answer: -6.3 against -10 to -12 for the other
 names), also after calibration against a content-free prompt; a short answer is no judgment.
+
+No term for the cause class: where the class the evidence shows narrows the choice (remedies
+that declare `treats`, a class other than `unknown`), plan/by_cause.py decides before any model
+is asked, so a ranking only ever runs where the class says nothing about the candidates. The
+model still reads the class (`incident.cause_class` in plan.j2's data) for the analysis it
+writes and for the remedies that declare nothing.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ class CandidateView:
 
 
 def incident_view(s: Situation) -> dict[str, Any]:
-    return {
+    view = {
         "id": s.incident_id,
         "signature": s.signature,
         "rule": s.rule,
@@ -60,6 +60,10 @@ def incident_view(s: Situation) -> dict[str, Any]:
         "fields": present(s.fields),
         "opened": utc(s.opened_at),
     }
+    if s.cause_class is not None:  # read from the evidence by the daemon's pattern table
+        view["cause_class"] = s.cause_class
+        view["cause_evidence"] = [f"e{i + 1}" for i in s.cause_cited]
+    return view
 
 
 def analyze_context(

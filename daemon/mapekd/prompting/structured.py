@@ -8,26 +8,18 @@ backend that ignores the schema. Whether the cited ids exist is grounding's ques
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, TypeAlias, get_args
+from typing import Any, TypeAlias
 
 from pydantic import Field
 
+from mapekd.evidence.classify import CAUSE_CLASSES, CauseClass
 from mapekd.prompting.answer import load_object
 from mapekd.prompting.errors import OutputInvalid
 from mapekd.prompting.output import NO_ACTION, Answer, ProseAnalysis, validate
 
-Cause = Literal[
-    "crash",
-    "hang",
-    "dependency",
-    "resource_exhaustion",
-    "oom_kill",
-    "disk_io",
-    "bad_config",
-    "flapping",
-    "unknown",
-]
-CAUSES: tuple[str, ...] = get_args(Cause)
+Cause = CauseClass
+"""The classes the deterministic classifier reads from the evidence: one list for both."""
+CAUSES: tuple[str, ...] = CAUSE_CLASSES
 MAX_CITED = 3
 
 
