@@ -102,7 +102,8 @@ class PlanConfig(StrictModel):
     llm: Literal["auto", "always", "never"] = "auto"
     """auto: a rule with exactly one low-risk remedy acts at once (the analysis runs afterwards);
     the LLM decides where there is a choice (several candidates, medium or high risk, no remedy
-    configured). always: the LLM plans every decision knowledge does not settle. never: no LLM."""
+    configured). always: the LLM plans every decision knowledge and the cause class do not
+    settle. never: no LLM."""
     knowledge_min_successes: int = Field(default=3, ge=1)
     """A remedy that resolved this signature at least this many times ..."""
     knowledge_min_rate: float = Field(default=0.8, ge=0.0, le=1.0)
