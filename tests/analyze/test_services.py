@@ -29,7 +29,10 @@ class World:
             "solo": "check solo",
         }
         reaches = {"kill_web": frozenset({"web_proc"})}
-        self.groups = ServiceGroups(groups, reaches, self.in_hand.get, self.active.__contains__)
+        self.status: dict[int, str] = {}
+        self.groups = ServiceGroups(
+            groups, reaches, self.in_hand.get, self.active.__contains__, status=self.status.get
+        )
 
 
 def test_an_incident_of_a_service_in_hand_is_part_of_it_and_told_once() -> None:
@@ -48,6 +51,18 @@ def test_with_the_service_out_of_hand_the_next_incident_is_decided() -> None:
     w = World()
     assert w.groups.claim(incident(1), "web_http") is None
     assert w.groups.claim(incident(2), "web_proc") is None  # 1 is not being remedied
+
+
+def test_when_an_incident_of_a_service_gave_up_its_other_incidents_escalate_with_it() -> None:
+    """Seen in the evaluation: the process-down incident of a service killed by OOM after every
+    start escalated as flapping, then its health check's incident restarted it on its own."""
+    w = World()
+    assert w.groups.claim(incident(1), "web_proc") is None
+    w.status[1] = "gave_up"
+    part = w.groups.claim(incident(2), "web_http")
+    assert part is not None and part.lead == 1 and part.escalate
+    assert part.reason == "part of incident 1 (service web), which gave up: escalated with it"
+    assert w.groups.claim(incident(3), "db_proc") is None  # another service is not concerned
 
 
 def test_the_incident_a_remedy_causes_is_expected_then_decided_first() -> None:

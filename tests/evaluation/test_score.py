@@ -67,3 +67,17 @@ def test_an_analysis_asked_again_for_a_known_fingerprint_is_counted(run: Run) ->
     assert repeated_analyses(run) == 1
     run.injected_at = T0 + 2.5  # only the analysis of a new fingerprint since
     assert repeated_analyses(run) == 0
+
+
+def test_a_resolution_whose_outcome_relapsed_did_not_hold_and_the_escalation_counts(run: Run) -> None:
+    incident(run.store, 1, "resolved", "execute", "restart_web")
+    incident(run.store, 2, "gave_up", "gave_up", None)
+    decision = run.store.db.execute("SELECT id FROM decisions WHERE incident_id = 1").fetchone()[0]
+    run.store.db["executions"].insert(
+        {"id": 1, "decision_id": decision, "incident_id": 1, "action": "restart_web", "target": "web"}
+        | {"state": "succeeded", "started_at": T0 + 1}
+    )
+    run.store.db["outcomes"].insert(
+        {"execution_id": 1, "incident_id": 1, "ts": T0 + 20, "result": "relapsed"}
+    )
+    assert end_choice(run, "web_unhealthy", "restart_web") == "escalate"

@@ -201,6 +201,18 @@ def test_of_two_equally_loud_classes_the_one_logged_last_wins() -> None:
     assert classify([EvidenceItem("log", "a", deadlock, 9.0), *items]).cause == "dependency"
 
 
+def test_a_death_seen_without_its_status_is_a_crash_after_an_older_refusal() -> None:
+    """Seen in the evaluation: the web service could not reach its database while it started,
+    later it was killed; the kernel kept no status for a process that was not our child."""
+    refused = "web[9] ERROR: upstream http://127.0.0.1:5432/: [Errno 111] Connection refused"
+    items = [
+        EvidenceItem("log", "a", refused, 10.0),
+        EvidenceItem("exit", "web", "pid 9 ended; the kernel did not tell how", 50.0),
+    ]
+    classified = classify(items, {"alive": False})
+    assert classified.cause == "crash" and classified.cited == (1,)
+
+
 def test_a_hang_needs_the_process_alive() -> None:
     items = [EvidenceItem("log", "a", "ERROR: deadlock: workers wait for the lock")]
     assert classify(items, {"alive": True}).cause == "hang"

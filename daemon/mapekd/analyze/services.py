@@ -67,7 +67,10 @@ class ServiceGroups:
         in_hand: Callable[[int], str | None],
         active: Callable[[int], bool],
         execution_of: Callable[[int], int | None] = lambda incident: None,
+        status: Callable[[int], str | None] = lambda incident: None,
     ) -> None:
+        self.status = status
+        """incident id -> open / gave_up while active (a service that gave up escalates whole)."""
         self.execution_of = execution_of
         """incident id -> the execution of its remedy being verified, if known."""
         self.groups = groups
@@ -98,7 +101,8 @@ class ServiceGroups:
             self._follows[lead] = incident.id
         first = (incident.id, lead) not in self._told
         self._told.add((incident.id, lead))
-        return Attachment(lead, reason, expected, first)
+        gave_up = not expected and self.status(lead) == "gave_up"
+        return Attachment(lead, reason, expected, first, escalate=gave_up)
 
     def _caused_by(self, incident: ActiveIncident, check: str) -> tuple[int, str, bool] | None:
         for lead in self._leads.values():
@@ -114,7 +118,11 @@ class ServiceGroups:
     def _in_group(self, incident: ActiveIncident, check: str) -> tuple[int, str, bool] | None:
         group = self.group(check)
         lead = self._leads.get(group)
-        if lead is None or lead == incident.id or self.in_hand(lead) is None:
+        if lead is None or lead == incident.id:
+            return None
+        if self.status(lead) == "gave_up":  # no other symptom of it gets a remedy of its own
+            return lead, f"part of incident {lead} ({group}), which gave up: escalated with it", False
+        if self.in_hand(lead) is None:
             return None
         return lead, f"part of incident {lead} ({group}), decided there", False
 

@@ -55,14 +55,16 @@ def choice_of(decision: dict[str, Any] | None) -> str | None:
 
 def end_choice(run: Run, rule: str, first: str | None) -> str | None:
     """A scenario judged at its end: `escalate` when the rule's incidents were escalated and none
-    of them counted as resolved; else what was chosen first (a resolution that did not hold)."""
+    of them counted as resolved (a resolution whose outcome relapsed did not hold); else what was
+    chosen first."""
     rows = run.rows(
-        "SELECT i.status, d.verdict FROM incidents i LEFT JOIN decisions d ON d.incident_id = i.id "
-        "WHERE i.rule = ? AND i.opened_at >= ?",
+        "SELECT i.status, d.verdict, EXISTS (SELECT 1 FROM outcomes o WHERE o.incident_id = i.id "
+        "AND o.result = 'relapsed') AS relapsed FROM incidents i "
+        "LEFT JOIN decisions d ON d.incident_id = i.id WHERE i.rule = ? AND i.opened_at >= ?",
         (rule, run.injected_at),
     )
     escalated = any(r["verdict"] in ("escalate", "gave_up") for r in rows)
-    resolved = any(r["status"] == "resolved" for r in rows)
+    resolved = any(r["status"] == "resolved" and not r["relapsed"] for r in rows)
     return "escalate" if escalated and not resolved else first
 
 

@@ -104,7 +104,14 @@ def config_for(source: str, kb: Path, llm: dict[str, Any]) -> dict[str, Any]:
     section["cache"] = {"exact": {"enabled": False}, "semantic": {"enabled": False}}
     return {
         "daemon": {"interval": "1s"},
-        "policy": {"cooldown": "1s", "max_actions": 4, "window": "10m", **own.get("policy", {})},
+        # A remedy that holds for less than 20 s did not fix it (a flapping service, a repeated OOM).
+        "policy": {
+            "cooldown": "1s",
+            "max_actions": 4,
+            "window": "10m",
+            "relapse_watch": "20s",
+            **own.get("policy", {}),
+        },
         "plan": own.get("plan", {}),
         "knowledge": {"path": str(kb)},
         "llm": section,

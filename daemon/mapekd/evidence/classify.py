@@ -14,7 +14,7 @@ one table of patterns per class, and the lines that matched cited.
     hang         deadlock, not responding, watchdog timeout: only while the process is alive
     resource_exhaustion  a pool or table exhausted, too many open files, no space left on device,
                  cannot allocate memory, resource temporarily unavailable
-    crash        how the process ended (`killed by signal`, `exited with status`, segfault,
+    crash        how the process ended (`killed by signal`, `exited with status`, `ended`, segfault,
                  `Main process exited`, a traceback or panic): unless an OOM line explains it
     unknown      none of the above
 
@@ -107,6 +107,7 @@ _TABLE: dict[str, tuple[str, ...]] = {
     ),
     "crash": (
         r"killed by signal \d+",
+        r"\bpid \d+ ended\b",  # the death seen, its status not told (another user's process)
         r"exited with status [1-9]\d*",
         r"\bsegfault\b|segmentation fault|general protection fault",
         r"main process exited, code=(?:killed|dumped|exited, status=[1-9])",

@@ -48,7 +48,12 @@ class Story:
         self.deciding = deciding
         """Is this incident's decision being made off the cycle (the LLM asked)?"""
         self.groups = ServiceGroups(
-            groups_of(settings), reaches_of(settings), self._in_hand, tracker.is_active, execution_of
+            groups_of(settings),
+            reaches_of(settings),
+            self._in_hand,
+            tracker.is_active,
+            execution_of,
+            tracker.status_of,
         )
         self.dependencies = Dependencies.from_settings(settings, tracker.status_of)
         self._check_of = {r.name: r.check for r in settings.rules}
