@@ -49,10 +49,12 @@ unit: venv
 # node_exporter (the promql check, the alert rules), Alertmanager (the API's end-to-end test),
 # systemd-analyze and node (the unit and the polkit rule), Chromium and ChromeDriver (the report
 # and the live page), cmake and g++ (llama.cpp, built by the [local] extra), systemd-journal-remote
-# (writes the real journal files the journal evidence is read from; not on PATH, so named by path).
+# (writes the real journal files the journal evidence is read from; not on PATH, so named by path),
+# PostgreSQL's initdb (the fleet's tests start their own server; not on PATH either).
 TEST_COMMANDS := cmake:cmake g++:g++ promtool:prometheus prometheus-node-exporter:prometheus-node-exporter \
 	prometheus-alertmanager:prometheus-alertmanager systemd-analyze:systemd node:nodejs \
-	chromium:chromium chromedriver:chromium-driver /lib/systemd/systemd-journal-remote:systemd-journal-remote
+	chromium:chromium chromedriver:chromium-driver /lib/systemd/systemd-journal-remote:systemd-journal-remote \
+	/usr/lib/postgresql/15/bin/initdb:postgresql
 
 # Installs what is missing when run as root; otherwise stops at once with the command to run.
 test-deps:
