@@ -1,6 +1,6 @@
 """The decision, cheapest source first:
 
-    knowledge (a proven remedy, no LLM call)
+    knowledge (a proven remedy, no LLM call; this host's record, then the fleet's)
       -> with plan.llm auto: a rule with exactly one low-risk remedy acts at once
       -> llm (analysis, then plan.j2 over the candidates, under a deadline) -> guardrails
       -> rule (the rule's own remedy order)
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from mapekd.config.actions import ActionConfig
 from mapekd.config.settings import PlanConfig
 from mapekd.errors import StoreError
+from mapekd.fleet.source import fleet_remedy
 from mapekd.plan.guardrails import Rejected, vet
 from mapekd.plan.proposal import Candidate, Proposal
 from mapekd.plan.sources import proven_remedy, rule_remedy
@@ -44,7 +45,11 @@ class Decider:
 
     def fast(self, candidates: list[Candidate]) -> Proposal | None:
         """A decision that needs no LLM, or None: the LLM has a real choice to make."""
-        proven = proven_remedy(candidates, self.config) if self.prefer_knowledge else None
+        proven = (
+            (proven_remedy(candidates, self.config) or fleet_remedy(candidates))
+            if self.prefer_knowledge
+            else None
+        )
         if proven is not None:
             return proven
         if self.planner is None or self.config.llm == "never":

@@ -3,7 +3,8 @@ LLM, an override, an approval) and whichever engine it was decided by (a reload 
 between):
 
 1. the action is still configured, unchanged, and still applies to the target (else refused);
-2. a high-risk action, or a proposal the guardrails flagged, runs only with an approval;
+2. a high-risk action, a proposal the guardrails flagged, or a remedy quarantined fleet-wide
+   (knowledge.fleet), runs only with an approval;
 3. with maintenance windows configured, a medium-risk remedy outside a window is deferred to the
    next window (or an earlier approval);
 4. caps: one execution in flight per effect, `policy.max_in_flight` overall, an action's own
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from mapekd.config.actions import ActionConfig
 from mapekd.config.settings import Settings
@@ -26,6 +28,12 @@ from mapekd.plan.ledger import Lease, Ledger, Started
 from mapekd.plan.policy import Counter, Policy
 from mapekd.plan.proposal import Proposal
 from mapekd.plan.windows import Windows
+
+
+class Quarantine(Protocol):
+    def quarantined(self, action: str, target: str) -> str | None:
+        """Why this remedy runs only once approved (None: it is not quarantined)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -66,8 +74,15 @@ Admission = Admitted | Held | NeedsApproval | Refused | GiveUp
 
 
 class Enforcer:
-    def __init__(self, settings: Settings, actions: dict[str, Action], ledger: Ledger) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        actions: dict[str, Action],
+        ledger: Ledger,
+        quarantine: Quarantine | None = None,
+    ) -> None:
         self.ledger = ledger
+        self.quarantine = quarantine
         self.configure(settings, actions)
 
     def configure(self, settings: Settings, actions: dict[str, Action]) -> None:
@@ -88,7 +103,7 @@ class Enforcer:
         if not action.applies_to(target):
             return Refused(f"action {name!r} does not apply to {target!r}")
         if proposal.approval is None:
-            waiting = self._needs_person(proposal, config, now)
+            waiting = self._needs_person(proposal, config, now) or self._quarantined(name, target)
             if waiting is not None:
                 return waiting
         return self._within_caps(name, action, config, target, now)
@@ -110,6 +125,10 @@ class Enforcer:
                     )
                 return NeedsApproval("medium-risk and no maintenance window will open again")
         return None
+
+    def _quarantined(self, name: str, target: str) -> NeedsApproval | None:
+        why = self.quarantine.quarantined(name, target) if self.quarantine is not None else None
+        return NeedsApproval(why) if why is not None else None
 
     def _within_caps(
         self, name: str, action: Action, config: ActionConfig, target: str, now: float
