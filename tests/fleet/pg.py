@@ -5,6 +5,7 @@ removed, at the end; only the server this object started is ever signalled."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -14,6 +15,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import psutil
 import psycopg
 
 from tests.conftest import free_port, wait_for
@@ -89,25 +91,39 @@ class Postgres:
             conn.execute(f"CREATE DATABASE {name}")
         return name
 
-    def signal(self, sig: signal.Signals) -> None:
+    def _tree(self) -> list[psutil.Process]:
+        """The postmaster and its children (each backend calls setsid(): no process group
+        holds them all)."""
         assert self.proc is not None
-        os.kill(self.proc.pid, sig)
+        root = psutil.Process(self.proc.pid)
+        return [root, *root.children(recursive=True)]
+
+    def _each(self, sig: signal.Signals) -> None:
+        for proc in reversed(self._tree()):  # the backends first, the postmaster last
+            with contextlib.suppress(psutil.NoSuchProcess, ProcessLookupError):
+                proc.send_signal(sig)
+
+    def freeze(self) -> None:
+        """SIGSTOP the server and every backend: connections stay open, nothing answers."""
+        self._each(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self._each(signal.SIGCONT)
 
     def kill(self) -> None:
-        """SIGKILL the postmaster, and its backends with it (the test started them all)."""
+        """SIGKILL the postmaster and its backends (the test started them all)."""
         assert self.proc is not None
-        os.killpg(self.proc.pid, signal.SIGKILL)
+        self._each(signal.SIGKILL)
         self.proc.wait(30)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGCONT)
+            self.thaw()
             self.proc.send_signal(signal.SIGINT)  # fast shutdown
             try:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(30)
+                self.kill()
 
     def remove(self) -> None:
         self.stop()

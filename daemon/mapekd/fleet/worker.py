@@ -5,6 +5,7 @@ view's snapshot, and a PostgreSQL down, slow or frozen only makes the snapshot o
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import sqlite3
 import threading
@@ -37,6 +38,8 @@ class FleetWorker:
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
         self._pulled_at = 0.0
         self._down = False
+        self._heard = threading.Event()
+        """A host reported a failure (NOTIFY): the quarantine is read again at once."""
         self.outbox: Outbox | None = None
         self._thread = threading.Thread(target=self._run, name="mapekd-fleet", daemon=True)
 
@@ -78,11 +81,7 @@ class FleetWorker:
             for _ in range(MAX_BATCHES):
                 if not outbox.push(conn):
                     break
-            if time.monotonic() - self._pulled_at >= self.config.pull_interval:
-                self.view.snapshot = pull(
-                    conn, quarantine_hosts=self.config.quarantine_hosts, window=self.config.quarantine_window
-                )
-                self._pulled_at = time.monotonic()
+            self._pull(conn)
         self.view.busy_since = None
         self.view.outbox = outbox.state()
         if self._down:
@@ -91,17 +90,24 @@ class FleetWorker:
             )
             self._down = False
         self.view.reached()
-        self._listen(conn)
+        self._stop.wait(self.config.push_interval)
 
-    def _listen(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
-        """Wait up to push_interval; a failure reported by any host re-reads the quarantine at once."""
-        with mapped("lost the fleet's notifications"):
-            for _ in conn.notifies(timeout=self.config.push_interval, stop_after=1):
-                quarantined = pull_quarantine(
-                    conn, hosts=self.config.quarantine_hosts, window=self.config.quarantine_window
-                )
-                snap = self.view.snapshot
-                self.view.snapshot = type(snap)(snap.by_cause, snap.by_signature, quarantined, snap.pulled_at)
+    def _pull(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+        """The whole record every pull_interval; the quarantine alone as soon as a host reported
+        a failure (the handler hears notifications as the connection reads its queries' results)."""
+        config = self.config
+        if time.monotonic() - self._pulled_at >= config.pull_interval:
+            self._heard.clear()
+            self.view.snapshot = pull(
+                conn, quarantine_hosts=config.quarantine_hosts, window=config.quarantine_window
+            )
+            self._pulled_at = time.monotonic()
+        elif self._heard.is_set():
+            self._heard.clear()
+            quarantined = pull_quarantine(
+                conn, hosts=config.quarantine_hosts, window=config.quarantine_window
+            )
+            self.view.snapshot = dataclasses.replace(self.view.snapshot, quarantined=quarantined)
 
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._conn is None or self._conn.closed:
@@ -110,6 +116,7 @@ class FleetWorker:
                 if pending_migrations(conn):
                     apply_migrations(conn)  # only the schema's owner can: a host role gets an error
                 with mapped("cannot listen for quarantines"):
+                    conn.add_notify_handler(lambda _: self._heard.set())
                     conn.execute(f"LISTEN {CHANNEL}")
             except FleetError:
                 conn.close()
