@@ -39,6 +39,15 @@ def test_the_record_for_the_cause_comes_first_then_the_signature() -> None:
     assert (other_cause.fleet_tries, other_cause.fleet_proven) == (9, False)  # 7/9 is below P
 
 
+def test_the_signature_record_proves_where_the_cause_record_is_short_but_not_against_it() -> None:
+    def proven(cause: Tally) -> bool:
+        fleet = view(by_cause={(SIG, "fp1"): {"a": cause}}, by_signature={SIG: {"a": Tally(9, 9, 4)}})
+        return fleet.annotate(SIG, "process:web", "fp1", cands("a"))[0].fleet_proven
+
+    assert proven(Tally(1, 1, 1)), "too short a record for the cause: the signature's decides"
+    assert not proven(Tally(1, 3, 2)), "the cause's record refutes it"
+
+
 def test_the_fleet_proves_only_past_every_threshold() -> None:
     def proven(tally: Tally, cause: tuple[int, int] = (0, 0)) -> bool:
         fleet = view(by_signature={SIG: {"a": tally}})
@@ -49,6 +58,7 @@ def test_the_fleet_proves_only_past_every_threshold() -> None:
     assert not proven(Tally(4, 4, 3)), "fewer successes than min_successes"
     assert not proven(Tally(9, 11, 3)), "a rate below min_rate"
     assert not proven(Tally(5, 5, 3), cause=(0, 2)), "this host's own record for the cause refutes it"
+    assert proven(Tally(5, 5, 3), cause=(2, 2)), "this host's own record agrees"
 
 
 def test_the_fleet_source_chooses_the_best_proven_remedy_of_the_rule() -> None:

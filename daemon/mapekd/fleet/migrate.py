@@ -3,6 +3,7 @@ with its row in the `migrations` table; and the role of each host."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -43,6 +44,10 @@ def pending_migrations(
 def add_host(conn: psycopg.Connection[tuple[object, ...]], host_id: str, password: str | None = None) -> None:
     """The host's own login role (named as its host id), member of `mapekd_host`: it may read the
     fleet and write its own rows only (row-level security)."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", host_id):
+        raise FleetError(
+            f"invalid host id {host_id!r}: lower-case letters, digits and _ (knowledge.fleet.host_id)"
+        )
     if pending_migrations(conn):
         raise FleetError("the fleet's schema is not migrated: run `mapekd fleet init` first")
     role = sql.Identifier(host_id)

@@ -43,7 +43,8 @@ class Outbox:
                 self.cursors[table] = int(sent[-1]["id"])
         self._bound(self.local.newest())
         touch_host(conn, self.host, self.state())
-        self.local.save(self.cursors, {**self.state(), "saved_at": time.time()})
+        now = time.time()
+        self.local.save(self.cursors, {**self.state(), "saved_at": now, "error": None, "last_ok_at": now})
         return sum(len(r) for r in rows.values())
 
     def state(self) -> dict[str, Any]:

@@ -29,24 +29,40 @@ class FleetView:
         self, signature: str, target: str, fingerprint: str | None, candidates: list[Candidate]
     ) -> list[Candidate]:
         """Each candidate with the fleet's record for this cause (else for this signature), and
-        whether that record proves it (knowledge.fleet.min_*) on a remedy not quarantined."""
+        whether the fleet proves it (knowledge.fleet.min_*): proven for this cause, or proven for
+        the signature where neither the fleet's nor this host's record for the cause refutes it;
+        never while quarantined. The same order as this host's own knowledge (plan/sources.py)."""
         snap = self.snapshot
         for_cause = snap.by_cause.get((signature, fingerprint), {}) if fingerprint else {}
         for_signature = snap.by_signature.get(signature, {})
         out = []
         for c in candidates:
-            tally = for_cause.get(c.name) or for_signature.get(c.name) or Tally(0, 0, 0)
-            proven = self._proves(tally, c) and self.quarantined(c.name, target) is None
+            cause, whole = for_cause.get(c.name), for_signature.get(c.name)
+            local = Tally(c.cause_successes, c.cause_tries, 1)
+            by_whole = self._proves(whole) and not self._refutes(cause) and not self._refutes(local)
+            proven = self._proves(cause) or by_whole
+            # The record that proves it, else the cause's where there is one.
+            shown = (whole if by_whole and not self._proves(cause) else cause or whole) or Tally(0, 0, 0)
             out.append(
                 dataclasses.replace(
                     c,
-                    fleet_successes=tally.successes,
-                    fleet_tries=tally.tries,
-                    fleet_hosts=tally.hosts,
-                    fleet_proven=proven,
+                    fleet_successes=shown.successes,
+                    fleet_tries=shown.tries,
+                    fleet_hosts=shown.hosts,
+                    fleet_proven=proven and self.quarantined(c.name, target) is None,
                 )
             )
         return out
+
+    def _proves(self, tally: Tally | None) -> bool:
+        c = self.config
+        if tally is None or tally.hosts < c.min_hosts or tally.successes < c.min_successes:
+            return False
+        return tally.successes / tally.tries >= c.min_rate
+
+    def _refutes(self, tally: Tally | None) -> bool:
+        """Tried for this very cause below the rate: the signature's record does not speak for it."""
+        return tally is not None and tally.tries > 0 and tally.successes / tally.tries < self.config.min_rate
 
     def quarantined(self, action: str, target: str) -> str | None:
         """Why this remedy needs an approval on every host (None: it is not quarantined)."""
@@ -57,16 +73,6 @@ class FleetView:
             f"{action} on {target} is quarantined fleet-wide: it failed on {hosts} hosts within "
             f"{self.config.quarantine_window:g}s; it runs only once approved"
         )
-
-    def _proves(self, tally: Tally, candidate: Candidate) -> bool:
-        c = self.config
-        if not (tally.hosts >= c.min_hosts and tally.successes >= c.min_successes and tally.tries):
-            return False
-        if tally.successes / tally.tries < c.min_rate:
-            return False
-        # This host's own record for this cause outweighs the fleet's when it refutes it.
-        ok, n = candidate.cause_successes, candidate.cause_tries
-        return not (n and ok / n < c.min_rate)
 
     # what the worker tells -------------------------------------------------------------------
     def reached(self) -> None:

@@ -134,6 +134,9 @@ class FleetWorker:
             )
         self.view.unreachable(why)
         self._close()
+        if self.outbox is not None:  # what `mapekd status` reads beside the daemon
+            state = {**self.outbox.state(), "error": why, "last_ok_at": self.view.last_ok_at}
+            self.outbox.local.save(self.outbox.cursors, {**state, "saved_at": time.time()})
 
     def _close(self) -> None:
         if self._conn is not None:
