@@ -17,6 +17,10 @@ import psycopg
 from mapekd.fleet.local import TABLES, LocalBase
 from mapekd.fleet.remote import touch_host, upsert
 
+HEARTBEAT_S = 5.0
+"""With nothing to send, the host's row and its saved state are still refreshed this often (how
+`mapekd status` and `mapekd fleet status` tell a live host from a stopped one)."""
+
 
 class Outbox:
     def __init__(self, local: LocalBase, host_id: str, *, batch: int, limit: int) -> None:
@@ -27,13 +31,19 @@ class Outbox:
         self.cursors = local.cursors()
         self.pending = 0
         self.dropped = 0
+        self._reported_at = float("-inf")
         self.oldest_unsent_at: float | None = None
         """When the oldest outcome not sent yet was recorded (None: none waits)."""
 
     def push(self, conn: psycopg.Connection[tuple[object, ...]]) -> int:
         """One step: up to a batch of each table sent; returns the number of rows read past the
         cursors (0: the outbox is empty)."""
-        self._bound(self.local.newest())
+        newest = self.local.newest()
+        self._bound(newest)
+        if newest == self.cursors:  # idle: only a heartbeat now and then
+            if time.monotonic() - self._reported_at >= HEARTBEAT_S:
+                self._report(conn)
+            return 0
         rows = {t: self.local.after(t, self.cursors[t], self.batch) for t in TABLES}
         fresh = _merged(rows, self._refreshed(rows["outcomes"]))
         if any(fresh.values()):
@@ -41,11 +51,16 @@ class Outbox:
         for table, sent in rows.items():
             if sent:
                 self.cursors[table] = int(sent[-1]["id"])
-        self._bound(self.local.newest())
+        self._bound(newest)
+        self._report(conn)
+        return sum(len(r) for r in rows.values())
+
+    def _report(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+        """This host's row in the fleet, and the cursors and state in its own base."""
         touch_host(conn, self.host, self.state())
         now = time.time()
         self.local.save(self.cursors, {**self.state(), "saved_at": now, "error": None, "last_ok_at": now})
-        return sum(len(r) for r in rows.values())
+        self._reported_at = time.monotonic()
 
     def state(self) -> dict[str, Any]:
         return {
