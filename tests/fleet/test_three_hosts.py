@@ -151,11 +151,13 @@ def own_postgres() -> Iterator[Postgres]:
         server.remove()
 
 
-def test_postgres_killed_mid_run_loses_no_record(
+def test_postgres_killed_or_frozen_mid_run_loses_no_record(
     own_postgres: Postgres, tmp_path: Path, hosts: list[Host]
 ) -> None:
     url = own_postgres.url(own_postgres.create_database())
     a = Host(tmp_path, "a", url)
+    a.config["policy"]["max_actions"] = 10
+    a.daemon = Daemon(a.dir, a.config)
     hosts.append(a)
     a.start()
     a.crash()
@@ -174,4 +176,17 @@ def test_postgres_killed_mid_run_loses_no_record(
     own_postgres.start()
     wait_for(lambda: outcomes(url) == 3, timeout=60, message="the outbox caught up")
     assert a.fleet_status()["hosts"][0]["dropped"] == 0
+
+    own_postgres.freeze()  # every backend stopped: connections open, nothing answers
+    try:
+        for n in (4, 5):
+            a.crash()
+            wait_for(
+                lambda n=n: resolved(a) == n, timeout=60, message=f"healed crash {n} with PostgreSQL frozen"
+            )
+        assert a.daemon.stop() == 0, "a clean stop, whatever the fleet's thread is waiting for"
+    finally:
+        own_postgres.thaw()
+    a.daemon.start()
+    wait_for(lambda: outcomes(url) == 5, timeout=60, message="caught up after the freeze")
     assert a.daemon.stop() == 0

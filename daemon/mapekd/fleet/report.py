@@ -22,6 +22,8 @@ STALE_AFTER_S = 15.0
 def outbox_state(config: FleetConfig, base: Path, now: float | None = None) -> dict[str, Any]:
     """This host's replication as its daemon last saved it, and a one-line verdict."""
     now = time.time() if now is None else now
+    if not base.exists():
+        return {"host_id": config.host_id, "verdict": "not replicated yet"}
     try:
         with sqlite3.connect(f"file:{base}?mode=ro", uri=True, timeout=1.0) as conn:
             state = read_state(conn) or {}
