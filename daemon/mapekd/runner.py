@@ -145,8 +145,8 @@ class Daemon:
         except ConfigError as exc:
             raise locate(exc, self.config_path) from exc
         if self.enforcer is None:  # the first engine's: every later one shares it
-            quarantine = self.fleet.view if self.fleet is not None else None
-            self.enforcer = Enforcer(settings, engine.components.actions, self.ledger, quarantine)
+            fleet = self.fleet.view if self.fleet is not None else None
+            self.enforcer = Enforcer(settings, engine.components.actions, self.ledger, fleet)
             engine.healer.use_enforcer(self.enforcer)
         engine.healer.fleet = self.fleet.view if self.fleet is not None else None
         return engine

@@ -20,7 +20,7 @@ from tests.knowledge.history import DAY, NOW, fill_history, record_incident
 
 def migrated(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
-        assert apply_migrations(conn) == ["0001_fleet"]
+        assert apply_migrations(conn) == ["0001_fleet", "0002_leases"]
         assert apply_migrations(conn) == []
 
 

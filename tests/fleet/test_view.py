@@ -86,13 +86,13 @@ def test_a_quarantined_remedy_is_not_proven_and_needs_an_approval() -> None:
     (candidate,) = fleet.annotate(SIG, "process:web", None, cands("cleanup"))
     assert candidate.fleet_proven is False
     gate = enforcer(settings())
-    gate.quarantine = fleet
+    gate.fleet = fleet
     held = gate.admit(Proposal("act", "cleanup", "rule", "why"), "process:web", gate.configs["cleanup"], NOW)
     assert isinstance(held, NeedsApproval) and "quarantined fleet-wide" in held.reason
     approved = Proposal("act", "cleanup", "rule", "why", approval=7)
     assert isinstance(gate.admit(approved, "process:web", gate.configs["cleanup"], NOW), Admitted)
     other = enforcer(settings())
-    other.quarantine = fleet
+    other.fleet = fleet
     elsewhere = other.admit(
         Proposal("act", "cleanup", "rule", "why"), "process:api", other.configs["cleanup"], NOW
     )

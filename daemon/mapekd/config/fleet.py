@@ -56,3 +56,8 @@ class FleetConfig(StrictModel):
     """A remedy (action on a target) that failed on this many distinct hosts within
     `quarantine_window` runs only once approved, on every host (one host cannot quarantine alone)."""
     quarantine_window: Duration = 3600.0
+    max_hosts: int | None = Field(default=None, ge=1)
+    """At most this many hosts act on one remedy (action and target) at once, by leases (a canary
+    roll-out); None: no limit. An alert's target (`alert:...`) is always acted on by one host."""
+    lease_deadline: Duration = 2.0
+    """A lease not answered within this acts under local policy alone (logged)."""

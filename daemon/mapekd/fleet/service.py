@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from mapekd.config.fleet import FleetConfig
+from mapekd.fleet.leases import Leases
 from mapekd.fleet.view import FleetView
 from mapekd.fleet.worker import FleetWorker
 
 
 class Fleet:
     def __init__(self, config: FleetConfig, base: Path) -> None:
-        self.view = FleetView(config)
+        self.leases = Leases(config)
+        self.view = FleetView(config, self.leases)
         self.worker = FleetWorker(config, base, self.view)
 
     @classmethod
@@ -19,7 +21,9 @@ class Fleet:
         """Starts replicating at once; returns without waiting for PostgreSQL."""
         fleet = cls(config, base)
         fleet.worker.start()
+        fleet.leases.start()
         return fleet
 
     def stop(self) -> None:
+        self.leases.stop()
         self.worker.stop()

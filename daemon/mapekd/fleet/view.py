@@ -9,13 +9,15 @@ import time
 from typing import Any
 
 from mapekd.config.fleet import FleetConfig
+from mapekd.fleet.leases import Leases
 from mapekd.fleet.record import Snapshot, Tally
 from mapekd.plan.proposal import Candidate
 
 
 class FleetView:
-    def __init__(self, config: FleetConfig) -> None:
+    def __init__(self, config: FleetConfig, leases: Leases | None = None) -> None:
         self.config = config
+        self.leases = leases
         self.snapshot = Snapshot()
         self.error: str | None = "not connected yet"
         """Why PostgreSQL is not being reached (None: it answers)."""
@@ -74,6 +76,12 @@ class FleetView:
             f"{self.config.quarantine_window:g}s; it runs only once approved"
         )
 
+    def lease(self, action: str, target: str, ttl: float, now: float) -> str | None:
+        """Why this remedy waits for another host (None: act now); fleet/leases.py."""
+        if self.leases is None:
+            return None
+        return self.leases.check(action, target, ttl, now, reachable=self.error is None)
+
     # what the worker tells -------------------------------------------------------------------
     def reached(self) -> None:
         self.error, self.last_ok_at = None, time.time()
@@ -94,5 +102,6 @@ class FleetView:
                 {"action": a, "target": t, "hosts": n} for (a, t), n in self.snapshot.quarantined.items()
             ],
             "record_pulled_at": self.snapshot.pulled_at,
+            "leases_skipped": self.leases.skipped if self.leases is not None else 0,
             **self.outbox,
         }

@@ -9,7 +9,8 @@ between):
    next window (or an earlier approval);
 4. caps: one execution in flight per effect, `policy.max_in_flight` overall, an action's own
    `max_in_flight`; the effect's cooldown; `max_actions` per effect per window (else give up);
-   `policy.max_executions` overall and an action's `max_executions` per window (else wait).
+   `policy.max_executions` overall and an action's `max_executions` per window (else wait);
+   with a fleet, its lease (else wait for the host acting on it).
 
 Admission and counting happen in one synchronous step (no await in between): every incident of a
 cycle may be decided at once, and none can slip past a cap another one just reached.
@@ -30,10 +31,20 @@ from mapekd.plan.proposal import Proposal
 from mapekd.plan.windows import Windows
 
 
-class Quarantine(Protocol):
+class FleetGate(Protocol):
+    """What the fleet (knowledge.fleet) says, answered from memory."""
+
     def quarantined(self, action: str, target: str) -> str | None:
         """Why this remedy runs only once approved (None: it is not quarantined)."""
         ...
+
+    def lease(self, action: str, target: str, ttl: float, now: float) -> str | None:
+        """Why this remedy waits for another host (None: it may act now)."""
+        ...
+
+
+LEASE_MARGIN_S = 10.0
+"""A fleet lease lasts the action's timeout and settle time, and this."""
 
 
 @dataclass(frozen=True)
@@ -79,10 +90,10 @@ class Enforcer:
         settings: Settings,
         actions: dict[str, Action],
         ledger: Ledger,
-        quarantine: Quarantine | None = None,
+        fleet: FleetGate | None = None,
     ) -> None:
         self.ledger = ledger
-        self.quarantine = quarantine
+        self.fleet = fleet
         self.configure(settings, actions)
 
     def configure(self, settings: Settings, actions: dict[str, Action]) -> None:
@@ -127,7 +138,7 @@ class Enforcer:
         return None
 
     def _quarantined(self, name: str, target: str) -> NeedsApproval | None:
-        why = self.quarantine.quarantined(name, target) if self.quarantine is not None else None
+        why = self.fleet.quarantined(name, target) if self.fleet is not None else None
         return NeedsApproval(why) if why is not None else None
 
     def _within_caps(
@@ -152,5 +163,9 @@ class Enforcer:
         limit = config.max_executions
         if limit is not None and len(self.ledger.times(now, policy.window, action=name)) >= limit:
             return Held(f"{limit} runs of {name} within the window (its max_executions)")
+        if self.fleet is not None:  # last: a lease is taken only for a remedy about to run
+            waiting = self.fleet.lease(name, target, config.timeout + config.settle + LEASE_MARGIN_S, now)
+            if waiting is not None:
+                return Held(waiting)
         lease = self.ledger.begin(Started(now, name, effect, target))
         return Admitted(lease, action, config, effect, counter)
