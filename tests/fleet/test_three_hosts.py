@@ -9,10 +9,13 @@ import json
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
+import psycopg
 import pytest
 
 from tests.conftest import free_port, wait_for
@@ -190,3 +193,83 @@ def test_postgres_killed_or_frozen_mid_run_loses_no_record(
     a.daemon.start()
     wait_for(lambda: outcomes(url) == 5, timeout=60, message="caught up after the freeze")
     assert a.daemon.stop() == 0
+
+
+ALERTS_TOKEN = "fleet-alerts-token-000001"
+
+
+def hosts_seen(url: str) -> int:
+    with psycopg.connect(url, connect_timeout=2) as conn:
+        if conn.execute("SELECT to_regclass('hosts')").fetchone() == (None,):
+            return 0
+        row = conn.execute("SELECT COUNT(*) FROM hosts").fetchone()
+    return int(row[0]) if row else 0
+
+
+def alert_host(root: Path, name: str, url: str, ran: Path) -> tuple[Daemon, int]:
+    port = free_port()
+    (root / name).mkdir()
+    config = {
+        "daemon": {"interval": "1s", "shutdown_grace": "5s"},
+        "checks": [{"name": "am", "type": "alertmanager"}],
+        "rules": [{"name": "disk_full", "check": "am", "when": "firing == true", "remedies": ["cleanup"]}],
+        "actions": [
+            {
+                "name": "cleanup",
+                "type": "command",
+                "argv": [sys.executable, "-c", f"open({str(ran)!r}, 'a').write({name!r} + '\\n')"],
+                "settle": "200ms",
+            }
+        ],
+        "policy": {"cooldown": "60s", "max_actions": 3, "window": "10m"},
+        "plan": {"llm": "never"},
+        "knowledge": {
+            "path": str(root / name / "kb.db"),
+            "fleet": {"url": url, "host_id": name, "push_interval": "200ms", "connect_timeout": "1s"},
+        },
+        "llm": {"embedded": False},
+        "api": {
+            "enabled": True,
+            "port": port,
+            "tokens": [{"name": "alertmanager", "token": ALERTS_TOKEN, "rights": ["alerts"]}],
+        },
+    }
+    return Daemon(root / name, config), port
+
+
+def test_one_alert_sent_to_three_hosts_is_acted_on_once(pg_url: str, tmp_path: Path) -> None:
+    ran = tmp_path / "ran"
+    trio = [alert_host(tmp_path, name, pg_url, ran) for name in ("a", "b", "c")]
+    alert = {
+        "status": "firing",
+        "labels": {"alertname": "DiskFull", "mount": "/srv"},
+        "annotations": {},
+        "startsAt": "2026-12-06T10:00:00Z",
+        "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "",
+        "fingerprint": "4f1c2a9e0b7d3c51",
+    }
+    payload = {"version": "4", "groupKey": "{}", "status": "firing", "receiver": "mapekd", "groupLabels": {},
+               "commonLabels": {}, "commonAnnotations": {}, "externalURL": "", "alerts": [alert]}  # fmt: skip
+    try:
+        for daemon, _ in trio:
+            daemon.start()
+        # Every host connected to the fleet (its row written) before the alert comes.
+        wait_for(lambda: hosts_seen(pg_url) == 3, timeout=30, message="three hosts in the fleet")
+        for _, port in trio:
+            response = httpx.post(
+                f"http://127.0.0.1:{port}/api/v1/alerts",
+                json=payload,
+                headers={"authorization": f"Bearer {ALERTS_TOKEN}"},
+                timeout=10,
+            )
+            assert response.status_code == 202
+        wait_for(ran.exists, timeout=30, message="the remedy ran")
+        time.sleep(6)  # six more cycles on every host, past the 5 s after which a denied lease is asked again
+        assert len(ran.read_text().split()) == 1, ran.read_text()
+        skipped = [e for d, _ in trio for e in d.events("fleet_lease_skipped")]
+        assert skipped == []
+    finally:
+        for daemon, _ in trio:
+            if daemon.proc is not None:
+                assert daemon.stop() == 0
