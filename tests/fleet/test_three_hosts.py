@@ -1,7 +1,7 @@
 """Three real daemons (`mapekd run`), each with its own service, knowledge base and host id, all
 sharing one real PostgreSQL: what one host learns decides on another, a remedy that failed on two
-hosts waits for an approval on the third, and a PostgreSQL killed mid-run loses no record while
-every host goes on healing."""
+hosts waits for an approval on the third, one alert sent to all three is acted on once, and a
+PostgreSQL killed or frozen (SIGSTOP) mid-run loses no record while every host goes on healing."""
 
 from __future__ import annotations
 
