@@ -103,10 +103,11 @@ class Daemon:
         # is held in memory (the store's journal), a read that cannot be made fails.
         store.wait_at_most(LOOP_BUSY_S)
         self.enforcer: Enforcer | None = None
-        self.fleet = self._start_fleet()
+        self.fleet: Fleet | None = None
         self.exits = ExitBook()
         """The watched processes' deaths, for the evidence; shared by every engine, like the enforcer."""
         try:
+            self.fleet = self._start_fleet()
             self.engine, self.reasoning = self._build(self.settings)  # a ConfigError here: exit 2
             if once:
                 await self._once()

@@ -106,4 +106,7 @@ def test_a_host_role_writes_only_its_own_rows(postgres: object, pg_url: str, tmp
             push_all(Outbox(LocalBase(store.path), "web_b", batch=100, limit=1000), conn)
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("DELETE FROM outcomes")
+        assert conn.execute("SELECT take_lease('k', 'web_a', 1, 60)").fetchone() == (True,)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT take_lease('k2', 'web_b', 1, 60)")
     assert count(pg_url, "SELECT DISTINCT host_id FROM outcomes") == [("web_a",)]

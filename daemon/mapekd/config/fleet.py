@@ -4,10 +4,11 @@ default): nothing changes. The URL's password belongs in the environment, e.g.
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from mapekd.config.base import StrictModel
 from mapekd.config.durations import Duration
@@ -61,3 +62,10 @@ class FleetConfig(StrictModel):
     roll-out); None: no limit. An alert's target (`alert:...`) is always acted on by one host."""
     lease_deadline: Duration = 2.0
     """A lease not answered within this acts under local policy alone (logged)."""
+
+    @model_validator(mode="after")
+    def _driver_installed(self) -> FleetConfig:
+        """Checked with the configuration, so that `check-config` refuses what `run` would."""
+        if importlib.util.find_spec("psycopg") is None:
+            raise ValueError("needs psycopg 3: install mapekd with the [fleet] extra")
+        return self
