@@ -59,10 +59,12 @@ unit: venv
 # systemd-analyze and node (the unit and the polkit rule), Chromium and ChromeDriver (the report
 # and the live page), openssl (the tcp check's test certificates), ip (the network check's veth
 # pair), systemd-journal-remote (writes the real journal files the journal evidence is read from;
-# not on PATH, so named by path).
+# not on PATH, so named by path), PostgreSQL's initdb (the fleet's tests start their own server;
+# not on PATH either).
 TEST_COMMANDS := openssl:openssl ip:iproute2 promtool:prometheus prometheus-node-exporter:prometheus-node-exporter \
 	prometheus-alertmanager:prometheus-alertmanager systemd-analyze:systemd node:nodejs \
-	chromium:chromium chromedriver:chromium-driver /lib/systemd/systemd-journal-remote:systemd-journal-remote
+	chromium:chromium chromedriver:chromium-driver /lib/systemd/systemd-journal-remote:systemd-journal-remote \
+	/usr/lib/postgresql/15/bin/initdb:postgresql
 
 # Installs what is missing when run as root; otherwise stops at once with the command to run.
 test-deps:

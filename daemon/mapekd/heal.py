@@ -27,7 +27,7 @@ from mapekd.knowledge.base import Store
 from mapekd.notify.dispatcher import Notifier
 from mapekd.notify.notice import Event, Notice
 from mapekd.notify.sink import NoticeSink
-from mapekd.plan.candidates import candidates_for
+from mapekd.plan.candidates import FleetAdvice, candidates_for
 from mapekd.plan.decide import Decider
 from mapekd.plan.enforcer import Admission, Admitted, Enforcer, GiveUp, Held, NeedsApproval, Refused
 from mapekd.plan.escalation import Escalation
@@ -114,6 +114,8 @@ class Healer:
         self.on_approval_requested: Callable[[], None] | None = None
         """Told when a decision starts waiting for a person (the approval gate polls from then)."""
         self.causes = Causes.from_settings(settings, store, gatherers_for)
+        self.fleet: FleetAdvice | None = None
+        """The fleet's record, added to each candidate (knowledge.fleet; set by the daemon)."""
         tracker.on_resolved = self._on_resolved
         tracker.on_opened = self.story.opened
 
@@ -141,7 +143,8 @@ class Healer:
     def candidates(self, incident: ActiveIncident, rule: Rule) -> list[Candidate]:
         sym = incident.symptom
         cause = self.causes.known(incident.id).fingerprint
-        return candidates_for(rule, sym.target, self.actions, self.configs, self.store, sym.signature, cause)
+        found = candidates_for(rule, sym.target, self.actions, self.configs, self.store, sym.signature, cause)
+        return self.fleet.annotate(sym.signature, sym.target, cause, found) if self.fleet else found
 
     async def handle(self, incident: ActiveIncident, rule: Rule, now: float) -> None:
         if self.busy(incident.id):

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
     from mapekd.api.hosting import HostedApi
+    from mapekd.fleet.service import Fleet
     from mapekd.metrics import LoopMetrics
     from mapekd.schedule.scheduler import Schedule
 
@@ -102,9 +103,11 @@ class Daemon:
         # is held in memory (the store's journal), a read that cannot be made fails.
         store.wait_at_most(LOOP_BUSY_S)
         self.enforcer: Enforcer | None = None
+        self.fleet: Fleet | None = None
         self.exits = ExitBook()
         """The watched processes' deaths, for the evidence; shared by every engine, like the enforcer."""
         try:
+            self.fleet = self._start_fleet()
             self.engine, self.reasoning = self._build(self.settings)  # a ConfigError here: exit 2
             if once:
                 await self._once()
@@ -112,6 +115,8 @@ class Daemon:
             else:
                 await self._serve()
         finally:
+            if self.fleet is not None:
+                self.fleet.stop()
             if self.reasoning is not None:
                 await self.reasoning.close()
             await self.http.aclose()
@@ -141,9 +146,20 @@ class Daemon:
         except ConfigError as exc:
             raise locate(exc, self.config_path) from exc
         if self.enforcer is None:  # the first engine's: every later one shares it
-            self.enforcer = Enforcer(settings, engine.components.actions, self.ledger)
+            fleet = self.fleet.view if self.fleet is not None else None
+            self.enforcer = Enforcer(settings, engine.components.actions, self.ledger, fleet)
             engine.healer.use_enforcer(self.enforcer)
+        engine.healer.fleet = self.fleet.view if self.fleet is not None else None
         return engine
+
+    def _start_fleet(self) -> Fleet | None:
+        """knowledge.fleet, started once (a reload keeps it): replication from its own thread."""
+        config = self.settings.knowledge.fleet
+        if config is None:
+            return None
+        from mapekd.fleet.service import Fleet  # psycopg only for a host in a fleet
+
+        return Fleet.start(config, Path(self.settings.knowledge.path))
 
     def _metrics(self) -> tuple[CollectorRegistry, LoopMetrics]:
         """The registry served at /metrics: the loop's metrics and the current gateway's (they

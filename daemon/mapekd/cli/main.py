@@ -36,6 +36,7 @@ LAZY_COMMANDS = {
     "mapekd.cli.gateway_cmd": {"gateway": "serve the HTTP API and the LLM gateway, without the healing loop"},
     "mapekd.cli.llm": {"llm": "the LLM gateway: status, a chat, a smoke test"},
     "mapekd.cli.eval_cmd": {"eval": "decide scripted faults on services it starts; print right-first"},
+    "mapekd.cli.fleet": {"fleet": "the fleet: hosts, replication, quarantines, success table"},
     "mapekd.cli.import_monit": {
         "import-monit": "translate a Monit control file (monitrc) into a configuration"
     },

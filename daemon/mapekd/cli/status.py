@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from mapekd.cli.kbopen import db_path, emit_json, settings_of
@@ -48,6 +49,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     now = time.time()
     report = collect_status(settings, db_path(args), live, now)
     report["jobs"] = scheduled_jobs(settings, live, now)
+    report["fleet"] = _fleet(settings, db_path(args), now)
     if args.json:
         emit_json(report)
     else:
@@ -80,6 +82,17 @@ def print_status(report: dict[str, Any]) -> None:
         c["count"] = f"{c['used']}/{c['limit']}"
     print_table(report["counters"], COUNTERS, title="action counters (per target, sliding window)")
     _print_llm(report["llm"])
+    if report["fleet"] is not None:
+        print_line(("fleet: ", "bold"), f"{report['fleet']['host_id']}: {report['fleet']['verdict']}")
+
+
+def _fleet(settings: Settings, base: Path, now: float) -> dict[str, Any] | None:
+    """This host's replication to the fleet (knowledge.fleet), as the daemon last saved it."""
+    if settings.knowledge.fleet is None:
+        return None
+    from mapekd.fleet.report import outbox_state  # psycopg only for a host in a fleet
+
+    return outbox_state(settings.knowledge.fleet, base, now)
 
 
 CHECKS = [

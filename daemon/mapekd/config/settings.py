@@ -18,6 +18,7 @@ from mapekd.config.checks import CheckConfig, HostCheckConfig, ProcessCheckConfi
 from mapekd.config.dependencies import check_dependencies
 from mapekd.config.durations import Duration
 from mapekd.config.evidence import EvidenceConfig
+from mapekd.config.fleet import FleetConfig
 from mapekd.config.rules import RuleConfig
 from mapekd.errors import ConfigError
 from mapekd.llm.config import LLMSettings
@@ -179,6 +180,8 @@ class KnowledgeConfig(StrictModel):
     maintenance: str = "30 3 * * *"
     """When the maintenance job runs: a 5-field cron expression in the host's time zone (prune
     incidents, API jobs and samples, checkpoint the WAL, optimize, reload the runbooks)."""
+    fleet: FleetConfig | None = None
+    """Knowledge shared with other hosts through PostgreSQL (config/fleet.py); None: this host alone."""
 
     @field_validator("maintenance")
     @classmethod

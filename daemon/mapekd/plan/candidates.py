@@ -5,6 +5,7 @@ Notification sinks (webhooks, e-mail) are never candidates for healing."""
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from mapekd.analyze.rules.base import Rule
@@ -20,6 +21,14 @@ from mapekd.knowledge.base import ActionHistory
 from mapekd.plan.proposal import Candidate
 
 log = logging.getLogger("mapekd.decision")
+
+
+class FleetAdvice(Protocol):
+    def annotate(
+        self, signature: str, target: str, fingerprint: str | None, candidates: list[Candidate]
+    ) -> list[Candidate]:
+        """The candidates, each with the fleet's record (Candidate.fleet_*)."""
+        ...
 
 
 def candidates_for(

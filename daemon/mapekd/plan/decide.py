@@ -1,6 +1,6 @@
 """The decision, cheapest source first:
 
-    knowledge (a proven remedy, no LLM call)
+    knowledge (a proven remedy, no LLM call; this host's record, then the fleet's)
       -> the cause class (plan/by_cause.py): the remedies that treat the cause the evidence
          shows, in the rule's order; escalate when none does (no LLM call)
       -> with plan.llm auto: a rule with exactly one low-risk remedy acts at once
@@ -19,6 +19,7 @@ from mapekd.config.actions import ActionConfig
 from mapekd.config.settings import PlanConfig
 from mapekd.errors import StoreError
 from mapekd.evidence.classify import Classified
+from mapekd.fleet.source import fleet_remedy
 from mapekd.plan.by_cause import ByCause, by_cause, proven_for_cause
 from mapekd.plan.guardrails import Rejected, vet
 from mapekd.plan.proposal import Candidate, Proposal
@@ -72,8 +73,12 @@ class Decider:
         """Knowledge: for this fingerprint over every candidate, then (the class narrowing the
         choice) for the signature only among the remedies that treat the cause."""
         if not scoped.applies:
-            return proven_remedy(candidates, self.config)
-        return proven_for_cause(candidates, self.config) or proven_remedy(scoped.candidates, self.config)
+            return proven_remedy(candidates, self.config) or fleet_remedy(candidates)
+        return (
+            proven_for_cause(candidates, self.config)
+            or proven_remedy(scoped.candidates, self.config)
+            or fleet_remedy(scoped.candidates)
+        )
 
     async def slow(
         self, situation: Situation, candidates: list[Candidate], analysis: Analysis | None

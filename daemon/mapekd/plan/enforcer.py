@@ -3,12 +3,14 @@ LLM, an override, an approval) and whichever engine it was decided by (a reload 
 between):
 
 1. the action is still configured, unchanged, and still applies to the target (else refused);
-2. a high-risk action, or a proposal the guardrails flagged, runs only with an approval;
+2. a high-risk action, a proposal the guardrails flagged, or a remedy quarantined fleet-wide
+   (knowledge.fleet), runs only with an approval;
 3. with maintenance windows configured, a medium-risk remedy outside a window is deferred to the
    next window (or an earlier approval);
 4. caps: one execution in flight per effect, `policy.max_in_flight` overall, an action's own
    `max_in_flight`; the effect's cooldown; `max_actions` per effect per window (else give up);
-   `policy.max_executions` overall and an action's `max_executions` per window (else wait).
+   `policy.max_executions` overall and an action's `max_executions` per window (else wait);
+   with a fleet, its lease (else wait for the host acting on it).
 
 Admission and counting happen in one synchronous step (no await in between): every incident of a
 cycle may be decided at once, and none can slip past a cap another one just reached.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from mapekd.config.actions import ActionConfig
 from mapekd.config.settings import Settings
@@ -26,6 +29,22 @@ from mapekd.plan.ledger import Lease, Ledger, Started
 from mapekd.plan.policy import Counter, Policy
 from mapekd.plan.proposal import Proposal
 from mapekd.plan.windows import Windows
+
+
+class FleetGate(Protocol):
+    """What the fleet (knowledge.fleet) says, answered from memory."""
+
+    def quarantined(self, action: str, target: str) -> str | None:
+        """Why this remedy runs only once approved (None: it is not quarantined)."""
+        ...
+
+    def lease(self, action: str, target: str, ttl: float, now: float) -> str | None:
+        """Why this remedy waits for another host (None: it may act now)."""
+        ...
+
+
+LEASE_MARGIN_S = 10.0
+"""A fleet lease lasts the action's timeout and settle time, and this."""
 
 
 @dataclass(frozen=True)
@@ -66,8 +85,15 @@ Admission = Admitted | Held | NeedsApproval | Refused | GiveUp
 
 
 class Enforcer:
-    def __init__(self, settings: Settings, actions: dict[str, Action], ledger: Ledger) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        actions: dict[str, Action],
+        ledger: Ledger,
+        fleet: FleetGate | None = None,
+    ) -> None:
         self.ledger = ledger
+        self.fleet = fleet
         self.configure(settings, actions)
 
     def configure(self, settings: Settings, actions: dict[str, Action]) -> None:
@@ -88,7 +114,7 @@ class Enforcer:
         if not action.applies_to(target):
             return Refused(f"action {name!r} does not apply to {target!r}")
         if proposal.approval is None:
-            waiting = self._needs_person(proposal, config, now)
+            waiting = self._needs_person(proposal, config, now) or self._quarantined(name, target)
             if waiting is not None:
                 return waiting
         return self._within_caps(name, action, config, target, now)
@@ -110,6 +136,10 @@ class Enforcer:
                     )
                 return NeedsApproval("medium-risk and no maintenance window will open again")
         return None
+
+    def _quarantined(self, name: str, target: str) -> NeedsApproval | None:
+        why = self.fleet.quarantined(name, target) if self.fleet is not None else None
+        return NeedsApproval(why) if why is not None else None
 
     def _within_caps(
         self, name: str, action: Action, config: ActionConfig, target: str, now: float
@@ -133,5 +163,9 @@ class Enforcer:
         limit = config.max_executions
         if limit is not None and len(self.ledger.times(now, policy.window, action=name)) >= limit:
             return Held(f"{limit} runs of {name} within the window (its max_executions)")
+        if self.fleet is not None:  # last: a lease is taken only for a remedy about to run
+            waiting = self.fleet.lease(name, target, config.timeout + config.settle + LEASE_MARGIN_S, now)
+            if waiting is not None:
+                return Held(waiting)
         lease = self.ledger.begin(Started(now, name, effect, target))
         return Admitted(lease, action, config, effect, counter)

@@ -29,6 +29,14 @@ class Candidate:
     """The action's record for this signature and this incident's cause fingerprint."""
     treats: tuple[str, ...] = ()
     """The cause classes the action declares it fixes (empty: any, undeclared)."""
+    fleet_successes: int = 0
+    fleet_tries: int = 0
+    fleet_hosts: int = 0
+    """The fleet's record (knowledge.fleet) for this cause, else this signature: the other hosts'
+    outcomes, each host's weight capped; distinct hosts it was tried on."""
+    fleet_proven: bool = False
+    """The fleet's record proves it (knowledge.fleet.min_*), this host's own record for the cause
+    does not refute it, and it is not quarantined."""
 
     @property
     def record(self) -> tuple[int, int, str]:
