@@ -100,3 +100,18 @@ async def test_the_reuse_survives_a_restart_and_skips_ungrounded_ones(tmp_path: 
         (3, False, 0),
     ]
     assert calls == 2  # the first daemon's, and the invented one; the repeat was not asked
+
+
+async def test_a_cause_whose_analysis_was_ungrounded_is_not_asked_again_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    """Seen in the evaluation: episodes of one cause on one base, each with a new daemon, asked
+    the model again every time its earlier answer had been ungrounded."""
+    async with llm_world(tmp_path, [structured("dependency", ["e9"])], analyze=True) as world:
+        assert await world.planner.analyze_and_record(world.open(DB_DOWN, DB_PRINT), []) is None
+    async with llm_world(tmp_path, [structured("dependency", ["e1"])], analyze=True) as world:
+        again = await world.planner.analyze_and_record(world.open(DB_DOWN, DB_PRINT), [])
+        rows = world.rows("SELECT incident_id, grounded FROM analyses ORDER BY id")
+        calls = len(world.rows("SELECT id FROM llm_calls WHERE prompt_template = 'analyze.j2'"))
+    assert again is None and rows == [{"incident_id": 1, "grounded": 0}]
+    assert calls == 1, "the same evidence is not analysed twice"

@@ -21,9 +21,26 @@ _LATEST = (
 )
 
 
+_ASKED = (
+    "SELECT id, state, grounded FROM analyses WHERE fingerprint = ? AND ts >= ? "
+    "AND reused_from IS NULL ORDER BY ts DESC, id DESC LIMIT 1"
+)
+"""The latest analysis asked of the model for a cause, whatever became of it."""
+
+
 def grounded_analysis(store: Store, fingerprint: str, since: float) -> dict[str, Any] | None:
+    return _one(store, _LATEST, fingerprint, since)
+
+
+def asked_before(store: Store, fingerprint: str, since: float) -> dict[str, Any] | None:
+    """The model's latest analysis of this cause (invalid or ungrounded included): asking again
+    for the same evidence would cost the host another inference for the same answer."""
+    return _one(store, _ASKED, fingerprint, since)
+
+
+def _one(store: Store, sql: str, fingerprint: str, since: float) -> dict[str, Any] | None:
     try:
-        cursor = store.conn.execute(_LATEST, (fingerprint, since))
+        cursor = store.conn.execute(sql, (fingerprint, since))
         row = cursor.fetchone()
         names = [d[0] for d in cursor.description]
     except sqlite3.Error as exc:

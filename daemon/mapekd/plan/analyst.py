@@ -21,7 +21,7 @@ from mapekd.config.settings import PlanConfig
 from mapekd.knowledge.base import Store
 from mapekd.plan.alike import evidence_alike
 from mapekd.plan.analysis_limit import AnalysisLimiter
-from mapekd.plan.analysis_reuse import grounded_analysis
+from mapekd.plan.analysis_reuse import asked_before, grounded_analysis
 from mapekd.plan.llm_call import Asked, LLMCaller
 from mapekd.prompting import (
     Analysis,
@@ -102,6 +102,12 @@ class Analyst:
         earlier = self._known_cause(situation)
         if earlier is not None:
             return self._reuse(situation, earlier)
+        asked = self._asked_before(situation)
+        if asked is not None:
+            how = "ungrounded" if asked["state"] == "ok" else str(asked["state"])
+            why = f"this cause was analysed before (analysis {asked['id']}, {how}): not asked again"
+            _event("analysis skipped", "analysis_skipped", situation, reason=why)
+            return None
         limiter, kind = self.limiter, situation.fingerprint or situation.signature
         if limiter is None:
             return (await self._ask_and_record(situation, candidates))[0]
@@ -125,6 +131,11 @@ class Analyst:
             return None
         since = time.time() - self.config.analysis_reuse
         return grounded_analysis(self.store, situation.fingerprint, since)
+
+    def _asked_before(self, situation: Situation) -> dict[str, Any] | None:
+        if situation.fingerprint is None:
+            return None
+        return asked_before(self.store, situation.fingerprint, time.time() - self.config.analysis_reuse)
 
     async def _ask_and_record(
         self, situation: Situation, candidates: Sequence[str]
