@@ -39,9 +39,17 @@ class Scenario:
 
 
 def web_up(w: World) -> None:
-    w.start(w.svc("serve", *w.serve_options("db")))
+    db_up(w)
     w.start(w.svc("serve", *w.serve_options("web", upstream="db", **w.web_files())))
     wait(lambda: answers(w.url("web")), what="web service healthy")
+
+
+def db_up(w: World) -> None:
+    """The database answering before the web service starts: a web service asked for its health
+    while its database was still starting would log a refusal, and that line, older than the
+    fault, would be read as evidence of it."""
+    w.start(w.svc("serve", *w.serve_options("db")))
+    wait(lambda: answers(w.url("db")), what="database healthy")
 
 
 def web_ok(w: World) -> bool:
@@ -88,7 +96,7 @@ def spool_small(w: World) -> bool:
 
 
 def supervisor_up(w: World) -> None:
-    w.start(w.svc("serve", *w.serve_options("db")))
+    db_up(w)
     options = w.serve_options("web", upstream="db", log=w.log("web"), broken_flag=w.path("broken"))
     w.start(w.svc("supervise", *options))
     wait(lambda: answers(w.url("web")), what="supervised web service healthy")
