@@ -105,24 +105,24 @@ def plan_answer(action: str) -> str:
 
 def test_each_configured_provider_decides_alone(tmp_path: Path) -> None:
     """Two providers that always answer the same remedy: each `llm:NAME` run acts on its own
-    provider's answer, recorded as the LLM's."""
+    provider's answer, recorded as the LLM's (a leak: no cause class settles it first)."""
     providers = [
-        {"name": "says_start", "type": "offline", "default_answer": plan_answer("start_web")},
+        {"name": "says_restart", "type": "offline", "default_answer": plan_answer("restart_web")},
         {"name": "says_cleanup", "type": "offline", "default_answer": plan_answer("cleanup_tmp")},
     ]
     config = tmp_path / "llm.yaml"
     config.write_text(yaml.safe_dump({"llm": {"providers": providers}}))
-    argv = [sys.executable, "-m", "mapekd", "eval", "--config", str(config), "--scenarios", "crash_choice"]
-    argv += ["--sources", "llm:says_start,llm:says_cleanup", "--repeats", "1", "--json"]
+    argv = [sys.executable, "-m", "mapekd", "eval", "--config", str(config), "--scenarios", "leak"]
+    argv += ["--sources", "llm:says_restart,llm:says_cleanup", "--repeats", "1", "--json"]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=150)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     runs = {r["source"]: r for r in report["runs"]}
-    assert runs["llm:says_start"]["choice"] == "start_web" and runs["llm:says_start"]["correct"]
+    assert runs["llm:says_restart"]["choice"] == "restart_web" and runs["llm:says_restart"]["correct"]
     assert runs["llm:says_cleanup"]["choice"] == "cleanup_tmp" and not runs["llm:says_cleanup"]["correct"]
-    assert runs["llm:says_start"]["llm_calls"] == {"plan.j2": 1}
+    assert runs["llm:says_restart"]["llm_calls"] == {"plan.j2": 1}
     for run in runs.values():
         assert run["scored_source"] == "llm" and run["decisions"][0]["source"] == "llm"
-    assert report["summary"]["llm:says_start"]["correct_rate"] == 1.0
+    assert report["summary"]["llm:says_restart"]["correct_rate"] == 1.0
     assert report["summary"]["llm:says_cleanup"]["correct_rate"] == 0.0
-    assert report["summary"]["llm:says_start"]["latency_llm_path_ms"] is not None
+    assert report["summary"]["llm:says_restart"]["latency_llm_path_ms"] is not None
