@@ -46,7 +46,10 @@ class Run:
 
     def busy(self) -> bool:
         healer = self.engine.healer
-        return bool(healer.planning.tasks or healer.analyzing.tasks or healer.verifier.tasks)
+        # A resolution whose relapse watch still runs has no outcome yet: the knowledge a later
+        # run learns from is written when the watch ends.
+        watching = healer.story.relapses.tasks
+        return bool(healer.planning.tasks or healer.analyzing.tasks or healer.verifier.tasks or watching)
 
     def unsettled(self) -> list[dict[str, Any]]:
         """Incidents since the fault that still wait for something: neither resolved, given up,

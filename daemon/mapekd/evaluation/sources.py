@@ -104,12 +104,12 @@ def config_for(source: str, kb: Path, llm: dict[str, Any]) -> dict[str, Any]:
     section["cache"] = {"exact": {"enabled": False}, "semantic": {"enabled": False}}
     return {
         "daemon": {"interval": "1s"},
-        # A remedy that holds for less than 20 s did not fix it (a flapping service, a repeated OOM).
+        # A remedy that holds for less than 8 s did not fix it (a flapping service, a repeated OOM).
         "policy": {
             "cooldown": "1s",
             "max_actions": 4,
             "window": "10m",
-            "relapse_watch": "20s",
+            "relapse_watch": "8s",
             **own.get("policy", {}),
         },
         "plan": own.get("plan", {}),
