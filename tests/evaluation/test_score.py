@@ -81,3 +81,15 @@ def test_a_resolution_whose_outcome_relapsed_did_not_hold_and_the_escalation_cou
         {"execution_id": 1, "incident_id": 1, "ts": T0 + 20, "result": "relapsed"}
     )
     assert end_choice(run, "web_unhealthy", "restart_web") == "escalate"
+
+
+def test_the_scored_decision_is_the_one_on_the_fault_not_a_part_of_another_story(run: Run) -> None:
+    """Seen in the evaluation: the runaway job's second incident was recorded as part of the
+    first (no_action) before the first's slower decision; the first's decision is the one scored."""
+    incident(run.store, 1, "open", "execute", "term_job")
+    incident(run.store, 2, "open", "no_action", None)
+    run.store.db["decisions"].update(1, {"ts": T0 + 5})  # the lead decided after the follower
+    run.store.db.execute("UPDATE decisions SET source = 'policy' WHERE incident_id = 2")
+    run.store.db.execute("UPDATE decisions SET id = 9 WHERE incident_id = 1")
+    scored = run.scored_decision("web_unhealthy")
+    assert scored is not None and scored["action"] == "term_job"

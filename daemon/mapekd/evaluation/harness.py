@@ -59,9 +59,12 @@ class Run:
         return [r for r in rows if r["status"] not in SETTLED and r["id"] not in settled]
 
     def scored_decision(self, rule: str) -> dict[str, Any] | None:
+        # A policy's no_action only says the incident is part of another's story (the same
+        # service, a remedy's expected effect): the decision on the fault is made there.
         rows = self.rows(
             "SELECT d.* FROM decisions d JOIN incidents i ON i.id = d.incident_id "
-            "WHERE i.rule = ? AND i.opened_at >= ? ORDER BY d.id LIMIT 1",
+            "WHERE i.rule = ? AND i.opened_at >= ? "
+            "ORDER BY (d.source = 'policy' AND d.verdict = 'no_action'), d.id LIMIT 1",
             (rule, self.injected_at),
         )
         return rows[0] if rows else None
