@@ -53,6 +53,16 @@ def test_with_the_service_out_of_hand_the_next_incident_is_decided() -> None:
     assert w.groups.claim(incident(2), "web_proc") is None  # 1 is not being remedied
 
 
+def test_a_resolved_lead_whose_plan_still_runs_claims_nothing() -> None:
+    """Seen in the evaluation: a runaway job's incident resolved while the model still planned
+    for it, and the job's next incidents were recorded as part of it, then never decided."""
+    w = World()
+    assert w.groups.claim(incident(1), "web_http") is None
+    w.in_hand[1] = ""  # its plan still runs
+    w.active.discard(1)  # but it resolved
+    assert w.groups.claim(incident(2), "web_proc") is None
+
+
 def test_when_an_incident_of_a_service_gave_up_its_other_incidents_escalate_with_it() -> None:
     """Seen in the evaluation: the process-down incident of a service killed by OOM after every
     start escalated as flapping, then its health check's incident restarted it on its own."""

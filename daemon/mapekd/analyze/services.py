@@ -118,8 +118,8 @@ class ServiceGroups:
     def _in_group(self, incident: ActiveIncident, check: str) -> tuple[int, str, bool] | None:
         group = self.group(check)
         lead = self._leads.get(group)
-        if lead is None or lead == incident.id:
-            return None
+        if lead is None or lead == incident.id or not self.active(lead):
+            return None  # a resolved lead decides nothing more, even while its plan still runs
         if self.status(lead) == "gave_up":  # no other symptom of it gets a remedy of its own
             return lead, f"part of incident {lead} ({group}), which gave up: escalated with it", False
         if self.in_hand(lead) is None:
