@@ -66,7 +66,7 @@ async def test_the_plan_ranks_with_the_local_model_and_records_each_options_scor
     assert record["parsed"]["scores"]["kill"]["logprob"] == -1.2
     assert json.loads(record["raw"]) == scores  # what the model said: its log-likelihoods
     assert proposal.confidence == min(record["parsed"]["scores"]["kill"]["score"], 1.0)
-    assert call == {"kind": "rank", "provider": "local", "prompt_template": "plan.j2", "prompt_version": "3"}
+    assert call == {"kind": "rank", "provider": "local", "prompt_template": "plan.j2", "prompt_version": "4"}
 
 
 async def test_with_ranking_off_the_model_writes_its_answer(tmp_path: Path) -> None:
