@@ -5,24 +5,16 @@ PostgreSQL unreachable the page still comes, saying so; without a fleet there is
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import yaml
 
 from mapekd.cli.main import main
-from mapekd.config.fleet import FleetConfig
-from mapekd.fleet.connection import connect
-from mapekd.fleet.local import LocalBase
-from mapekd.fleet.migrate import apply_migrations
-from mapekd.fleet.outbox import Outbox
-from mapekd.knowledge.store import SqliteStore
 from tests.cli.kbdata import fill
 from tests.conftest import free_port
 from tests.fleet.conftest import pg_url, postgres  # noqa: F401 - the fleet's PostgreSQL fixtures
-from tests.knowledge.history import record_incident
+from tests.report.fleetdata import two_hosts
 
 
 def report(tmp_path: Path, db: Path, fleet: dict[str, Any] | None) -> str:
@@ -57,28 +49,11 @@ def test_an_unreachable_fleet_is_said_and_the_rest_of_the_report_is_written(tmp_
     assert "fleet unavailable: cannot connect" in page
 
 
-def _share(url: str, base: Path, host: str, outcomes: list[tuple[str, str, str]]) -> None:
-    store = SqliteStore(base)
-    for n, outcome in enumerate(outcomes):
-        record_incident(store, "web_down", "process:web", time.time() - 100 + n, [outcome])
-    store.close()
-    config = FleetConfig.model_validate({"url": url, "host_id": host})
-    with connect(config) as conn:
-        outbox = Outbox(LocalBase(base), host, batch=100, limit=1000)
-        while outbox.push(conn):
-            pass
-
-
 def test_the_fleet_section_shows_hosts_quarantines_and_the_success_table(
     pg_url: str,  # noqa: F811 - the fixture imported above
     tmp_path: Path,
 ) -> None:
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        apply_migrations(conn)
-    failed, resolved = ("restart_web", "failed", "failed"), ("kill_web", "succeeded", "resolved")
-    _share(pg_url, tmp_path / "a.db", "a", [failed, resolved, resolved])
-    _share(pg_url, tmp_path / "b.db", "b", [failed])
-    page = report(tmp_path, tmp_path / "a.db", {"url": pg_url, "host_id": "a"})
+    page = report(tmp_path, two_hosts(pg_url, tmp_path), {"url": pg_url, "host_id": "a"})
     hosts = cells(page, "fleet-host")
     assert [h[0] for h in hosts] == ["a", "b"]
     assert all(h[1].endswith("s ago") and h[2].endswith("s") for h in hosts), hosts
