@@ -13,7 +13,7 @@ import httpx
 import yaml
 from prometheus_client import CollectorRegistry
 
-from mapekd.api.context import ApiContext, ApprovalQueue, LoopView
+from mapekd.api.context import ApiContext, ApprovalQueue, FleetStatus, LoopView
 from mapekd.api.server import ApiServer, start_api
 from mapekd.config.api import ApiConfig
 from mapekd.errors import MapekdError
@@ -76,6 +76,7 @@ class Api:
         approvals: ApprovalQueue | None = None,
         db: Path | None = None,
         retry_bind: bool = True,
+        fleet: FleetStatus | None = None,
     ) -> None:
         config = {"enabled": True, "port": 0, "tokens": TOKENS, **(api or {})}
         self.config = ApiConfig.model_validate(config)
@@ -85,6 +86,7 @@ class Api:
         self.db = db or tmp / "kb.db"
         self.server: ApiServer | None = None
         self.retry_bind = retry_bind
+        self.fleet = fleet
 
     async def __aenter__(self) -> Api:
         self.registry = CollectorRegistry()
@@ -97,6 +99,7 @@ class Api:
             self.store,
             loop=self.loop,
             approvals=self.approvals,
+            fleet=self.fleet,
         )
         try:
             self.server = await start_api(self.ctx, retry_bind=self.retry_bind)

@@ -113,7 +113,7 @@ def test_a_remedy_learned_on_a_decides_on_b(pg_url: str, tmp_path: Path, hosts: 
     b.crash()
     wait_for(lambda: resolved(b) == 1, timeout=60, message="b healed its crash")
     (decision,) = b.rows("SELECT action, source, reason FROM decisions WHERE action IS NOT NULL")
-    assert decision[0] == "start_svc" and decision[1] == "knowledge"
+    assert decision[0] == "start_svc" and decision[1] == "fleet"
     assert decision[2].startswith("fleet: resolved 2/2 times on 1 hosts")
     assert a.daemon.stop() == 0 and b.daemon.stop() == 0
 

@@ -64,7 +64,7 @@ def test_the_fleet_proves_only_past_every_threshold() -> None:
 def test_the_fleet_source_chooses_the_best_proven_remedy_of_the_rule() -> None:
     fleet = view(by_signature={SIG: {"a": Tally(9, 10, 3), "b": Tally(10, 10, 4)}})
     chosen = fleet_remedy(fleet.annotate(SIG, "process:web", None, cands("a", "b")))
-    assert chosen is not None and chosen.action == "b" and chosen.source == "knowledge"
+    assert chosen is not None and chosen.action == "b" and chosen.source == "fleet"
     assert chosen.reason == "fleet: resolved 10/10 times on 4 hosts"
     assert fleet_remedy(cands("a", "b")) is None
 

@@ -6,6 +6,7 @@ deterministic rank(), on a real SQLite file."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -66,7 +67,7 @@ async def test_the_plan_ranks_with_the_local_model_and_records_each_options_scor
     assert record["parsed"]["scores"]["kill"]["logprob"] == -1.2
     assert json.loads(record["raw"]) == scores  # what the model said: its log-likelihoods
     assert proposal.confidence == min(record["parsed"]["scores"]["kill"]["score"], 1.0)
-    assert call == {"kind": "rank", "provider": "local", "prompt_template": "plan.j2", "prompt_version": "3"}
+    assert call == {"kind": "rank", "provider": "local", "prompt_template": "plan.j2", "prompt_version": "4"}
 
 
 async def test_with_ranking_off_the_model_writes_its_answer(tmp_path: Path) -> None:
@@ -134,3 +135,18 @@ async def test_a_failed_ranking_gives_no_proposal_and_says_why(tmp_path: Path) -
         and calls
         and calls[0] == {"kind": "rank", "error_class": "Overloaded"}
     )
+
+
+async def test_the_plan_prompt_carries_the_fleets_record_of_a_candidate(tmp_path: Path) -> None:
+    def answer(action: str) -> str:
+        written = {"action": action, "params": {}, "risk": "low", "confidence": 0.9, "rationale": "e1"}
+        return json.dumps(written)
+
+    # the model answers kill only where the prompt shows kill's record on the fleet
+    shown = '"fleet_record":"resolved 6 of 7 tries","fleet_hosts":3'
+    answers = [{"match": shown, "answer": answer("kill")}]
+    async with llm_world(tmp_path, [*answers, {"answer": answer("restart")}], rank=False) as world:
+        situation = world.open(DB_DOWN, None)
+        kill = replace(candidate("kill"), fleet_successes=6, fleet_tries=7, fleet_hosts=3)
+        proposal, _ = await world.planner.plan(situation, None, [candidate("restart"), kill])
+    assert proposal is not None and proposal.action == "kill"

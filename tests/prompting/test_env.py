@@ -26,7 +26,7 @@ def test_shipped_templates_load_with_their_versions(prompts: Prompts) -> None:
         "analyze.j2": "3",
         "explain.j2": "2",
         "explain_text.j2": "2",
-        "plan.j2": "3",
+        "plan.j2": "4",
     }
 
 

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from mapekd.api import (
     live,
+    live_fleet,
     routes_alerts,
     routes_approvals,
     routes_health,
@@ -58,6 +59,7 @@ def build_app(ctx: ApiContext) -> Starlette:
         *routes_openai.ROUTES,
         *routes_jobs.ROUTES,
         *live.live_routes(),
+        *live_fleet.ROUTES,
     ]
     app = Starlette(
         routes=routes,

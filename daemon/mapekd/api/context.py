@@ -56,6 +56,13 @@ class ApprovalQueue(Protocol):
         ...
 
 
+class FleetStatus(Protocol):
+    """The fleet this host shares its knowledge with (knowledge.fleet), as `mapekd fleet status`
+    shows it: this host's outbox, hosts, lag, quarantined remedies, the success table."""
+
+    async def status(self) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class ApiContext:
     config: ApiConfig
@@ -67,6 +74,8 @@ class ApiContext:
     loop: LoopView | None = None
     """None: gateway-only mode (`mapekd gateway`), no healing loop."""
     approvals: ApprovalQueue | None = None
+    fleet: FleetStatus | None = None
+    """None: this host is in no fleet."""
 
     @property
     def gateway(self) -> Gateway:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
 from mapekd.api.context import ApiContext, LoopView
+from mapekd.api.live_fleet import CachedFleetStatus
 from mapekd.api.records import DeferredRecords
 from mapekd.api.server import ApiServer, start_api
 from mapekd.config.settings import Settings
@@ -61,7 +63,16 @@ async def host_api(
         def gateways() -> Gateway:
             return built
 
-    ctx = ApiContext(settings.api, gateways, registry, store, loop=loop, approvals=store)
+    fleet = settings.knowledge.fleet
+    ctx = ApiContext(
+        settings.api,
+        gateways,
+        registry,
+        store,
+        loop=loop,
+        approvals=store,
+        fleet=CachedFleetStatus(fleet, Path(settings.knowledge.path)) if fleet is not None else None,
+    )
     try:
         server = await start_api(ctx, retry_bind=loop is not None)
     except BaseException:

@@ -40,14 +40,9 @@ def fleet_config(args: argparse.Namespace) -> FleetConfig:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from mapekd.fleet.report import fleet_report, outbox_state  # psycopg only for this command
+    from mapekd.fleet.report import fleet_status  # psycopg only for this command
 
-    config = fleet_config(args)
-    report: dict[str, Any] = {"outbox": outbox_state(config, db_path(args))}
-    try:
-        report.update(fleet_report(config, url=args.url), error=None)
-    except Exception as exc:  # a FleetError, mapped: the local part is still worth showing
-        report["error"] = str(exc)
+    report = fleet_status(fleet_config(args), db_path(args), url=args.url)
     if args.json:
         emit_json(report)
     else:

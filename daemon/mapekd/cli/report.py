@@ -1,4 +1,6 @@
-"""`mapekd report --html out.html [--since 7d]`: one self-contained page of charts and tables."""
+"""`mapekd report --html out.html [--since 7d]`: one self-contained page of charts and tables,
+with a fleet section (hosts, replication, quarantines, the fleet's success table) when
+`knowledge.fleet` is configured."""
 
 from __future__ import annotations
 
@@ -6,8 +8,9 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from mapekd.cli.kbopen import add_since, db_path, open_reports, since_of
+from mapekd.cli.kbopen import add_since, db_path, open_reports, settings_of, since_of
 from mapekd.knowledge.queries import Queries
 
 
@@ -30,7 +33,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     since = since_of(args, now)
     with open_reports(args, Queries) as reads:
         data = gather(reads.conn, since, now)
+    data["fleet"] = _fleet(args)
     page = render_report(data, source=str(db_path(args)))
     Path(args.html).write_text(page, encoding="utf-8")
     print(f"report written to {args.html} ({len(page) / 1e3:.0f} kB)", file=sys.stderr)
     return 0
+
+
+def _fleet(args: argparse.Namespace) -> dict[str, Any] | None:
+    config = settings_of(args).knowledge.fleet
+    if config is None:
+        return None
+    from mapekd.fleet.report import fleet_status  # psycopg only with a fleet
+
+    return fleet_status(config, db_path(args))

@@ -1,5 +1,6 @@
-"""What `mapekd fleet status` and `mapekd status` show: this host's outbox (from its SQLite, so it
-reads even with PostgreSQL down) and the fleet (hosts, lag, quarantines, the success table)."""
+"""What `mapekd fleet status`, `mapekd status` and `mapekd report` show: this host's outbox (from
+its SQLite, so it reads even with PostgreSQL down) and the fleet (hosts, lag, quarantines, the
+success table)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import psycopg
 
 from mapekd.config.fleet import FleetConfig
-from mapekd.fleet.connection import connect, mapped
+from mapekd.fleet.connection import FleetError, connect, mapped
 from mapekd.fleet.local import read_state
 from mapekd.fleet.record import pull_quarantine
 
@@ -42,6 +43,17 @@ def _verdict(config: FleetConfig, state: dict[str, Any], now: float) -> str:
     if age > max(STALE_AFTER_S, 3 * config.push_interval):
         return f"no replication for {age:.0f}s (PostgreSQL slow, or the daemon stopped); {waiting}"
     return f"replicating; {waiting}"
+
+
+def fleet_status(config: FleetConfig, base: Path, *, url: str | None = None) -> dict[str, Any]:
+    """This host's outbox, then the fleet; with PostgreSQL unreachable the fleet's part is an
+    `error` and the local part is still shown."""
+    status: dict[str, Any] = {"outbox": outbox_state(config, base)}
+    try:
+        status.update(fleet_report(config, url=url), error=None)
+    except FleetError as exc:
+        status["error"] = str(exc)
+    return status
 
 
 def fleet_report(config: FleetConfig, *, url: str | None = None, limit: int = 50) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The knowledge source `fleet`: a remedy proven on other hosts decides with no LLM call, after
-this host's own record (plan/sources.py) and before the LLM. Recorded with source `knowledge`,
-its reason saying it was the fleet's."""
+this host's own record (plan/sources.py) and before the LLM. Recorded with source `fleet`, told
+apart from this host's own knowledge in the base, the metrics and the report."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def fleet_remedy(candidates: list[Candidate]) -> Proposal | None:
     return Proposal(
         "act",
         best.name,
-        "knowledge",
+        "fleet",
         f"fleet: resolved {best.fleet_successes}/{best.fleet_tries} times on {best.fleet_hosts} hosts",
         confidence=round(best.fleet_successes / best.fleet_tries, 3),
         risk=best.risk,

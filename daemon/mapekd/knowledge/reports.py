@@ -89,7 +89,7 @@ class Reports(Queries):
         )
 
     def decision_sources(self, since: float = 0.0) -> list[dict[str, Any]]:
-        """How many decisions each source (knowledge, llm, rule, policy) made, per verdict."""
+        """How many decisions each source (knowledge, fleet, llm, rule, policy) made, per verdict."""
         return self._rows(
             "SELECT source, verdict, COUNT(*) AS decisions FROM decisions WHERE ts >= ? "
             "GROUP BY source, verdict ORDER BY source, verdict",

@@ -110,6 +110,9 @@ class LLMPlanner:
                 c.tries,
                 c.cause_successes,
                 c.cause_tries,
+                c.fleet_successes,
+                c.fleet_tries,
+                c.fleet_hosts,
             )
             for c in candidates
         ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Source = Literal["rule", "knowledge", "llm", "policy"]
+Source = Literal["rule", "knowledge", "fleet", "llm", "policy"]
 Risk = Literal["low", "medium", "high"]
 Intent = Literal["act", "none", "escalate"]
 RISK_ORDER: dict[str, int] = {"low": 0, "medium": 1, "high": 2}

@@ -46,6 +46,10 @@ class CandidateView:
     cause_successes: int = 0
     cause_tries: int = 0
     """Its record for this signature and this incident's cause fingerprint."""
+    fleet_successes: int = 0
+    fleet_tries: int = 0
+    fleet_hosts: int = 0
+    """The fleet's record (knowledge.fleet): the other hosts' results, on how many hosts."""
 
 
 def incident_view(s: Situation) -> dict[str, Any]:
@@ -126,7 +130,7 @@ def plan_context(
 
 
 def _candidate_view(c: CandidateView, known_cause: bool) -> dict[str, Any]:
-    view = {
+    view: dict[str, Any] = {
         "name": c.name,
         "kind": c.kind,
         "does": clip(c.description, 160),
@@ -136,6 +140,9 @@ def _candidate_view(c: CandidateView, known_cause: bool) -> dict[str, Any]:
     }
     if known_cause:  # without a fingerprint there is no cause to have a record for
         view["cause_record"] = _record(c.cause_successes, c.cause_tries)
+    if c.fleet_tries:  # without a fleet, or never tried there, the prompt stays as it was
+        view["fleet_record"] = _record(c.fleet_successes, c.fleet_tries)
+        view["fleet_hosts"] = c.fleet_hosts
     return view
 
 

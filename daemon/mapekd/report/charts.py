@@ -17,7 +17,13 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 STATUS_COLOURS = {"resolved": "#2e7d32", "gave_up": "#8e24aa", "open": "#c62828"}
-SOURCE_COLOURS = {"knowledge": "#1565c0", "llm": "#ef6c00", "rule": "#546e7a", "policy": "#8d6e63"}
+SOURCE_COLOURS = {
+    "knowledge": "#1565c0",
+    "fleet": "#00838f",
+    "llm": "#ef6c00",
+    "rule": "#546e7a",
+    "policy": "#8d6e63",
+}
 MAX_BARS = 15
 """Charts per signature show the first this many (the table below lists all)."""
 _RC: dict[Any, Any] = {

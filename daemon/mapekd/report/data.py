@@ -50,5 +50,5 @@ def _per_source(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         entry = sources.setdefault(row["source"], {"source": row["source"], "decisions": 0, "verdicts": {}})
         entry["decisions"] += row["decisions"]
         entry["verdicts"][row["verdict"]] = row["decisions"]
-    order = {"knowledge": 0, "llm": 1, "rule": 2, "policy": 3}
+    order = {"knowledge": 0, "fleet": 1, "llm": 2, "rule": 3, "policy": 4}
     return sorted(sources.values(), key=lambda s: order.get(s["source"], 9))

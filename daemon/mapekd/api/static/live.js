@@ -147,6 +147,36 @@ async function drawIncidents(incidents) {
   );
 }
 
+function fill(id, items, cells) {
+  $(id).tBodies[0].replaceChildren(...items.map((item) => row(cells(item))));
+}
+
+// The fleet section shows only on a host in a fleet (knowledge.fleet): elsewhere the API answers
+// 404, and the page stops asking.
+let inFleet = true;
+
+async function drawFleet() {
+  if (!inFleet) return;
+  let fleet;
+  try {
+    fleet = await api("/api/v1/fleet");
+  } catch (error) {
+    if (error.status === 404) {
+      inFleet = false;
+      $("fleet").hidden = true;
+      return;
+    }
+    throw error;
+  }
+  $("fleet").hidden = false;
+  $("fleet-outbox").textContent = `this host (${fleet.outbox.host_id}): ${fleet.outbox.verdict}`;
+  $("fleet-error").textContent = fleet.error ? `fleet unavailable: ${fleet.error}` : "";
+  $("fleet-error").hidden = !fleet.error;
+  fill("fleet-hosts", fleet.hosts || [], (h) => [h.host_id, ago(h.last_seen_age_s), `${Number(h.lag_s).toFixed(1)}s`, h.pending, h.dropped]);
+  fill("fleet-quarantined", fleet.quarantined || [], (q) => [q.action, q.target, q.hosts]);
+  fill("fleet-record", fleet.record || [], (r) => [r.signature, r.action, r.hosts, r.successes, r.tries]);
+}
+
 async function refresh() {
   try {
     const [status, approvals] = await Promise.all([api("/api/v1/status"), api("/api/v1/approvals")]);
@@ -154,6 +184,7 @@ async function refresh() {
     drawChecks(status.loop && status.loop.checks);
     drawApprovals(approvals.approvals);
     await drawIncidents(status.open_incidents || []);
+    await drawFleet();
     $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
     $("error").hidden = true;
   } catch (error) {
