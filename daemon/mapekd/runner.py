@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from mapekd.api.hosting import HostedApi
     from mapekd.fleet.service import Fleet
     from mapekd.metrics import LoopMetrics
+    from mapekd.model import FieldValue
     from mapekd.schedule.scheduler import Schedule
 
 log = logging.getLogger("mapekd.daemon")
@@ -159,7 +160,16 @@ class Daemon:
             return None
         from mapekd.fleet.service import Fleet  # psycopg only for a host in a fleet
 
-        return Fleet.start(config, Path(self.settings.knowledge.path))
+        fleet = Fleet.start(config, Path(self.settings.knowledge.path))
+        fleet.leases.fields_of = self._latest_fields
+        return fleet
+
+    def _latest_fields(self, target: str) -> Mapping[str, FieldValue]:
+        """The newest sample of a target, whichever check reports it (an alert's labels make its
+        fleet lease); read through the engine in force, whatever reloads came since."""
+        engine = self.engine
+        latest = (engine.history.latest(name, target) for name in engine.checks)
+        return next((sample.fields for sample in latest if sample is not None), {})
 
     def _metrics(self) -> tuple[CollectorRegistry, LoopMetrics]:
         """The registry served at /metrics: the loop's metrics and the current gateway's (they

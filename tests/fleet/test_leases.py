@@ -1,6 +1,7 @@
 """Fleet leases against a real PostgreSQL, through the one enforcement point of three hosts: one
 alert sent to three hosts is acted on by one; with `max_hosts`, at most that many act on one
-remedy at once; a lease that cannot be had in time lets the host act under local policy alone."""
+remedy at once; a lease that cannot be had in time lets the host act under local policy alone; an
+alert's lease leaves out the labels naming the host it came from (`host_labels`)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from mapekd.config.fleet import FleetConfig
+from mapekd.fleet.leases import alert_lease_target
 from mapekd.fleet.service import Fleet
 from mapekd.knowledge.store import SqliteStore
 from mapekd.plan.enforcer import Admitted, Enforcer, Held
@@ -114,3 +117,61 @@ def test_postgres_known_down_acts_alone_at_once(tmp_path: Path, fleets: list[Fle
     gate.fleet = fleet.view
     got = gate.admit(Proposal("act", "cleanup", "rule", "why"), ALERT, gate.configs["cleanup"], time.time())
     assert isinstance(got, Admitted) and fleet.view.status()["leases_skipped"] == 1
+
+
+def alert_fields(**labels: str) -> dict[str, Any]:
+    """What the alertmanager check reports of an alert: its labels as `label_<name>` fields."""
+    return {"firing": True, **{f"label_{k}": v for k, v in labels.items()}}
+
+
+def test_alerts_differing_only_in_a_host_label_share_one_lease(
+    pg_url: str, tmp_path: Path, fleets: list[Fleet]
+) -> None:
+    """Each host got a different alert (its own exporter's `instance`): one acts, for all."""
+    gates = [host(pg_url, name, tmp_path, fleets) for name in ("a", "b", "c")]
+    for n, fleet in enumerate(fleets):
+        fields = alert_fields(alertname="DiskFull", mount="/srv", instance=f"web{n}:9100")
+        fleet.leases.fields_of = lambda target, fields=fields: fields
+    answers = [admit_until_answered(g, f"alert:DiskFull/000{n}") for n, g in enumerate(gates)]
+    assert [type(a) for a in answers].count(Admitted) == 1
+    held = [a for a in answers if isinstance(a, Held)]
+    assert len(held) == 2 and all(h.reason.startswith("another host is acting on") for h in held)
+
+
+def test_alerts_differing_in_another_label_take_leases_of_their_own(
+    pg_url: str, tmp_path: Path, fleets: list[Fleet]
+) -> None:
+    gates = [host(pg_url, name, tmp_path, fleets) for name in ("a", "b")]
+    for n, fleet in enumerate(fleets):
+        fields = alert_fields(alertname="DiskFull", mount=f"/srv{n}", instance="web:9100")
+        fleet.leases.fields_of = lambda target, fields=fields: fields
+    answers = [admit_until_answered(g, f"alert:DiskFull/000{n}") for n, g in enumerate(gates)]
+    assert [type(a) for a in answers] == [Admitted, Admitted]
+
+
+def test_host_labels_are_configurable(pg_url: str, tmp_path: Path, fleets: list[Fleet]) -> None:
+    """With `host_labels: []` the instance counts: two instances, two leases."""
+    gates = [host(pg_url, name, tmp_path, fleets, host_labels=[]) for name in ("a", "b")]
+    for n, fleet in enumerate(fleets):
+        fields = alert_fields(alertname="DiskFull", mount="/srv", instance=f"web{n}:9100")
+        fleet.leases.fields_of = lambda target, fields=fields: fields
+    answers = [admit_until_answered(g, f"alert:DiskFull/000{n}") for n, g in enumerate(gates)]
+    assert [type(a) for a in answers] == [Admitted, Admitted]
+
+
+def test_an_alert_lease_target_leaves_out_the_host_labels() -> None:
+    host_labels = ["instance", "pod"]
+    web1 = alert_lease_target("alert:DiskFull/01", alert_fields(mount="/srv", instance="web1"), host_labels)
+    web2 = alert_lease_target("alert:DiskFull/02", alert_fields(mount="/srv", pod="p-2"), host_labels)
+    other = alert_lease_target("alert:DiskFull/03", alert_fields(mount="/var", instance="web1"), host_labels)
+    assert web1 == web2 != other and web1.startswith("alert:DiskFull/")
+    assert alert_lease_target("alert:DiskFull/01", {"firing": True}, host_labels) == "alert:DiskFull/01"
+
+
+def test_alertname_cannot_be_a_host_label() -> None:
+    with pytest.raises(ValidationError, match="alertname names the alert"):
+        FleetConfig.model_validate(
+            {"url": "postgresql://a@127.0.0.1/fleet", "host_id": "a", "host_labels": ["alertname"]}
+        )
+    default = FleetConfig.model_validate({"url": "postgresql://a@127.0.0.1/fleet", "host_id": "a"})
+    assert default.host_labels == ["instance", "host", "hostname", "node", "pod"]

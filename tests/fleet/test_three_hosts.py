@@ -237,26 +237,40 @@ def alert_host(root: Path, name: str, url: str, ran: Path) -> tuple[Daemon, int]
     return Daemon(root / name, config), port
 
 
-def test_one_alert_sent_to_three_hosts_is_acted_on_once(pg_url: str, tmp_path: Path) -> None:
-    ran = tmp_path / "ran"
-    trio = [alert_host(tmp_path, name, pg_url, ran) for name in ("a", "b", "c")]
+def alert_payload(labels: dict[str, str], fingerprint: str) -> dict[str, Any]:
     alert = {
         "status": "firing",
-        "labels": {"alertname": "DiskFull", "mount": "/srv"},
+        "labels": labels,
         "annotations": {},
         "startsAt": "2026-12-06T10:00:00Z",
         "endsAt": "0001-01-01T00:00:00Z",
         "generatorURL": "",
-        "fingerprint": "4f1c2a9e0b7d3c51",
+        "fingerprint": fingerprint,
     }
-    payload = {"version": "4", "groupKey": "{}", "status": "firing", "receiver": "mapekd", "groupLabels": {},
-               "commonLabels": {}, "commonAnnotations": {}, "externalURL": "", "alerts": [alert]}  # fmt: skip
+    return {"version": "4", "groupKey": "{}", "status": "firing", "receiver": "mapekd", "groupLabels": {},
+            "commonLabels": {}, "commonAnnotations": {}, "externalURL": "", "alerts": [alert]}  # fmt: skip
+
+
+@pytest.mark.parametrize("per_host", [False, True], ids=["same_alert", "differing_in_instance"])
+def test_one_alert_sent_to_three_hosts_is_acted_on_once(pg_url: str, tmp_path: Path, per_host: bool) -> None:
+    """The same alert on every host; or, `per_host`, each host's own `instance` (and so its own
+    fingerprint): a per-host label (knowledge.fleet.host_labels), left out of the lease."""
+    ran = tmp_path / "ran"
+    names = ("a", "b", "c")
+    trio = [alert_host(tmp_path, name, pg_url, ran) for name in names]
+    payloads = [
+        alert_payload(
+            {"alertname": "DiskFull", "mount": "/srv", **({"instance": f"{name}:9100"} if per_host else {})},
+            f"4f1c2a9e0b7d3c5{n}" if per_host else "4f1c2a9e0b7d3c51",
+        )
+        for n, name in enumerate(names)
+    ]
     try:
         for daemon, _ in trio:
             daemon.start()
         # Every host connected to the fleet (its row written) before the alert comes.
         wait_for(lambda: hosts_seen(pg_url) == 3, timeout=30, message="three hosts in the fleet")
-        for _, port in trio:
+        for (_, port), payload in zip(trio, payloads, strict=True):
             response = httpx.post(
                 f"http://127.0.0.1:{port}/api/v1/alerts",
                 json=payload,

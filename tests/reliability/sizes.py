@@ -27,10 +27,12 @@ class Sizes:
     soak_seconds: float
     sample_every: float = 5.0
     """Seconds between two samples of the soaked daemon's RSS and fd count."""
+    freeze_seconds: float = 8.0
+    """How long the fleet's PostgreSQL is frozen (SIGSTOP) while a daemon heals."""
 
 
 SHORT = Sizes(chaos_rounds=1, kills=10, soak_seconds=30.0)
-FULL = Sizes(chaos_rounds=3, kills=200, soak_seconds=3600.0)
+FULL = Sizes(chaos_rounds=3, kills=200, soak_seconds=3600.0, freeze_seconds=60.0)
 
 
 def sizes(env: Mapping[str, str] | None = None) -> Sizes:

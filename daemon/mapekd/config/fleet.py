@@ -8,7 +8,7 @@ import importlib.util
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from mapekd.config.base import StrictModel
 from mapekd.config.durations import Duration
@@ -23,6 +23,7 @@ def _postgres_url(url: str) -> str:
 
 
 PostgresUrl = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_postgres_url)]
+LabelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
 HostId = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]
 """Also the host's PostgreSQL role: row-level security lets a host write only rows of its own id."""
 
@@ -62,6 +63,18 @@ class FleetConfig(StrictModel):
     roll-out); None: no limit. An alert's target (`alert:...`) is always acted on by one host."""
     lease_deadline: Duration = 2.0
     """A lease not answered within this acts under local policy alone (logged)."""
+    host_labels: list[LabelName] = Field(
+        default_factory=lambda: ["instance", "host", "hostname", "node", "pod"]
+    )
+    """Labels naming the host an alert comes from, left out of the alert's lease: alerts that differ
+    only in these are one alert to the fleet, acted on by one host. []: every label counts."""
+
+    @field_validator("host_labels")
+    @classmethod
+    def _alertname_names_the_alert(cls, labels: list[str]) -> list[str]:
+        if "alertname" in labels:
+            raise ValueError("alertname names the alert: it cannot be a per-host label")
+        return labels
 
     @model_validator(mode="after")
     def _driver_installed(self) -> FleetConfig:

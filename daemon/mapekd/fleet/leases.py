@@ -6,24 +6,46 @@ alone, logged as `fleet_lease_skipped`.
 
 Which remedies take one: with `knowledge.fleet.max_hosts` set, every remedy (at most that many
 hosts act on one action and target at once: a canary roll-out); always those on an alert's target
-(`alert:<name>/<fingerprint>`: one alert sent to several hosts is acted on by one)."""
+(`alert:<name>/<fingerprint>`: one alert sent to several hosts is acted on by one). An alert's
+lease is on its name and labels minus `knowledge.fleet.host_labels` (instance, host...), read from
+its newest sample (`fields_of`): alerts that differ only in the host they came from share one."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import queue
 import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mapekd.config.fleet import FleetConfig
 from mapekd.errors import StoreError
 from mapekd.fleet.connection import connect, mapped
+from mapekd.model import FieldValue
 
 log = logging.getLogger("mapekd.fleet")
 MAX_ASKS = 256
 """Lease requests waiting for the thread; past it a request is not made (the remedy acts locally)."""
 RETRY_DENIED_S = 5.0
+LABEL = "label_"
+"""How the alertmanager check reports an alert's labels among its sample's fields."""
+FieldsOf = Callable[[str], Mapping[str, FieldValue]]
+"""A target's newest sample's fields (empty when there is none)."""
+
+
+def alert_lease_target(target: str, fields: Mapping[str, FieldValue], host_labels: Sequence[str]) -> str:
+    """`alert:<name>/<hash of its labels minus the per-host ones>`; the target itself when its
+    labels are not known (no sample), i.e. Alertmanager's fingerprint of all of them."""
+    labels = {
+        k.removeprefix(LABEL): str(v) for k, v in fields.items() if k.startswith(LABEL) and v is not None
+    }
+    if not labels:
+        return target
+    text = "\0".join(f"{k}={v}" for k, v in sorted(labels.items()) if k not in host_labels)
+    name = target.removeprefix("alert:").rpartition("/")[0]
+    return f"alert:{name}/{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 
 @dataclass
@@ -44,6 +66,8 @@ class Leases:
         self._asks: dict[str, Ask] = {}
         self._queue: queue.Queue[Ask | None] = queue.Queue(MAX_ASKS)
         self._thread = threading.Thread(target=self._run, name="mapekd-fleet-leases", daemon=True)
+        self.fields_of: FieldsOf = lambda target: {}
+        """Set by the daemon: where an alert's labels are read (its newest sample)."""
 
     def start(self) -> None:
         self._thread.start()
@@ -57,13 +81,18 @@ class Leases:
             return 1
         return self.config.max_hosts
 
+    def lease_target(self, target: str) -> str:
+        if not target.startswith("alert:"):
+            return target
+        return alert_lease_target(target, self.fields_of(target), self.config.host_labels)
+
     def check(self, action: str, target: str, ttl: float, now: float, reachable: bool) -> str | None:
         """None: act (lease granted, or none needed, or none to be had in time). Else why the
         remedy is held this cycle."""
         limit = self.limit_for(target)
         if limit is None:
             return None
-        key = f"{action}@{target}"
+        key = f"{action}@{self.lease_target(target)}"
         ask = self._asks.get(key)
         if ask is not None and ask.granted is not None:
             assert ask.answered_at is not None
