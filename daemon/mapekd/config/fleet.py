@@ -48,7 +48,7 @@ class FleetConfig(StrictModel):
     max_backoff: Duration = 30.0
     """Retries after a failure wait 1 s, doubled each time, up to this."""
     min_hosts: int = Field(default=3, ge=1)
-    """The fleet proves a remedy (source `knowledge`, reason `fleet: ...`) when it resolved this
+    """The fleet proves a remedy (decided with source `fleet`) when it resolved this
     incident's cause (or, with no record for it, its signature) on at least this many hosts..."""
     min_successes: int = Field(default=5, ge=1)
     """... at least this many times ..."""
