@@ -53,7 +53,8 @@ async def test_an_analysis_citing_evidence_that_does_not_exist_is_ungrounded(tmp
 
 async def test_a_prose_analysis_with_a_fabricated_number_or_line_is_ungrounded(tmp_path: Path) -> None:
     prose = {
-        "summary": "web refused connections: a 100% chance of a fatal accident",
+        # A number no host figure can be (above pid_max; the real host snapshot is in the prompt).
+        "summary": "web refused connections: 9876543 requests lost, a fatal accident",
         "anomalies": [
             {"name": "refused", "severity": "high", "evidence": '"connection refused to 127.0.0.1:5432"'}
         ],
@@ -65,7 +66,7 @@ async def test_a_prose_analysis_with_a_fabricated_number_or_line_is_ungrounded(t
         analysis = await world.planner.analyze_and_record(world.open(DB_DOWN, DB_PRINT))
         [row] = world.rows("SELECT grounded, unsupported FROM analyses")
     assert analysis is None and row["grounded"] == 0
-    assert json.loads(row["unsupported"]) == ["100", '"database is corrupt"']
+    assert json.loads(row["unsupported"]) == ["9876543", '"database is corrupt"']
 
 
 async def test_a_known_fingerprint_reuses_its_analysis_without_asking_again(tmp_path: Path) -> None:

@@ -25,6 +25,23 @@ PROSE = {
 }
 
 
+@pytest.fixture
+def host() -> HostSnapshot:
+    """A fixed host: the real one's figures change with the load (a process at 100 % CPU would
+    make "a 100% chance" an observed number)."""
+    return HostSnapshot(
+        ts=0.0,
+        load=(0.52, 0.41, 0.3),
+        cpu_count=2,
+        memory_percent=41.5,
+        memory_available_bytes=8 * 2**30,
+        swap_percent=0.0,
+        disks=(),
+        top_cpu=(),
+        top_memory=(),
+    )
+
+
 def observed(world: World, host: HostSnapshot) -> dict[str, Any]:
     return analyze_context(world.situation, host, [])
 
